@@ -1,0 +1,77 @@
+"""The generator's manifest: ``<name>.json`` beside ``<name>.v`` (spec section 5).
+
+It describes the generated module for whoever integrates or tests it: every elaboration
+parameter, the derived widths, every port with its direction and width, the latency, the
+capacity at each run-time group size, and the versions of the tools that made it. It holds
+no paths or dates, so the same configuration always gives the same bytes.
+"""
+
+import json
+from importlib import metadata
+
+from .flat_top import port_table
+
+
+__all__ = ["build_manifest", "manifest_json", "MANIFEST_FORMAT"]
+
+
+#: Bumped when a key changes meaning or disappears.
+MANIFEST_FORMAT = 1
+
+
+def _version(distribution):
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def build_manifest(params, name, latency):
+    """The manifest of one generated module, as a JSON-ready ``dict``.
+
+    Parameters
+    ----------
+    params : RAEParams
+        Elaboration parameters of the module.
+    name : str
+        Verilog module name (also the file stem).
+    latency : int
+        Clocks from the edge that accepts a ``last`` tile to the edge where its result can
+        first be taken (``out_ready = 1``, nothing else in flight).
+
+    Returns
+    -------
+    dict
+        Keys ``format``, ``module``, ``verilog``, ``parameters``, ``derived``, ``ports``,
+        ``latency``, ``capacity`` (run-time group size, as a string, to address count),
+        ``generator`` (``apsq-rae`` version) and ``amaranth`` (Amaranth version).
+    """
+    if isinstance(latency, bool) or not isinstance(latency, int) or latency < 0:
+        raise ValueError(f"latency = {latency!r} must be a non-negative integer")
+    ports = [{"name": "clk", "direction": "in", "width": 1},
+             {"name": "rst", "direction": "in", "width": 1}]
+    ports += [{"name": n, "direction": d, "width": w} for n, d, w in port_table(params)]
+    return {
+        "format": MANIFEST_FORMAT,
+        "module": name,
+        "verilog": f"{name}.v",
+        "parameters": params.as_dict(),
+        "derived": {
+            "addr_bits": params.addr_bits,
+            "gs_bits": params.gs_bits,
+            "deq_bits": params.deq_bits,
+            "sum_bits": params.sum_bits,
+        },
+        "ports": ports,
+        "latency": latency,
+        "capacity": {str(gs): params.capacity(gs)
+                     for gs in range(1, params.max_group_size + 1)},
+        "generator": {"name": "apsq-rae", "version": _version("apsq-rae")},
+        "amaranth": {"version": _version("amaranth")},
+    }
+
+
+def manifest_json(manifest):
+    """Serialise a manifest deterministically (sorted keys off: the order above is the
+    documented one; two-space indent; trailing newline)."""
+    return json.dumps(manifest, indent=2) + "\n"
