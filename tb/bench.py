@@ -1,0 +1,276 @@
+"""cocotb driver, monitor and scoreboard for the generated engine (flat ports, spec section 5).
+
+One coroutine does everything, two scheduler steps per clock: after the falling edge it
+drives the inputs (``in_*``, ``out_ready``, ``cfg_group_size``, ``err_clear``); in the
+read-only phase that follows it samples the handshakes, so it knows exactly which transfers
+the next rising edge performs. Accepted tiles go into :class:`golden.Engine` in acceptance
+order; every result the engine hands out is compared with the golden result at the head of
+the queue (address, exponent, saturation flag and every lane).
+"""
+
+import collections
+import json
+import os
+import random
+
+import cocotb
+from cocotb.clock import Clock
+from cocotb.triggers import FallingEdge, ReadOnly
+
+import golden
+from hdl.params import RAEParams
+
+from .stimulus import Tile, Configure, BadConfig, ClearErr, Drain, CheckErr, Idle
+
+
+__all__ = ["load_config", "Bench"]
+
+
+def load_config():
+    """The configuration the pytest side passed in ``APSQ_TB_CONFIG``."""
+    config = json.loads(os.environ["APSQ_TB_CONFIG"])
+    config["params"] = RAEParams(**config["params"])
+    config["capacity"] = {int(k): v for k, v in config["capacity"].items()}
+    return config
+
+
+class Bench:
+    """Drives one engine instance and scores it against the golden model.
+
+    Parameters
+    ----------
+    dut : cocotb handle of the ``apsq_rae`` top module
+    config : dict
+        From :func:`load_config`.
+    test_name : str
+        Mixed into the seed, so every test draws its own random numbers.
+    strict : bool
+        Passed to :class:`golden.Engine` (``False`` for the beyond-capacity test).
+
+    Members
+    -------
+    rng : random.Random
+    golden : golden.Engine
+    cycle : int
+        Clocks since the start of :meth:`start`.
+    accepted, results : int
+        Tiles accepted and results checked so far.
+    latencies : list of int
+        Per result, clocks from the edge accepting its last tile to the edge taking it.
+    """
+
+    def __init__(self, dut, config, test_name, *, strict=True):
+        self.dut = dut
+        self.p = p = config["params"]
+        self.latency = config["latency"]
+        self.seed = config["seed"]
+        self.rng = random.Random(f"{self.seed}:{test_name}")
+        self.golden = golden.Engine(**p.as_dict(), strict=strict)
+        self.log = dut._log
+        self.cycle = 0
+        self.accepted = 0
+        self.results = 0
+        self.accept_cycles = []
+        self.latencies = []
+        self.expected = collections.deque()
+        self.gs = 1
+        self.err_bad_cfg = False       # a bad cfg was driven since the last clear
+        self.timeout = 200 + 4 * self.latency
+        self._last_progress = 0
+        self._qmask = (1 << p.q_bits) - 1
+        self._qsign = 1 << (p.q_bits - 1)
+        self._pmask = (1 << p.psum_bits) - 1
+        self.log.info(f"config {p} latency {self.latency} seed {self.seed} "
+                      f"(APSQ_SEED={self.seed} repeats it)")
+
+    # Start-up --------------------------------------------------------------------------
+
+    async def start(self, group_size=1):
+        """Start the clock, reset for 3 clocks, and configure ``group_size``."""
+        d = self.dut
+        cocotb.start_soon(Clock(d.clk, 10, unit="ns").start())
+        d.rst.value = 1
+        d.in_valid.value = 0
+        d.out_ready.value = 0
+        d.err_clear.value = 0
+        d.cfg_group_size.value = group_size
+        d.in_addr.value = 0
+        d.in_step.value = 0
+        d.in_last.value = 0
+        d.in_exp.value = 0
+        d.in_data.value = 0
+        for _ in range(3):
+            await FallingEdge(d.clk)
+        d.rst.value = 0
+        await ReadOnly()
+        assert int(d.err.value) == 0, f"err = {int(d.err.value)} after reset, expected 0"
+        assert int(d.out_valid.value) == 0, "out_valid = 1 after reset"
+        assert int(d.busy.value) == 0, "busy = 1 after reset"
+        self.golden.configure(group_size)
+        self.gs = group_size
+
+    # The clock loop --------------------------------------------------------------------
+
+    def _drive_tile(self, tile):
+        d, p = self.dut, self.p
+        d.in_addr.value = tile.addr
+        d.in_step.value = tile.step
+        d.in_last.value = int(tile.last)
+        d.in_exp.value = tile.exp
+        packed = 0
+        for j, v in enumerate(tile.data):
+            packed |= (v & self._pmask) << (j * p.psum_bits)
+        d.in_data.value = packed
+
+    def _unpack(self, word):
+        out = []
+        for j in range(self.p.lanes):
+            v = (word >> (j * self.p.q_bits)) & self._qmask
+            out.append(v - (1 << self.p.q_bits) if v & self._qsign else v)
+        return tuple(out)
+
+    def _check_result(self):
+        d = self.dut
+        got_addr = int(d.out_addr.value)
+        got_exp = int(d.out_exp.value)
+        got_sat = bool(int(d.out_sat.value))
+        got = self._unpack(d.out_data.value.to_unsigned())
+        if not self.expected:
+            raise AssertionError(f"clock {self.cycle}: unexpected result for address {got_addr} "
+                                 f"(exp {got_exp}, sat {int(got_sat)}, data {list(got)}): "
+                                 f"no result is due")
+        want, step, accept_cycle = self.expected.popleft()
+        where = f"result #{self.results} (address {want.addr}, last step {step})"
+        if got_addr != want.addr:
+            raise AssertionError(f"{where}: address expected {want.addr}, got {got_addr} "
+                                 f"(results must leave in the order their last tiles arrived)")
+        for j, (e, g) in enumerate(zip(want.data, got)):
+            if e != g:
+                bad = [k for k, (a, b) in enumerate(zip(want.data, got)) if a != b]
+                raise AssertionError(f"{where}: lane {j}: expected {e}, got {g} "
+                                     f"(lanes wrong: {bad}; expected {list(want.data)}, "
+                                     f"got {list(got)})")
+        if got_exp != want.exp:
+            raise AssertionError(f"{where}: exp expected {want.exp}, got {got_exp}")
+        if got_sat != want.sat:
+            raise AssertionError(f"{where}: sat expected {int(want.sat)}, got {int(got_sat)}")
+        self.results += 1
+        self.latencies.append(self.cycle - accept_cycle)
+
+    async def clock(self, tile=None, *, gap=0.0, backpressure=0.0, cfg=None, err_clear=0,
+                    expect_refused=False):
+        """One clock: offer ``tile`` (unless a random gap), random ``out_ready``; return
+        ``True`` if the tile was accepted at the coming rising edge."""
+        d = self.dut
+        await FallingEdge(d.clk)
+        self.cycle += 1
+        offer = tile is not None and (gap == 0.0 or self.rng.random() >= gap)
+        if offer:
+            self._drive_tile(tile)
+        d.in_valid.value = int(offer)
+        take = backpressure == 0.0 or self.rng.random() >= backpressure
+        d.out_ready.value = int(take)
+        d.cfg_group_size.value = self.gs if cfg is None else cfg
+        d.err_clear.value = err_clear
+        await ReadOnly()
+        in_ready = int(d.in_ready.value)
+        out_valid = int(d.out_valid.value)
+        busy = int(d.busy.value)
+        err = int(d.err.value)
+        if out_valid and not busy:
+            raise AssertionError(f"clock {self.cycle}: out_valid = 1 but busy = 0")
+        if (err & 2) and not (self.golden.err & 2):
+            raise AssertionError(f"clock {self.cycle}: err[1] = 1 but no tile beyond the "
+                                 f"capacity was accepted since the last clear")
+        if (err & 1) and not self.err_bad_cfg:
+            raise AssertionError(f"clock {self.cycle}: err[0] = 1 but cfg_group_size was "
+                                 f"always legal since the last clear")
+        accepted = offer and bool(in_ready)
+        if expect_refused and accepted:
+            raise AssertionError(f"clock {self.cycle}: a tile was accepted while "
+                                 f"cfg_group_size = {cfg} is illegal")
+        if out_valid and take:
+            self._check_result()
+            self._last_progress = self.cycle
+        if accepted:
+            result = self.golden.push(tile.addr, tile.step, tile.last, tile.exp, tile.data)
+            if result is not None:
+                self.expected.append((result, tile.step, self.cycle))
+            self.accepted += 1
+            self.accept_cycles.append(self.cycle)
+            self._last_progress = self.cycle
+        if self.cycle - self._last_progress > self.timeout:
+            raise AssertionError(f"clock {self.cycle}: no transfer for {self.timeout} clocks "
+                                 f"(in_ready {in_ready}, out_valid {out_valid}, busy {busy}, "
+                                 f"{len(self.expected)} results due): engine hung")
+        return accepted
+
+    # Items -----------------------------------------------------------------------------
+
+    async def drain(self, backpressure=0.0):
+        """Clock until every due result left and ``busy = 0``."""
+        self._last_progress = self.cycle
+        while True:
+            await self.clock(backpressure=backpressure)
+            if not self.expected and int(self.dut.busy.value) == 0:
+                return
+            if not self.expected and self.cycle - self._last_progress > self.timeout:
+                raise AssertionError(f"clock {self.cycle}: busy stays 1 with no result due")
+
+    async def run(self, items, *, gap=0.0, backpressure=0.0):
+        """Execute stimulus items (see :mod:`tb.stimulus`) with random ``in_valid`` gaps and
+        ``out_ready`` backpressure (probabilities)."""
+        self._last_progress = self.cycle
+        for item in items:
+            if isinstance(item, Tile):
+                while not await self.clock(item, gap=gap, backpressure=backpressure):
+                    pass
+            elif isinstance(item, Configure):
+                await self.drain(backpressure)
+                self.gs = item.group_size
+                self.golden.configure(item.group_size)
+                await self.clock()
+            elif isinstance(item, BadConfig):
+                self.err_bad_cfg = True
+                probe = Tile(0, 0, True, 0, (0,) * self.p.lanes)
+                for k in range(item.cycles):
+                    last = k == item.cycles - 1
+                    await self.clock(probe, cfg=item.value, expect_refused=True,
+                                     err_clear=int(item.clear_on_last and last),
+                                     backpressure=backpressure)
+                    self._last_progress = self.cycle
+                # One clock later err[0] must show the bad clocks (a set beats a clear).
+                await self.clock(backpressure=backpressure)
+                err = int(self.dut.err.value)
+                assert err & 1, (f"clock {self.cycle}: err[0] = 0 after {item.cycles} clocks "
+                                 f"with cfg_group_size = {item.value}")
+            elif isinstance(item, ClearErr):
+                await self.drain(backpressure)
+                await self.clock(err_clear=1)
+                self.golden.clear_err()
+                self.err_bad_cfg = False
+                await self.clock()
+                err = int(self.dut.err.value)
+                assert err == 0, f"clock {self.cycle}: err = {err} after err_clear, expected 0"
+            elif isinstance(item, Drain):
+                await self.drain(backpressure)
+            elif isinstance(item, CheckErr):
+                await self.drain(backpressure)
+                err = int(self.dut.err.value)
+                assert err == item.value, (f"clock {self.cycle}: err = {err}, expected "
+                                           f"{item.value}")
+            elif isinstance(item, Idle):
+                for _ in range(item.cycles):
+                    await self.clock(backpressure=backpressure)
+            else:
+                raise TypeError(f"unknown stimulus item {item!r}")
+
+    async def finish(self):
+        """Drain, then check nothing is left and ``err`` matches the golden model."""
+        await self.drain()
+        err = int(self.dut.err.value)
+        want = (self.golden.err & 2) | int(self.err_bad_cfg)
+        assert err == want, f"clock {self.cycle}: err = {err} at the end, expected {want}"
+        assert not self.golden.in_flight, \
+            f"stimulus bug: addresses {sorted(self.golden.in_flight)[:8]} left mid-accumulation"
+        self.log.info(f"{self.accepted} tiles, {self.results} results, {self.cycle} clocks")

