@@ -1,0 +1,92 @@
+"""Storage of the RAE: ``max_group_size`` banks of ``depth`` rows.
+
+A row holds one stored value per lane (signed ``q_bits``), its exponent and its saturation bit.
+Each bank is an :class:`amaranth.lib.memory.Memory` with one synchronous read port and one write
+port, so Yosys infers block RAM (or LUT RAM for small rows). All banks are read at the same row in
+one clock (an APSQ step reads up to ``gs`` slots at once); at most one bank is written per clock.
+"""
+
+from amaranth.hdl import Module, unsigned, signed
+from amaranth.lib import data, wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+from .params import RAEParams
+
+
+__all__ = ["Banks", "row_layout"]
+
+
+def row_layout(params):
+    """Layout of one bank row: ``data`` (lanes x signed ``q_bits``), ``exp``, ``sat``."""
+    return data.StructLayout({
+        "data": data.ArrayLayout(signed(params.q_bits), params.lanes),
+        "exp":  unsigned(params.exp_bits),
+        "sat":  unsigned(1),
+    })
+
+
+class Banks(wiring.Component):
+    """The bank array.
+
+    Reads are synchronous and not transparent: ``rd_data`` shows the rows addressed by
+    ``rd_row`` on the clock edge where ``rd_en`` was 1, from the next cycle on (a write to the
+    same row on that edge is not seen).
+
+    Parameters
+    ----------
+    params : RAEParams
+        Elaboration parameters (``lanes``, ``q_bits``, ``exp_bits``, ``max_group_size``,
+        ``depth`` are used).
+
+    Members
+    -------
+    rd_en : In(1)
+        Read every bank at ``rd_row`` on this edge.
+    rd_row : In(range(depth))
+        Row to read.
+    rd_data : Out(ArrayLayout(row_layout(params), max_group_size))
+        Row of every bank, one cycle after the read.
+    wr_en : In(1)
+        Write ``wr_data`` to bank ``wr_bank`` at ``wr_row`` on this edge.
+    wr_bank : In(range(max_group_size))
+        Bank to write.
+    wr_row : In(range(depth))
+        Row to write.
+    wr_data : In(row_layout(params))
+        Row contents.
+    """
+
+    def __init__(self, params=None):
+        if params is None:
+            params = RAEParams()
+        if not isinstance(params, RAEParams):
+            raise TypeError(f"params must be an RAEParams, not {params!r}")
+        self.params = params
+        row = row_layout(params)
+        super().__init__({
+            "rd_en":   In(1),
+            "rd_row":  In(range(params.depth)),
+            "rd_data": Out(data.ArrayLayout(row, params.max_group_size)),
+            "wr_en":   In(1),
+            "wr_bank": In(range(params.max_group_size)),
+            "wr_row":  In(range(params.depth)),
+            "wr_data": In(row),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        p = self.params
+        for b in range(p.max_group_size):
+            bank = m.submodules[f"bank{b}"] = Memory(shape=row_layout(p), depth=p.depth, init=[])
+            rd = bank.read_port()
+            wr = bank.write_port()
+            m.d.comb += [
+                rd.en.eq(self.rd_en),
+                rd.addr.eq(self.rd_row),
+                self.rd_data[b].eq(rd.data),
+                wr.en.eq(self.wr_en & (self.wr_bank == b)),
+                wr.addr.eq(self.wr_row),
+                wr.data.eq(self.wr_data),
+            ]
+        return m

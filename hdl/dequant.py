@@ -1,0 +1,83 @@
+"""Shift dequantizer of the RAE: ``D_e(q) = q << e`` for every lane of one stored row."""
+
+from amaranth.hdl import Module, Mux, Signal, signed, unsigned
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from ._checks import check_int
+
+
+__all__ = ["ShiftDequantizer"]
+
+
+class ShiftDequantizer(wiring.Component):
+    """Pipelined barrel left shifter ``value = en ? q << exp : 0`` on ``lanes`` values.
+
+    The shifter has ``exp_bits`` mux levels (shift by 1, 2, 4, ...); a register follows every
+    ``levels_per_stage`` levels, the last one being the output register. It never stalls:
+    ``value`` shows the result for the inputs presented ``latency`` clocks earlier.
+
+    Parameters
+    ----------
+    lanes : int
+        Values per row (>= 1).
+    q_bits : int
+        Width of a stored signed value (>= 2).
+    exp_bits : int
+        Width of the exponent (1..6).
+    levels_per_stage : int
+        Mux levels between two registers (>= 1).
+
+    Members
+    -------
+    q : In(ArrayLayout(signed(q_bits), lanes))
+        Stored values.
+    exp : In(exp_bits)
+        Their exponent.
+    en : In(1)
+        0 makes every output 0 (the row does not take part in the sum).
+    value : Out(ArrayLayout(signed(q_bits + 2**exp_bits - 1), lanes))
+        Dequantized values, exact.
+    """
+
+    def __init__(self, *, lanes, q_bits, exp_bits, levels_per_stage=2):
+        check_int("lanes", lanes, 1)
+        check_int("q_bits", q_bits, 2)
+        check_int("exp_bits", exp_bits, 1, 6)
+        check_int("levels_per_stage", levels_per_stage, 1)
+        self.lanes = lanes
+        self.q_bits = q_bits
+        self.exp_bits = exp_bits
+        self.levels_per_stage = levels_per_stage
+        self.out_bits = q_bits + (1 << exp_bits) - 1
+        super().__init__({
+            "q":     In(data.ArrayLayout(signed(q_bits), lanes)),
+            "exp":   In(unsigned(exp_bits)),
+            "en":    In(1),
+            "value": Out(data.ArrayLayout(signed(self.out_bits), lanes)),
+        })
+
+    @property
+    def latency(self):
+        """Clocks from ``q``/``exp``/``en`` to ``value``."""
+        return -(-self.exp_bits // self.levels_per_stage)
+
+    def elaborate(self, platform):
+        m = Module()
+        values = [Mux(self.en, self.q[j], 0) for j in range(self.lanes)]
+        exp = self.exp
+        for level in range(self.exp_bits):
+            amount = 1 << level
+            width = self.q_bits + (1 << (level + 1)) - 1     # exact width after this level
+            values = [Mux(exp[level], v << amount, v) for v in values]
+            if (level + 1) % self.levels_per_stage == 0 or level == self.exp_bits - 1:
+                regs = [Signal(signed(width), name=f"l{level}_v{j}", reset_less=True)
+                        for j in range(self.lanes)]
+                m.d.sync += [r.eq(v) for r, v in zip(regs, values)]
+                values = regs
+                if level != self.exp_bits - 1:
+                    exp_reg = Signal.like(exp, name=f"l{level}_exp", reset_less=True)
+                    m.d.sync += exp_reg.eq(exp)
+                    exp = exp_reg
+        m.d.comb += [self.value[j].eq(values[j]) for j in range(self.lanes)]
+        return m

@@ -1,0 +1,167 @@
+"""Mode encoder of the RAE: where an incoming tile's slots live and what it does with them.
+
+From the run-time group size ``gs`` and a tile's ``addr``, ``step`` and ``last`` it derives
+
+* the static bank/row mapping (the paper's s0/s1): the banks are split into
+  ``k = max_group_size // gs`` bank groups of ``gs`` banks; address ``a`` lives in bank group
+  ``a // depth`` at row ``a % depth``; its slot ``s`` is bank ``group*gs + s``, the AP sits in the
+  last slot ``gs-1``;
+* the phase ``p = step mod gs`` (constant-modulus reduction per candidate ``gs``, muxed by the
+  run-time ``gs``: no divider), whether an AP exists (``step >= gs``) and the mode bit
+  ``s2 = (p == gs-1) | last``;
+* the banks to read (``rd_mask``: the pendings ``0..p-1`` and, if an AP exists, slot ``gs-1``;
+  nothing for a PSQ step) and the one bank to write (``wr_bank``: slot ``p`` for PSQ, slot ``gs-1``
+  for APSQ).
+"""
+
+from amaranth.hdl import Array, Const, Module
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from .params import RAEParams
+
+
+__all__ = ["ModeEncoder", "mod_const"]
+
+
+def mod_const(value, modulus):
+    """``value mod modulus`` for an unsigned ``value`` and a constant ``modulus``, without a divider.
+
+    Powers of two are a bit slice. Otherwise every 4-bit digit ``d_k`` of ``value`` is mapped by a
+    16-entry table to ``(d_k * 16**k) mod modulus``, the residues are summed, and the (small) sum
+    is reduced by one more table. Depth: one table, a short adder tree of narrow words, one table.
+
+    Parameters
+    ----------
+    value : Value
+        Unsigned value.
+    modulus : int
+        Constant modulus, ``>= 1``.
+
+    Returns
+    -------
+    Value
+        Unsigned value in ``range(modulus)``.
+    """
+    if modulus < 1:
+        raise ValueError(f"modulus = {modulus} is out of range (legal: >= 1)")
+    if modulus == 1:
+        return Const(0, 1)
+    if modulus & (modulus - 1) == 0:
+        return value[:modulus.bit_length() - 1]
+    residues = []
+    for k in range(0, len(value), 4):
+        digit = value[k:k + 4]
+        table = [(d << k) % modulus for d in range(1 << len(digit))]
+        residues.append(Array(Const(t, range(modulus)) for t in table)[digit])
+    total = residues[0]
+    for r in residues[1:]:
+        total = total + r
+    table = [t % modulus for t in range(1 << len(total))]
+    return Array(Const(t, range(modulus)) for t in table)[total]
+
+
+class ModeEncoder(wiring.Component):
+    """Combinational mode encoder (bank/row mapping, phase, mode bit, bank selects).
+
+    Outputs are meaningful only while ``cfg_ok`` is 1.
+
+    Parameters
+    ----------
+    params : RAEParams
+        Elaboration parameters.
+
+    Members
+    -------
+    group_size : In(params.gs_bits)
+        Run-time group size ``gs``.
+    addr : In(params.addr_bits)
+        Address of the tile.
+    step : In(params.step_bits)
+        Step index ``i`` of the tile.
+    last : In(1)
+        The tile is the final step of its address.
+    cfg_ok : Out(1)
+        ``1 <= gs <= max_group_size``.
+    in_range : Out(1)
+        ``addr < capacity(gs)``.
+    row : Out(range(depth))
+        Row of the address in every bank, ``addr mod depth``.
+    group : Out(range(max_group_size))
+        Bank group of the address, ``addr div depth``.
+    phase : Out(range(max_group_size))
+        ``p = step mod gs``.
+    has_ap : Out(1)
+        An AP exists (``step >= gs``).
+    mode : Out(1)
+        The mode bit ``s2``: 1 for an APSQ step, 0 for a PSQ step.
+    rd_mask : Out(max_group_size)
+        Bit ``b`` set: bank ``b`` holds a value that this tile adds (pending or AP).
+    wr_bank : Out(range(max_group_size))
+        The bank this tile's quantized value is written to.
+    """
+
+    def __init__(self, params=None):
+        if params is None:
+            params = RAEParams()
+        if not isinstance(params, RAEParams):
+            raise TypeError(f"params must be an RAEParams, not {params!r}")
+        self.params = params
+        G = params.max_group_size
+        super().__init__({
+            "group_size": In(params.gs_bits),
+            "addr":       In(params.addr_bits),
+            "step":       In(params.step_bits),
+            "last":       In(1),
+            "cfg_ok":     Out(1),
+            "in_range":   Out(1),
+            "row":        Out(range(params.depth)),
+            "group":      Out(range(G)),
+            "phase":      Out(range(G)),
+            "has_ap":     Out(1),
+            "mode":       Out(1),
+            "rd_mask":    Out(G),
+            "wr_bank":    Out(range(G)),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        p = self.params
+        G, depth = p.max_group_size, p.depth
+
+        m.d.comb += self.cfg_ok.eq((self.group_size >= 1) & (self.group_size <= G))
+
+        # Static mapping: group = addr div depth, row = addr mod depth.
+        if depth & (depth - 1) == 0:
+            shift = depth.bit_length() - 1
+            m.d.comb += [
+                self.row.eq(self.addr[:shift]),
+                self.group.eq(self.addr[shift:]),
+            ]
+        else:
+            m.d.comb += [self.row.eq(self.addr), self.group.eq(0)]
+            for j in range(1, G):
+                with m.If(self.addr >= j * depth):
+                    m.d.comb += [self.row.eq(self.addr - j * depth), self.group.eq(j)]
+
+        # Per candidate gs: constant capacity, constant-modulus phase, constant bank slots.
+        with m.Switch(self.group_size):
+            for gs in range(1, G + 1):
+                with m.Case(gs):
+                    phase = mod_const(self.step, gs)
+                    has_ap = self.step >= gs
+                    mode = (phase == gs - 1) | self.last
+                    m.d.comb += [
+                        self.in_range.eq(self.addr < p.capacity(gs)),
+                        self.phase.eq(phase),
+                        self.has_ap.eq(has_ap),
+                        self.mode.eq(mode),
+                        self.wr_bank.eq(self.group * gs + phase),
+                    ]
+                    with m.If(mode):
+                        m.d.comb += self.wr_bank.eq(self.group * gs + gs - 1)
+                    for b in range(G // gs * gs):
+                        slot, bgroup = b % gs, b // gs
+                        hit = (phase > slot) if slot < gs - 1 else has_ap
+                        m.d.comb += self.rd_mask[b].eq(mode & (self.group == bgroup) & hit)
+        return m

@@ -1,0 +1,121 @@
+"""Quantizer of the RAE: ``Q_e(x)``, a rounding arithmetic shift right then saturation, per lane."""
+
+from amaranth.hdl import Module, Mux, Signal, signed, unsigned
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from ._checks import check_int
+from .params import ROUNDING_RULES
+
+
+__all__ = ["Quantizer"]
+
+
+class Quantizer(wiring.Component):
+    """Pipelined ``q = sat(R(x / 2**exp))`` on ``lanes`` values (spec section 2, bit-exact).
+
+    A barrel shifter moves ``x`` right by ``exp`` in ``exp_bits`` mux levels, keeping the
+    *guard* bit (the last bit shifted out, weight ``1/2``) and the *sticky* bit (OR of every bit
+    below it). A register follows every ``levels_per_stage`` levels. The last stage rounds
+    (``half_up``: add guard; ``half_even``: add ``guard & (sticky | lsb)``; ``trunc``: add
+    nothing) and saturates to ``q_bits``; its register drives the outputs.
+
+    Parameters
+    ----------
+    lanes : int
+        Lanes (>= 1).
+    in_bits : int
+        Width of the signed input (>= 2).
+    q_bits : int
+        Width of the signed output (2..``in_bits``).
+    exp_bits : int
+        Width of the exponent (1..6).
+    rounding : str
+        ``"half_up"``, ``"half_even"`` or ``"trunc"``.
+    levels_per_stage : int
+        Shifter mux levels between two registers (>= 1).
+
+    Members
+    -------
+    x : In(ArrayLayout(signed(in_bits), lanes))
+        Values to quantize.
+    exp : In(exp_bits)
+        Exponent ``e``.
+    q : Out(ArrayLayout(signed(q_bits), lanes))
+        Quantized values, ``latency`` clocks after ``x``.
+    sat : Out(lanes)
+        Bit ``j``: lane ``j`` saturated (``q != R(x / 2**e)``).
+    """
+
+    def __init__(self, *, lanes, in_bits, q_bits, exp_bits, rounding="half_up",
+                 levels_per_stage=2):
+        check_int("lanes", lanes, 1)
+        check_int("in_bits", in_bits, 2)
+        check_int("q_bits", q_bits, 2, in_bits)
+        check_int("exp_bits", exp_bits, 1, 6)
+        check_int("levels_per_stage", levels_per_stage, 1)
+        if rounding not in ROUNDING_RULES:
+            raise ValueError(f"rounding = {rounding!r} is not a rounding rule "
+                             f"(legal: {', '.join(ROUNDING_RULES)})")
+        self.lanes = lanes
+        self.in_bits = in_bits
+        self.q_bits = q_bits
+        self.exp_bits = exp_bits
+        self.rounding = rounding
+        self.levels_per_stage = levels_per_stage
+        super().__init__({
+            "x":   In(data.ArrayLayout(signed(in_bits), lanes)),
+            "exp": In(unsigned(exp_bits)),
+            "q":   Out(data.ArrayLayout(signed(q_bits), lanes)),
+            "sat": Out(lanes),
+        })
+
+    @property
+    def latency(self):
+        """Clocks from ``x``/``exp`` to ``q``/``sat``."""
+        return -(-self.exp_bits // self.levels_per_stage) + 1
+
+    def elaborate(self, platform):
+        m = Module()
+        W, k = self.in_bits, self.q_bits
+        q_min, q_max = -(1 << (k - 1)), (1 << (k - 1)) - 1
+
+        n_stages = -(-self.exp_bits // self.levels_per_stage)
+        exp_at = [self.exp]                     # the exponent, delayed alongside the shifter
+        for stage in range(1, n_stages):
+            exp_reg = Signal.like(self.exp, name=f"exp_s{stage}", reset_less=True)
+            m.d.sync += exp_reg.eq(exp_at[-1])
+            exp_at.append(exp_reg)
+
+        for j in range(self.lanes):
+            value, guard, sticky = self.x[j], 0, 0
+            for level in range(self.exp_bits):
+                e_bit = exp_at[level // self.levels_per_stage][level]
+                s = 1 << level
+                s_value = value >> s
+                s_guard = value[min(s - 1, W - 1)]
+                s_sticky = guard | sticky
+                if s > 1:
+                    s_sticky = s_sticky | (value[:min(s - 1, W)] != 0)
+                value = Mux(e_bit, s_value, value)
+                guard, sticky = Mux(e_bit, s_guard, guard), Mux(e_bit, s_sticky, sticky)
+                if (level + 1) % self.levels_per_stage == 0 or level == self.exp_bits - 1:
+                    v_reg = Signal(signed(W), name=f"lane{j}_l{level}_v", reset_less=True)
+                    g_reg = Signal(name=f"lane{j}_l{level}_g", reset_less=True)
+                    s_reg = Signal(name=f"lane{j}_l{level}_s", reset_less=True)
+                    m.d.sync += [v_reg.eq(value), g_reg.eq(guard), s_reg.eq(sticky)]
+                    value, guard, sticky = v_reg, g_reg, s_reg
+
+            if self.rounding == "half_up":
+                inc = guard
+            elif self.rounding == "half_even":
+                inc = guard & (sticky | value[0])
+            else:
+                inc = 0
+            rounded = Signal(signed(W + 1), name=f"lane{j}_r")
+            m.d.comb += rounded.eq(value + inc)
+            upper = rounded[k - 1:]
+            saturated = ~((upper == 0) | (upper == (1 << len(upper)) - 1))
+            q = Mux(saturated, Mux(rounded[-1], q_min, q_max), rounded[:k].as_signed())
+            m.d.sync += [self.q[j].eq(q), self.sat[j].eq(saturated)]
+        return m

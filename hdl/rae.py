@@ -1,0 +1,302 @@
+"""The Reconfigurable APSQ Engine (RAE): top level with stream interfaces (spec sections 3 to 5).
+
+Block diagram (one tile enters per clock; ``L = latency``)::
+
+    i (tile) ──► ModeEncoder ──► SkidBuffer ──► issue ────────────────► Banks read (all banks, row)
+                 (row, phase,     (in_ready     hazard check: stall         │ 1 clock
+                  s2, masks,       from a FF)   while the address is in     ▼
+                  capacity)                     flight; credit check    ShiftDequantizer x G
+                                                for results                 │ q << e, masked
+                                                                            ▼
+                         Tp (delayed) ──────────────────────────────►  AdderTree (Tp + G values)
+                                                                            │ exact, sum_bits
+                                                                            ▼
+                                                                        Quantizer (round, sat)
+                                                                            │
+                                   Banks write (slot p / AP) ◄──────────────┤ write-back stage
+                                                                            ▼ last only
+                                                                    result FIFO ──► o (result)
+
+The datapath behind the issue point never stalls: the result FIFO is as deep as the results
+that can be in flight, and a ``last`` tile is only issued while a credit is free, so
+``out_ready`` only reaches the FIFO and the credit counter.
+"""
+
+from amaranth.hdl import Cat, Module, Signal, signed, unsigned
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.fifo import SyncFIFO
+from amaranth.lib.wiring import In, Out
+
+from .adder_tree import AdderTree
+from .banks import Banks, row_layout
+from .dequant import ShiftDequantizer
+from .mode import ModeEncoder
+from .params import RAEParams
+from .quantizer import Quantizer
+from .skid import SkidBuffer
+
+
+__all__ = ["RAE", "tile_layout", "result_layout"]
+
+
+def tile_layout(params):
+    """Payload of the tile stream: ``addr, step, last, exp, data`` (in this order)."""
+    return data.StructLayout({
+        "addr": unsigned(params.addr_bits),
+        "step": unsigned(params.step_bits),
+        "last": unsigned(1),
+        "exp":  unsigned(params.exp_bits),
+        "data": data.ArrayLayout(signed(params.psum_bits), params.lanes),
+    })
+
+
+def result_layout(params):
+    """Payload of the result stream: ``addr, exp, sat, data`` (in this order)."""
+    return data.StructLayout({
+        "addr": unsigned(params.addr_bits),
+        "exp":  unsigned(params.exp_bits),
+        "sat":  unsigned(1),
+        "data": data.ArrayLayout(signed(params.q_bits), params.lanes),
+    })
+
+
+def _issue_layout(params):
+    # What the skid buffer holds: the tile without its step, plus the mode encoder's outputs.
+    G = params.max_group_size
+    return data.StructLayout({
+        "addr":     unsigned(params.addr_bits),
+        "last":     unsigned(1),
+        "exp":      unsigned(params.exp_bits),
+        "data":     data.ArrayLayout(signed(params.psum_bits), params.lanes),
+        "in_range": unsigned(1),
+        "row":      range(params.depth),
+        "rd_mask":  unsigned(G),
+        "wr_bank":  range(G),
+    })
+
+
+def _stage_layout(params):
+    # Side band that travels with a tile through the datapath (data not included).
+    return data.StructLayout({
+        "valid":   unsigned(1),
+        "addr":    unsigned(params.addr_bits),
+        "last":    unsigned(1),
+        "exp":     unsigned(params.exp_bits),
+        "row":     range(params.depth),
+        "wr_bank": range(params.max_group_size),
+        "sat":     unsigned(1),
+    })
+
+
+class RAE(wiring.Component):
+    """Reconfigurable APSQ Engine.
+
+    Parameters
+    ----------
+    params : RAEParams, optional
+        Elaboration parameters. Alternatively pass them as keyword arguments
+        (``RAE(lanes=8, max_group_size=2)``); not both.
+    shift_levels_per_stage : int
+        Barrel-shifter mux levels (dequantizer and quantizer) between two pipeline registers.
+
+    Members
+    -------
+    cfg_group_size : In(params.gs_bits)
+        Run-time group size ``gs``; change it only while ``busy`` is 0 and no address is
+        mid-accumulation.
+    i : In(stream.Signature(tile_layout(params)))
+        Tiles: ``addr``, ``step``, ``last``, ``exp``, ``data`` (lanes x signed ``psum_bits``).
+    o : Out(stream.Signature(result_layout(params)))
+        Results: ``addr``, ``exp``, ``sat``, ``data`` (lanes x signed ``q_bits``), in the order
+        their ``last`` tiles were accepted.
+    busy : Out(1)
+        An accepted tile has not yet had its full effect, or a result is waiting.
+    err : Out(2)
+        Sticky. Bit 0: ``cfg_group_size`` is 0 or above ``max_group_size`` (set every clock it
+        is; input is refused meanwhile). Bit 1: a tile with ``addr >= capacity(gs)`` was
+        accepted (and dropped).
+    err_clear : In(1)
+        Clears ``err``; a set in the same clock wins.
+
+    Attributes
+    ----------
+    params : RAEParams
+    latency : int
+        Clocks from the edge accepting a ``last`` tile to the first edge its result can be
+        taken (``out_ready = 1``, nothing else in flight).
+    """
+
+    def __init__(self, params=None, *, shift_levels_per_stage=2, **kwargs):
+        if params is None:
+            params = RAEParams(**kwargs)
+        elif kwargs:
+            raise TypeError("pass either an RAEParams or keyword parameters, not both")
+        elif not isinstance(params, RAEParams):
+            raise TypeError(f"params must be an RAEParams, not {params!r}")
+        self.params = p = params
+        self._dequant = [
+            ShiftDequantizer(lanes=p.lanes, q_bits=p.q_bits, exp_bits=p.exp_bits,
+                             levels_per_stage=shift_levels_per_stage)
+            for _ in range(p.max_group_size)]
+        self._tree = AdderTree(lanes=p.lanes, tp_bits=p.psum_bits, term_bits=p.deq_bits,
+                               n_terms=p.max_group_size)
+        self._quant = Quantizer(lanes=p.lanes, in_bits=self._tree.sum_bits, q_bits=p.q_bits,
+                                exp_bits=p.exp_bits, rounding=p.rounding,
+                                levels_per_stage=shift_levels_per_stage)
+        super().__init__({
+            "cfg_group_size": In(p.gs_bits),
+            "i":              In(stream.Signature(tile_layout(p))),
+            "o":              Out(stream.Signature(result_layout(p))),
+            "busy":           Out(1),
+            "err":            Out(2),
+            "err_clear":      In(1),
+        })
+
+    # Pipeline bookkeeping: stage 0 is the cycle the bank rows are visible (one clock after
+    # issue); the last stage ("write-back") writes the banks and pushes the result FIFO.
+
+    @property
+    def _n_stages(self):
+        return 1 + self._dequant[0].latency + self._tree.latency + self._quant.latency
+
+    @property
+    def _result_depth(self):
+        return self._n_stages + 2
+
+    @property
+    def latency(self):
+        """Clocks from accepting a ``last`` tile to its result being takeable: 1 (skid buffer)
+        + the datapath stages + 1 (result FIFO)."""
+        return 1 + self._n_stages + 1
+
+    def capacity(self, group_size):
+        """Addresses held at once with run-time group size ``group_size``."""
+        return self.params.capacity(group_size)
+
+    def elaborate(self, platform):
+        m = Module()
+        p = self.params
+        G = p.max_group_size
+        n_stages = self._n_stages
+        d_lat = self._dequant[0].latency
+
+        m.submodules.mode = mode = ModeEncoder(p)
+        m.submodules.skid = skid = SkidBuffer(_issue_layout(p))
+        m.submodules.banks = banks = Banks(p)
+        for b, dq in enumerate(self._dequant):
+            m.submodules[f"dequant{b}"] = dq
+        m.submodules.tree = tree = self._tree
+        m.submodules.quant = quant = self._quant
+        m.submodules.results = results = SyncFIFO(width=len(self.o.payload.as_value()),
+                                                  depth=self._result_depth)
+
+        # ---- Input port: decode, refuse while the configuration is illegal.
+        tile = self.i.payload
+        m.d.comb += [
+            mode.group_size.eq(self.cfg_group_size),
+            mode.addr.eq(tile.addr),
+            mode.step.eq(tile.step),
+            mode.last.eq(tile.last),
+        ]
+        cfg_ok = mode.cfg_ok
+        m.d.comb += [
+            self.i.ready.eq(skid.i.ready & cfg_ok),
+            skid.i.valid.eq(self.i.valid & cfg_ok),
+            skid.i.payload.addr.eq(tile.addr),
+            skid.i.payload.last.eq(tile.last),
+            skid.i.payload.exp.eq(tile.exp),
+            skid.i.payload.data.eq(tile.data),
+            skid.i.payload.in_range.eq(mode.in_range),
+            skid.i.payload.row.eq(mode.row),
+            skid.i.payload.rd_mask.eq(mode.rd_mask),
+            skid.i.payload.wr_bank.eq(mode.wr_bank),
+        ]
+
+        # ---- Error flags.
+        set_err = Cat(~cfg_ok, self.i.valid & self.i.ready & ~mode.in_range)
+        with m.If(self.err_clear):
+            m.d.sync += self.err.eq(set_err)
+        with m.Else():
+            m.d.sync += self.err.eq(self.err | set_err)
+
+        # ---- Issue: hazard and credit checks one register after the port.
+        stages = [Signal(_stage_layout(p), name=f"stage{s}") for s in range(n_stages)]
+        head = skid.o.payload
+        hazard = Cat(st.valid & (st.addr == head.addr) for st in stages).any()
+        outstanding = Signal(range(self._result_depth + 1))
+        credit_ok = outstanding != self._result_depth
+        take = cfg_ok & (~head.in_range | (~hazard & (~head.last | credit_ok)))
+        issue = skid.o.valid & head.in_range & take
+        m.d.comb += [
+            skid.o.ready.eq(take),
+            banks.rd_en.eq(issue),
+            banks.rd_row.eq(head.row),
+        ]
+
+        # ---- Stage 0 side band; every stage then shifts unconditionally.
+        rd_mask = Signal(G)
+        tp = [Signal.like(head.data, name=f"tp{s}", reset_less=True) for s in range(d_lat + 1)]
+        m.d.sync += [
+            stages[0].valid.eq(issue),
+            stages[0].addr.eq(head.addr),
+            stages[0].last.eq(head.last),
+            stages[0].exp.eq(head.exp),
+            stages[0].row.eq(head.row),
+            stages[0].wr_bank.eq(head.wr_bank),
+            rd_mask.eq(head.rd_mask),
+            tp[0].eq(head.data),
+        ]
+        m.d.sync += [tp[s].eq(tp[s - 1]) for s in range(1, d_lat + 1)]
+        for s in range(1, n_stages):
+            m.d.sync += stages[s].eq(stages[s - 1])
+            if s == 1:
+                # The saturation bits of the values read are ORed in at stage 0.
+                m.d.sync += stages[1].sat.eq(
+                    Cat(rd_mask[b] & banks.rd_data[b].sat for b in range(G)).any())
+
+        # ---- Datapath.
+        for b, dq in enumerate(self._dequant):
+            m.d.comb += [
+                dq.q.eq(banks.rd_data[b].data),
+                dq.exp.eq(banks.rd_data[b].exp),
+                dq.en.eq(rd_mask[b]),
+                tree.terms[b].eq(dq.value),
+            ]
+        m.d.comb += tree.tp.eq(tp[d_lat])
+        m.d.comb += [
+            quant.x.eq(tree.sum),
+            quant.exp.eq(stages[d_lat + self._tree.latency].exp),
+        ]
+
+        # ---- Write-back and result.
+        wb = stages[-1]
+        sat = wb.sat | quant.sat.any()
+        m.d.comb += [
+            banks.wr_en.eq(wb.valid & ~wb.last),
+            banks.wr_bank.eq(wb.wr_bank),
+            banks.wr_row.eq(wb.row),
+            banks.wr_data.data.eq(quant.q),
+            banks.wr_data.exp.eq(wb.exp),
+            banks.wr_data.sat.eq(sat),
+        ]
+        result = data.View(result_layout(p), results.w_data)
+        m.d.comb += [
+            results.w_en.eq(wb.valid & wb.last),
+            result.addr.eq(wb.addr),
+            result.exp.eq(wb.exp),
+            result.sat.eq(sat),
+            result.data.eq(quant.q),
+            self.o.valid.eq(results.r_rdy),
+            self.o.payload.eq(results.r_data),
+            results.r_en.eq(self.o.ready),
+        ]
+
+        # ---- Credits for the result FIFO (a result is owed from issue until it is taken).
+        owe = issue & head.last
+        paid = self.o.valid & self.o.ready
+        m.d.sync += outstanding.eq(outstanding + owe - paid)
+
+        # ---- Busy.
+        m.d.comb += self.busy.eq(skid.o.valid | ~skid.i.ready |
+                                 Cat(st.valid for st in stages).any() | (outstanding != 0))
+        return m
