@@ -1,0 +1,241 @@
+"""The whole RAE (Amaranth simulator) against the golden transaction-level model.
+
+Random tests print their seed (``APSQ_SEED=<n>`` replays one).
+"""
+
+import collections
+import random
+import zlib
+
+import pytest
+
+import golden
+from hdl.params import RAEParams
+from hdl.rae import RAE
+
+from sim_helpers import run_sim, seed_from_env, stream_put
+
+
+# ---------------------------------------------------------------------------------------------
+# Stimulus
+
+def _random_value(rng, bits):
+    lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    kind = rng.random()
+    if kind < 0.1:
+        return rng.choice([lo, hi, lo + 1, -1, 0, 1])
+    if kind < 0.5:
+        return rng.randint(lo, hi)
+    small = rng.randint(1, bits)                         # magnitudes of every size
+    return max(lo, min(hi, rng.randint(-(1 << small), (1 << small))))
+
+
+def _random_tile(rng, p):
+    return [_random_value(rng, p.psum_bits) for _ in range(p.lanes)]
+
+
+def _random_exp(rng, p):
+    if rng.random() < 0.2:
+        return rng.choice([0, p.max_exp])
+    return rng.randint(0, p.max_exp)
+
+
+def random_sequence(rng, p, gs, n_tiles, *, p_same=0.3, p_out_of_range=0.03, max_steps=None):
+    """Tiles ``(addr, step, last, exp, data)`` of interleaved accumulations that follow the
+    protocol (per address: steps 0..n-1, last on n-1), with back-to-back same-address runs
+    (probability ``p_same``), addresses reused after their last step, capacity edges and a few
+    out-of-capacity tiles."""
+    cap = p.capacity(gs)
+    max_steps = max_steps or 3 * gs + 2
+    edge = [0, cap - 1, cap // 2]
+    active = {}                                          # addr -> [next_step, n_steps]
+    seq, prev = [], None
+    n_open = rng.randint(1, min(cap, 12))
+    while len(seq) < n_tiles or active:
+        if len(seq) < n_tiles and rng.random() < p_out_of_range and cap < (1 << p.addr_bits):
+            bad = rng.choice([cap, (1 << p.addr_bits) - 1, rng.randrange(cap, 1 << p.addr_bits)])
+            seq.append((bad, rng.randrange(1 << p.step_bits), rng.getrandbits(1),
+                        _random_exp(rng, p), _random_tile(rng, p)))
+            continue
+        if len(seq) < n_tiles and len(active) < n_open:
+            free = [a for a in edge if a not in active] or [rng.randrange(cap)]
+            addr = rng.choice(free) if rng.random() < 0.3 else rng.randrange(cap)
+            if addr not in active:
+                active[addr] = [0, rng.randint(1, min(max_steps, 1 << p.step_bits))]
+        if not active:
+            continue
+        if prev in active and rng.random() < p_same:
+            addr = prev
+        else:
+            addr = rng.choice(sorted(active))
+        step, n = active[addr]
+        last = int(step == n - 1)
+        seq.append((addr, step, last, _random_exp(rng, p), _random_tile(rng, p)))
+        if last:
+            del active[addr]
+        else:
+            active[addr][0] += 1
+        prev = addr
+    return seq
+
+
+# ---------------------------------------------------------------------------------------------
+# Runner
+
+def run_engine(p, plan, *, seed, p_valid=1.0, p_ready=1.0, check_idle=True):
+    """Drive ``plan`` (list of ``(gs, tiles)``) through an RAE; score every result against
+    ``golden.Engine``. Returns the number of results checked."""
+    rng = random.Random(seed)
+    dut = RAE(p)
+    ref = golden.Engine(**p.as_dict(), strict=False)
+    expected = collections.deque()
+    checked = []
+    errors = []
+
+    async def driver(ctx):
+        for gs, tiles in plan:
+            while ctx.get(dut.busy) or expected:
+                await ctx.tick()
+            ctx.set(dut.cfg_group_size, gs)
+            ref.configure(gs)
+            await ctx.tick()
+            for addr, step, last, exp, data in tiles:
+                while rng.random() > p_valid:
+                    await ctx.tick()
+                await stream_put(ctx, dut.i, {"addr": addr, "step": step, "last": last,
+                                              "exp": exp, "data": data})
+                res = ref.push(addr, step, last, exp, data)
+                if res is not None:
+                    expected.append(res)
+            for _ in range(dut.latency * 2 + 8):
+                await ctx.tick()
+        while ctx.get(dut.busy) or expected:
+            await ctx.tick()
+        await ctx.tick()
+        errors.append(("err", ctx.get(dut.err), ref.err))
+
+    async def receiver(ctx):
+        while True:
+            ready = int(rng.random() < p_ready)
+            ctx.set(dut.o.ready, ready)
+            _, _, valid, payload = await ctx.tick().sample(dut.o.valid, dut.o.payload)
+            if valid and ready:
+                got = (payload.addr, payload.exp, bool(payload.sat),
+                       tuple(payload.data[j] for j in range(p.lanes)))
+                assert expected, f"unexpected result {got}"
+                exp = expected.popleft()
+                want = (exp.addr, exp.exp, bool(exp.sat), tuple(exp.data))
+                assert got == want, f"result {len(checked)}: got {got}, want {want}"
+                checked.append(got)
+
+    from amaranth.sim import Simulator
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(driver)
+    sim.add_testbench(receiver, background=True)
+    sim.run()
+    (_, got_err, want_err), = errors
+    assert got_err & 2 == want_err & 2, f"err = {got_err:#b}, golden err = {want_err:#b}"
+    assert not expected
+    return len(checked)
+
+
+# ---------------------------------------------------------------------------------------------
+# Tests
+
+WORKED_TILES = [[1000, -1000], [2047, -300], [-3000, 129], [9000, 70], [-123, -7]]
+
+
+@pytest.mark.parametrize("gs", [1, 2, 3, 4])
+def test_worked_example(gs):
+    """Spec section 3, worked example: result [70, -8], e = 7, sat 0 for every gs."""
+    dut = RAE(lanes=2, psum_bits=32, q_bits=8, max_group_size=4, depth=8)
+    results = []
+
+    async def tb(ctx):
+        ctx.set(dut.cfg_group_size, gs)
+        for i, (tile, e) in enumerate(zip(WORKED_TILES, [4, 5, 5, 7, 7])):
+            await stream_put(ctx, dut.i, {"addr": 5, "step": i, "last": int(i == 4),
+                                          "exp": e, "data": tile})
+        ctx.set(dut.o.ready, 1)
+        payload, = await ctx.tick().sample(dut.o.payload).until(dut.o.valid)
+        results.append(payload)
+
+    run_sim(dut, tb)
+    r, = results
+    assert (r.addr, r.exp, r.sat, [r.data[0], r.data[1]]) == (5, 7, 0, [70, -8])
+
+
+@pytest.mark.parametrize("gs,want", [(1, [125, -17]), (2, [125, -17]), (3, [126, -17]),
+                                     (4, [125, -17])])
+def test_worked_example_saturating(gs, want):
+    """Spec section 3: exponents 4 5 5 6 6 give [126,-17] for gs 3, [125,-17] else, sat 1."""
+    dut = RAE(lanes=2, max_group_size=4, depth=4)
+    results = []
+
+    async def tb(ctx):
+        ctx.set(dut.cfg_group_size, gs)
+        for i, (tile, e) in enumerate(zip(WORKED_TILES, [4, 5, 5, 6, 6])):
+            await stream_put(ctx, dut.i, {"addr": 0, "step": i, "last": int(i == 4),
+                                          "exp": e, "data": tile})
+        ctx.set(dut.o.ready, 1)
+        payload, = await ctx.tick().sample(dut.o.payload).until(dut.o.valid)
+        results.append(payload)
+
+    run_sim(dut, tb)
+    r, = results
+    assert (r.exp, r.sat, [r.data[0], r.data[1]]) == (6, 1, want)
+
+
+FAST_CONFIGS = [
+    dict(lanes=2, psum_bits=16, q_bits=8, max_group_size=4, depth=4, exp_bits=4, step_bits=6,
+         rounding="half_up"),
+    dict(lanes=1, psum_bits=12, q_bits=4, max_group_size=3, depth=3, exp_bits=3, step_bits=4,
+         rounding="half_even"),
+    dict(lanes=2, psum_bits=24, q_bits=6, max_group_size=5, depth=2, exp_bits=5, step_bits=5,
+         rounding="trunc"),
+    dict(lanes=1, psum_bits=8, q_bits=8, max_group_size=1, depth=5, exp_bits=2, step_bits=3,
+         rounding="half_up"),
+    dict(lanes=3, psum_bits=64, q_bits=16, max_group_size=2, depth=1, exp_bits=6, step_bits=2,
+         rounding="half_even"),
+]
+
+
+@pytest.mark.parametrize("cfg", FAST_CONFIGS, ids=lambda c: "-".join(
+    f"{k[0]}{v}" for k, v in c.items()))
+def test_engine_random(cfg):
+    """Every run-time gs in turn, random interleavings and backpressure, against golden."""
+    seed = seed_from_env(default=zlib.crc32(repr(sorted(cfg.items())).encode()) & 0xFFFF)
+    rng = random.Random(seed)
+    p = RAEParams(**cfg)
+    plan = [(gs, random_sequence(rng, p, gs, 60)) for gs in range(1, p.max_group_size + 1)]
+    n = run_engine(p, plan, seed=seed, p_valid=0.8, p_ready=0.7)
+    assert n > 0
+
+
+def test_engine_back_to_back_full_speed():
+    """Back-to-back same-address tiles and no gaps (stall path), out_ready always 1."""
+    seed = seed_from_env(default=7)
+    rng = random.Random(seed)
+    p = RAEParams(lanes=2, psum_bits=20, q_bits=8, max_group_size=4, depth=2, exp_bits=4,
+                  step_bits=5)
+    plan = [(gs, random_sequence(rng, p, gs, 50, p_same=0.9, p_out_of_range=0.0))
+            for gs in (4, 1, 3)]
+    assert run_engine(p, plan, seed=seed) > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("index", range(12))
+def test_engine_random_params(index):
+    """Random parameter sets (lanes, widths, non-power-of-two depths, G = 1..8, every rule)."""
+    seed = seed_from_env(default=1000 + index)
+    rng = random.Random(seed)
+    psum_bits = rng.randint(2, 40)
+    cfg = dict(lanes=rng.randint(1, 4), psum_bits=psum_bits, q_bits=rng.randint(2, psum_bits),
+               max_group_size=rng.randint(1, 8), depth=rng.randint(1, 9),
+               exp_bits=rng.randint(1, 6), step_bits=rng.randint(1, 8),
+               rounding=rng.choice(["half_up", "half_even", "trunc"]))
+    print(cfg)
+    p = RAEParams(**cfg)
+    plan = [(gs, random_sequence(rng, p, gs, 150)) for gs in range(1, p.max_group_size + 1)]
+    run_engine(p, plan, seed=seed, p_valid=rng.choice([1.0, 0.7]), p_ready=rng.choice([1.0, 0.5]))
