@@ -1,6 +1,8 @@
 """The boards the FPGA flow knows: platform, toolchain settings and a default engine that fits."""
 
 import os
+import shutil
+import sys
 from dataclasses import dataclass, field
 
 
@@ -20,9 +22,16 @@ TOOL_ENV = {
 
 
 def set_tool_env():
-    """Point Amaranth at the YoWASP tools unless the user chose others."""
+    """Point Amaranth at the YoWASP tools unless the user chose others (the venv's scripts
+    folder is searched too, so an unactivated ``.venv/bin/python -m fpga`` works)."""
+    scripts = os.path.dirname(sys.executable)
     for name, value in TOOL_ENV.items():
-        os.environ.setdefault(name, value)
+        if name in os.environ:
+            continue
+        local = os.path.join(scripts, value)
+        if not shutil.which(value) and os.access(local, os.X_OK):
+            value = local
+        os.environ[name] = value
 
 
 @dataclass(frozen=True)

@@ -109,6 +109,8 @@ class Link(wiring.Component):
         flags = Cat(self.engine_err, busy, overrun, frame_err, uart_err, C(0, 2))
 
         m.d.comb += [utx.i.payload.eq(out[:8]), utx.i.valid.eq(left != 0)]
+        # ready does not look at valid: keeps the engine's output handshake off long paths.
+        m.d.comb += self.result.ready.eq((left == 0) & ~req_status)
         with m.If(left != 0):
             with m.If(utx.i.ready):
                 m.d.sync += [out.eq(out >> 8), left.eq(left - 1)]
@@ -116,7 +118,6 @@ class Link(wiring.Component):
             m.d.sync += [out.eq(Cat(C(P.RSP_STATUS, 8), flags, self.cfg_group_size)),
                          left.eq(3), req_status.eq(0)]
         with m.Elif(self.result.valid):
-            m.d.comb += self.result.ready.eq(1)
             m.d.sync += [out.eq(Cat(C(P.RSP_RESULT, 8), self.result.payload)),
                          left.eq(1 + r_bytes)]
         with m.Elif(req_info):

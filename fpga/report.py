@@ -6,7 +6,7 @@ from pathlib import Path
 
 
 __all__ = ["parse_yosys_stat", "parse_nextpnr_report", "summarize", "format_line",
-           "critical_path_sources"]
+           "critical_path_sources", "critical_path_blocks"]
 
 
 #: Cell types counted in each utilization column, per family.
@@ -78,6 +78,20 @@ def critical_path_sources(path, limit=8):
     return short[:limit]
 
 
+def critical_path_blocks(path, limit=12):
+    """Hierarchy prefixes (``core.engine.banks``) of the cells along one critical path, in
+    order, without repeats: which blocks the path crosses."""
+    blocks = []
+    for hop in path.get("path", []):
+        for end in ("from", "to"):
+            cell = hop.get(end, {}).get("cell", "")
+            prefix = cell.rsplit(".", 1)[0] if "." in cell else ""
+            # Drop the tool's suffixes of the last name (``x_SB_LUT4_O``, ``x_TRELLIS_FF_Q``).
+            if prefix and prefix not in blocks:
+                blocks.append(prefix)
+    return blocks[:limit]
+
+
 def parse_nextpnr_report(data):
     """``(fmax, utilization, critical)`` from nextpnr's ``--report`` JSON: ``fmax`` maps clock
     name to ``{"achieved": MHz, "constraint": MHz}``; ``critical`` lists, per clock, the path's
@@ -97,6 +111,7 @@ def parse_nextpnr_report(data):
             "start_cell": hops[0]["from"]["cell"], "end_cell": hops[-1]["to"]["cell"],
             "nets": [h["net"] for h in hops if h.get("type") == "routing" and "net" in h][:40],
             "sources": critical_path_sources(path),
+            "blocks": critical_path_blocks(path),
         })
     return fmax, utilization, critical
 

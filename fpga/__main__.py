@@ -1,0 +1,5 @@
+import sys
+
+from fpga.cli import main
+
+sys.exit(main())

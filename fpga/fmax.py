@@ -1,0 +1,106 @@
+"""Out-of-context Fmax of the engine alone: every engine port behind a register, a tight clock.
+
+The wrapper needs three pins whatever the engine's width: the clock, one input that feeds a
+shift chain holding every engine input bit, and one output driven by a pipelined XOR reduction
+of every registered engine output bit. Nothing can be optimized away and every engine path is
+register to register, so nextpnr's Fmax for the clock is the engine's own.
+"""
+
+import json
+import time
+from pathlib import Path
+
+from amaranth import *
+from amaranth.build import Resource, Pins, Clock, Attrs
+
+from .boards import get_board, set_tool_env
+from .report import summarize, format_line
+
+
+__all__ = ["RegisteredEngine", "fmax_platform", "run_fmax"]
+
+
+class RegisteredEngine(Elaboratable):
+    """The engine with registered inputs (a shift chain from one pin) and registered outputs
+    (a pipelined XOR tree, four bits per level, to one pin).
+
+    Parameters
+    ----------
+    params : RAEParams
+        Engine parameters.
+    engine : wiring.Component or None
+        The engine; ``None`` builds ``hdl.rae.RAE(params)``.
+    """
+
+    def __init__(self, params, *, engine=None):
+        if engine is None:
+            from hdl.rae import RAE
+            engine = RAE(params)
+        self.params = params
+        self.engine = engine
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.engine = eng = self.engine
+        din = platform.request("din", 0).i
+        dout = platform.request("dout", 0).o
+
+        inputs = [eng.i.valid, Value.cast(eng.i.payload), eng.o.ready, eng.cfg_group_size,
+                  eng.err_clear]
+        outputs = [eng.i.ready, eng.o.valid, Value.cast(eng.o.payload), eng.busy, eng.err]
+
+        chain = Signal(sum(len(v) for v in inputs))
+        m.d.sync += chain.eq(Cat(din, chain[:-1]))
+        m.d.comb += Cat(*inputs).eq(chain)
+
+        level = Signal(sum(len(v) for v in outputs))
+        m.d.sync += level.eq(Cat(*outputs))
+        while len(level) > 1:
+            nxt = Signal((len(level) + 3) // 4)
+            m.d.sync += [nxt[n].eq(level[4 * n:4 * n + 4].xor()) for n in range(len(nxt))]
+            level = nxt
+        m.d.comb += dout.eq(level)
+        return m
+
+
+def fmax_platform(board, mhz):
+    """The board's platform with only the wrapper's three pins, the clock constrained to
+    ``mhz``."""
+    spec = get_board(board)
+    base = spec.platform_class()
+    resources = [
+        Resource("clk", 0, Pins(spec.clk_pin, dir="i"), Clock(mhz * 1e6), Attrs(**spec.clk_attrs)),
+        Resource("din", 0, Pins(spec.din_pin, dir="i"), Attrs(**spec.pin_attrs)),
+        Resource("dout", 0, Pins(spec.dout_pin, dir="o"), Attrs(**spec.pin_attrs)),
+    ]
+    cls = type(f"{base.__name__}_Fmax", (base,),
+               {"resources": resources, "connectors": [], "default_clk": "clk",
+                "default_rst": None})
+    return cls()
+
+
+def run_fmax(board, params, *, mhz, out_dir="build/fpga", verbose=False, label=None):
+    """Place and route the wrapped engine at a ``mhz`` target; the report dictionary."""
+    set_tool_env()
+    spec = get_board(board)
+    platform = fmax_platform(board, mhz)
+    label = label or f"{board}-lanes{params.lanes}"
+    build_dir = Path(out_dir) / "fmax" / label
+    start = time.monotonic()
+    overrides = spec.build_overrides()
+    overrides["nextpnr_opts"] += " --timing-allow-fail"
+    # The wrapper is not a design anyone loads: skip bitstream packing where possible.
+    platform.build(RegisteredEngine(params), name="top", build_dir=str(build_dir),
+                   do_program=False, verbose=verbose, **overrides)
+    report = summarize(spec.family, build_dir)
+    report.update({
+        "board": board, "label": label, "device": f"{platform.device}-{platform.package}",
+        "params": params.as_dict(), "target_mhz": mhz,
+        "tool_seconds": round(time.monotonic() - start, 1),
+    })
+    (build_dir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    return report
+
+
+def fmax_line(report):
+    return format_line(f"{report['label']} (engine alone)", report)

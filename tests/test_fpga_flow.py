@@ -1,0 +1,170 @@
+"""FPGA flow pieces that need no place and route: protocol codec, UART, report parser, board
+defaults and the command line."""
+
+import json
+
+import pytest
+
+from amaranth.sim import Simulator
+
+from hdl.params import RAEParams
+from fpga import protocol as P
+from fpga.boards import BOARDS
+from fpga.build import board_params
+from fpga.cli import main
+from fpga.report import parse_yosys_stat, summarize, format_line
+from fpga.uart import UARTRx, UARTTx, divisor_for
+
+
+SMALL = RAEParams(lanes=2, psum_bits=16, q_bits=8, max_group_size=4, depth=4, exp_bits=4,
+                  step_bits=4)
+
+
+# --- Protocol codec. ---
+
+def test_tile_frame_layout():
+    # addr(A=4) step(4) last(1) exp(4) data(2 x 16), LSB first: spec section 5 lane order.
+    codec = P.HostCodec(SMALL)
+    frame = codec.tile(addr=3, step=2, last=True, exp=5, data=(-1, 2))
+    word = 3 | 2 << 4 | 1 << 8 | 5 << 9 | 0xFFFF << 13 | 2 << 29
+    assert frame == bytes([ord("T")]) + word.to_bytes(6, "little")
+    assert P.tile_bits(SMALL) == 45 and P.tile_bytes(SMALL) == 6
+
+
+def test_result_and_status_decoding():
+    codec = P.HostCodec(SMALL)
+    word = 9 | 7 << 4 | 1 << 8 | 0x80 << 9 | 0x7F << 17  # addr 9, exp 7, sat, data (-128, 127)
+    codec.feed(bytes([ord("R")]) + word.to_bytes(4, "little")[:2])
+    assert codec.frames == [] and codec.pending_bytes() == 3
+    codec.feed(word.to_bytes(4, "little")[2:] + bytes([ord("S"), 0x06, 3]))
+    result, status = codec.take()
+    assert result == P.Result(addr=9, exp=7, sat=True, data=(-128, 127))
+    assert status == P.Status(flags=6, group_size=3)
+    assert status.err == 2 and status.busy and status.link_errors == 0
+
+
+def test_info_round_trip():
+    p = RAEParams(lanes=300, depth=70000, rounding="half_even")
+    frame = bytes([ord("I")]) + P.info_payload(p, 9)
+    assert len(frame) == 1 + P.INFO_BYTES
+    assert P.HostCodec.decode_info(frame) == (p, 9)
+    with pytest.raises(ValueError, match="magic"):
+        P.HostCodec.decode_info(bytes([ord("I"), 0]) + bytes(15))
+
+
+def test_codec_refuses_out_of_range():
+    codec = P.HostCodec(SMALL)
+    with pytest.raises(ValueError, match="data lane 1 = 32768"):
+        codec.tile(0, 0, False, 0, (0, 32768))
+    with pytest.raises(ValueError, match="addr = 16"):
+        codec.tile(16, 0, False, 0, (0, 0))
+    with pytest.raises(ValueError, match="header byte 0x58"):
+        codec.feed(b"X")
+
+
+# --- UART. ---
+
+def test_uart_loopback_bytes():
+    sent = [0x00, 0xFF, 0x55, 0xA3, 0x0F]
+    tx, rx = UARTTx(5), UARTRx(5)
+    from amaranth import Module
+    m = Module()
+    m.submodules.tx, m.submodules.rx = tx, rx
+    m.d.comb += rx.rx.eq(tx.tx)
+    got = []
+    sim = Simulator(m)
+    sim.add_clock(1e-8)
+
+    async def send(ctx):
+        for b in sent:
+            ctx.set(tx.i.payload, b)
+            ctx.set(tx.i.valid, 1)
+            await ctx.tick().until(tx.i.ready)
+        ctx.set(tx.i.valid, 0)
+
+    async def receive(ctx):
+        while len(got) < len(sent):
+            await ctx.tick()
+            if ctx.get(rx.o.valid):
+                got.append(ctx.get(rx.o.payload))
+            assert not ctx.get(rx.frame_err)
+
+    sim.add_testbench(send)
+    sim.add_testbench(receive)
+    sim.run_until(1e-8 * 5 * 10 * 8)
+    assert got == sent
+
+
+def test_divisor_for():
+    assert divisor_for(25e6, 115200) == 217
+    assert divisor_for(12e6, 115200) == 104
+    with pytest.raises(ValueError, match="too fast"):
+        divisor_for(12e6, 6_000_000)
+    with pytest.raises(ValueError, match="off by more than 2 %"):
+        divisor_for(12e6, 1_600_000)
+
+
+# --- Reports. ---
+
+_YOSYS_LOG = """
+2.50. Printing statistics.
+
+=== top ===
+
+        +----------Local Count, excluding submodules.
+        |
+       75 wires
+        6 cells
+        1   SB_GB_IO
+       99 submodules
+       28   SB_CARRY
+        9   SB_DFFE
+       24   SB_DFFSR
+       38   SB_LUT4
+        2   SB_RAM40_4K
+"""
+
+_NEXTPNR = {
+    "fmax": {"cd_sync.clk": {"achieved": 79.744, "constraint": 12.00004}},
+    "utilization": {"ICESTORM_LC": {"available": 5280, "used": 43},
+                    "ICESTORM_RAM": {"available": 30, "used": 2}},
+    "critical_paths": [{"from": "posedge cd_sync.clk", "to": "posedge cd_sync.clk", "path": [
+        {"delay": 0.5, "type": "clk-to-q", "from": {"cell": "core.engine.banks.q_DFF"},
+         "to": {"cell": "core.engine.banks.q_DFF"}},
+        {"delay": 1.25, "type": "routing", "net": "n1", "sources": ["/x/hdl/quantizer.py:88"],
+         "from": {"cell": "core.engine.banks.q_DFF"}, "to": {"cell": "core.engine.quant.l"}},
+    ]}],
+}
+
+
+def test_summarize_counts_and_line(tmp_path):
+    (tmp_path / "top.rpt").write_text(_YOSYS_LOG)
+    (tmp_path / "top.report.json").write_text(json.dumps(_NEXTPNR))
+    assert parse_yosys_stat(_YOSYS_LOG)["SB_LUT4"] == 38
+    report = summarize("ice40", tmp_path)
+    assert report["utilization"] == {"luts": 38, "ffs": 33, "bram": 2, "carry": 28,
+                                     "lutram": 0, "dsp": 0}
+    assert report["fmax_mhz"] == 79.74 and report["constraint_mhz"] == 12.0
+    crit = report["critical_paths"][0]
+    assert crit["delay_ns"] == 1.75 and crit["sources"] == ["hdl/quantizer.py:88"]
+    assert crit["blocks"] == ["core.engine.banks", "core.engine.quant"]
+    report["bitstream"] = "build/fpga/icebreaker/top.bin"
+    assert format_line("icebreaker", report) == (
+        "[fpga] icebreaker: LUT4 38/5280, FF 33/5280, BRAM 2/30, carry 28; "
+        "Fmax 79.7 MHz (met 12 MHz); bitstream build/fpga/icebreaker/top.bin")
+
+
+# --- Board defaults and command line. ---
+
+def test_board_defaults():
+    assert board_params("ulx3s") == RAEParams()
+    assert board_params("icebreaker") == RAEParams(lanes=2, depth=64)
+    assert board_params("icebreaker", lanes=3, depth=None) == RAEParams(lanes=3, depth=64)
+    assert set(BOARDS) == {"ulx3s", "icebreaker"}
+
+
+def test_cli_rejects_bad_option(capsys):
+    assert main(["build", "--board", "icebreaker", "--q-bits", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == ("python -m fpga build: error: --q-bits = 1 is out of range "
+                           "(legal: 2..32)")
