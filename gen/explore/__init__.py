@@ -1,0 +1,13 @@
+"""APSQ explorer on a real transformer (all-MiniLM-L6-v2) and real-workload capture files.
+
+Modules: :mod:`.bert` (NumPy encoder), :mod:`.quant` (W8A8, PSUM tiles, dataflow order),
+:mod:`.calib` (exponent calibration), :mod:`.sweep` (experiments), :mod:`.energy` (PSUM
+traffic and energy), :mod:`.report` (report.md/json, plots), :mod:`.capture` (capture files),
+:mod:`.cli` (``apsq-rae explore`` and ``apsq-rae capture``).
+"""
+
+import os
+
+# Many small matrix products: one BLAS thread is faster than two fighting over a busy
+# 2-core machine. Only takes effect if NumPy is not imported yet; the user's setting wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
