@@ -1,6 +1,9 @@
 """Argument checks shared by the engine's components (same messages as :mod:`hdl.params`)."""
 
-__all__ = ["check_int"]
+import functools
+
+
+__all__ = ["check_int", "quiet_on_error"]
 
 
 def check_int(name, value, lo, hi=None):
@@ -10,3 +13,17 @@ def check_int(name, value, lo, hi=None):
     if value < lo or (hi is not None and value > hi):
         legal = f"{lo}..{hi}" if hi is not None else f">= {lo}"
         raise ValueError(f"{name} = {value} is out of range (legal: {legal})")
+
+
+def quiet_on_error(init):
+    """Decorate a component's ``__init__``: when it refuses its arguments, the half-built
+    object is marked as used, so Amaranth does not add an "created but never used" warning to
+    the user's one-line error."""
+    @functools.wraps(init)
+    def wrapper(self, *args, **kwargs):
+        try:
+            init(self, *args, **kwargs)
+        except Exception:
+            self._MustUse__used = True
+            raise
+    return wrapper

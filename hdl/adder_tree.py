@@ -4,7 +4,7 @@ from amaranth.hdl import Module, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from ._checks import check_int
+from ._checks import check_int, quiet_on_error
 
 
 __all__ = ["AdderTree"]
@@ -44,6 +44,7 @@ class AdderTree(wiring.Component):
         Exact sum, ``latency`` clocks after the operands.
     """
 
+    @quiet_on_error
     def __init__(self, *, lanes, tp_bits, term_bits, n_terms):
         check_int("lanes", lanes, 1)
         check_int("tp_bits", tp_bits, 1)

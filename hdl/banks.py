@@ -11,6 +11,7 @@ from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
+from ._checks import quiet_on_error
 from .params import RAEParams
 
 
@@ -57,6 +58,7 @@ class Banks(wiring.Component):
         Row contents.
     """
 
+    @quiet_on_error
     def __init__(self, params=None):
         if params is None:
             params = RAEParams()

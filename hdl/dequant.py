@@ -4,7 +4,7 @@ from amaranth.hdl import Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from ._checks import check_int
+from ._checks import check_int, quiet_on_error
 
 
 __all__ = ["ShiftDequantizer"]
@@ -40,6 +40,7 @@ class ShiftDequantizer(wiring.Component):
         Dequantized values, exact.
     """
 
+    @quiet_on_error
     def __init__(self, *, lanes, q_bits, exp_bits, levels_per_stage=2):
         check_int("lanes", lanes, 1)
         check_int("q_bits", q_bits, 2)

@@ -18,6 +18,7 @@ from amaranth.hdl import Array, Const, Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from ._checks import quiet_on_error
 from .params import RAEParams
 
 
@@ -101,6 +102,7 @@ class ModeEncoder(wiring.Component):
         The bank this tile's quantized value is written to.
     """
 
+    @quiet_on_error
     def __init__(self, params=None):
         if params is None:
             params = RAEParams()

@@ -4,7 +4,7 @@ from amaranth.hdl import Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from ._checks import check_int
+from ._checks import check_int, quiet_on_error
 from .params import ROUNDING_RULES
 
 
@@ -47,6 +47,7 @@ class Quantizer(wiring.Component):
         Bit ``j``: lane ``j`` saturated (``q != R(x / 2**e)``).
     """
 
+    @quiet_on_error
     def __init__(self, *, lanes, in_bits, q_bits, exp_bits, rounding="half_up",
                  levels_per_stage=2):
         check_int("lanes", lanes, 1)

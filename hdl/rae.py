@@ -31,6 +31,7 @@ from .adder_tree import AdderTree
 from .banks import Banks, row_layout
 from .dequant import ShiftDequantizer
 from .mode import ModeEncoder
+from ._checks import quiet_on_error
 from .params import RAEParams
 from .quantizer import Quantizer
 from .skid import SkidBuffer
@@ -126,6 +127,7 @@ class RAE(wiring.Component):
         taken (``out_ready = 1``, nothing else in flight).
     """
 
+    @quiet_on_error
     def __init__(self, params=None, *, shift_levels_per_stage=2, **kwargs):
         if params is None:
             params = RAEParams(**kwargs)

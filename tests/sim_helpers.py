@@ -51,9 +51,9 @@ class Backpressure:
 
 
 def run_sim(dut, *testbenches, processes=(), vcd=None, deadline=None):
-    """Simulate ``dut`` with a 1 MHz ``sync`` clock and the given async testbenches."""
+    """Simulate ``dut`` with a 1 MHz ``sync`` clock (if it has one) and the given testbenches."""
     sim = Simulator(dut)
-    sim.add_clock(1e-6)
+    sim.add_clock(1e-6, if_exists=True)
     for tb in testbenches:
         sim.add_testbench(tb)
     for proc in processes:

@@ -1,0 +1,151 @@
+"""Quantizer and shift dequantizer alone (Amaranth simulator) against golden.quantize/dequantize."""
+
+import random
+
+import numpy as np
+import pytest
+
+import golden
+from hdl.dequant import ShiftDequantizer
+from hdl.quantizer import Quantizer
+
+from sim_helpers import run_sim, seed_from_env
+
+
+def run_pipeline(dut, latency, vectors, set_inputs, get_outputs):
+    """Present one input vector per clock; return the outputs, aligned with the inputs."""
+    outputs = []
+
+    async def tb(ctx):
+        for t in range(len(vectors) + latency):
+            if t < len(vectors):
+                set_inputs(ctx, vectors[t])
+            await ctx.tick()
+            if 0 <= t + 1 - latency < len(vectors):
+                outputs.append(get_outputs(ctx))
+
+    run_sim(dut, tb)
+    return outputs
+
+
+def quantizer_vectors(rng, in_bits, exp_bits, lanes, n_random):
+    lo, hi = -(1 << (in_bits - 1)), (1 << (in_bits - 1)) - 1
+    values = [lo, lo + 1, hi, hi - 1, -1, 0, 1, -2, 2]
+    for e in range(min(1 << exp_bits, in_bits + 2)):
+        for k in (-3, -1, 0, 1, 2):                  # ties and their neighbours at every exponent
+            tie = (k << e) + ((1 << e) >> 1)
+            values += [v for v in (tie - 1, tie, tie + 1) if lo <= v <= hi]
+    values += [rng.randint(lo, hi) for _ in range(n_random)]
+    vectors = []
+    for e in range(1 << exp_bits):                   # every exponent with every edge value
+        for k in range(0, len(values), lanes):
+            chunk = values[k:k + lanes]
+            chunk += [rng.randint(lo, hi) for _ in range(lanes - len(chunk))]
+            vectors.append((chunk, e))
+    return vectors
+
+
+QUANT_CONFIGS = [
+    # in_bits, q_bits, exp_bits, levels_per_stage
+    (42, 8, 5, 2),
+    (12, 4, 3, 1),
+    (9, 9, 2, 2),
+    (70, 16, 6, 3),
+    (3, 2, 1, 1),
+]
+
+
+@pytest.mark.parametrize("rounding", ["half_up", "half_even", "trunc"])
+@pytest.mark.parametrize("in_bits,q_bits,exp_bits,lps", QUANT_CONFIGS)
+def test_quantizer(in_bits, q_bits, exp_bits, lps, rounding):
+    seed = seed_from_env(default=in_bits * 100 + q_bits)
+    rng = random.Random(seed)
+    lanes = 3
+    dut = Quantizer(lanes=lanes, in_bits=in_bits, q_bits=q_bits, exp_bits=exp_bits,
+                    rounding=rounding, levels_per_stage=lps)
+    vectors = quantizer_vectors(rng, in_bits, exp_bits, lanes, 12)
+
+    def set_inputs(ctx, vec):
+        xs, e = vec
+        ctx.set(dut.exp, e)
+        for j, x in enumerate(xs):
+            ctx.set(dut.x[j], x)
+
+    def get_outputs(ctx):
+        return [ctx.get(dut.q[j]) for j in range(lanes)], ctx.get(dut.sat)
+
+    outputs = run_pipeline(dut, dut.latency, vectors, set_inputs, get_outputs)
+    saw_sat = set()
+    for (xs, e), (qs, sat) in zip(vectors, outputs):
+        want_q, want_sat = golden.quantize(np.array(xs, dtype=object), e, q_bits=q_bits,
+                                           rounding=rounding)
+        assert qs == [int(v) for v in want_q], f"x={xs} e={e}"
+        assert [(sat >> j) & 1 for j in range(lanes)] == [int(s) for s in want_sat], f"x={xs} e={e}"
+        for x, q, s in zip(xs, qs, want_sat):
+            if s:
+                saw_sat.add(x > 0)
+    if q_bits < in_bits:
+        assert saw_sat == {True, False}                  # saturation both ways was exercised
+
+
+def test_quantizer_spec_examples():
+    """Spec section 2: e = 2, x = -7,-6,-5,-2,2,5,6,7."""
+    xs = [-7, -6, -5, -2, 2, 5, 6, 7]
+    want = {"half_up":   [-2, -1, -1, 0, 1, 1, 2, 2],
+            "half_even": [-2, -2, -1, 0, 0, 1, 2, 2],
+            "trunc":     [-2, -2, -2, -1, 0, 1, 1, 1]}
+    for rounding, expected in want.items():
+        dut = Quantizer(lanes=8, in_bits=6, q_bits=4, exp_bits=2, rounding=rounding)
+
+        def set_inputs(ctx, vec):
+            ctx.set(dut.exp, 2)
+            for j, x in enumerate(vec):
+                ctx.set(dut.x[j], x)
+
+        out, = run_pipeline(dut, dut.latency, [xs], set_inputs,
+                            lambda ctx: [ctx.get(dut.q[j]) for j in range(8)])
+        assert out == expected, rounding
+
+
+@pytest.mark.parametrize("q_bits,exp_bits,lps", [(8, 5, 2), (2, 1, 1), (5, 6, 3), (16, 3, 1)])
+def test_dequantizer(q_bits, exp_bits, lps):
+    lanes = 4
+    dut = ShiftDequantizer(lanes=lanes, q_bits=q_bits, exp_bits=exp_bits, levels_per_stage=lps)
+    assert dut.out_bits == q_bits + (1 << exp_bits) - 1
+    lo, hi = -(1 << (q_bits - 1)), (1 << (q_bits - 1)) - 1
+    rng = random.Random(seed_from_env(default=q_bits))
+    vectors = []
+    for e in range(1 << exp_bits):
+        for en in (1, 0):
+            vectors.append(([lo, hi, -1, 1], e, en))
+            vectors.append(([0, rng.randint(lo, hi), rng.randint(lo, hi), lo + 1], e, en))
+
+    def set_inputs(ctx, vec):
+        qs, e, en = vec
+        ctx.set(dut.exp, e)
+        ctx.set(dut.en, en)
+        for j, q in enumerate(qs):
+            ctx.set(dut.q[j], q)
+
+    outputs = run_pipeline(dut, dut.latency, vectors, set_inputs,
+                           lambda ctx: [ctx.get(dut.value[j]) for j in range(lanes)])
+    for (qs, e, en), got in zip(vectors, outputs):
+        want = golden.dequantize(np.array(qs, dtype=object), e) if en else [0] * lanes
+        assert got == [int(v) for v in want], f"q={qs} e={e} en={en}"
+
+
+def test_component_argument_errors():
+    with pytest.raises(ValueError, match=r"lanes = 0 is out of range \(legal: >= 1\)"):
+        Quantizer(lanes=0, in_bits=8, q_bits=4, exp_bits=2)
+    with pytest.raises(ValueError, match=r"q_bits = 9 is out of range \(legal: 2\.\.8\)"):
+        Quantizer(lanes=1, in_bits=8, q_bits=9, exp_bits=2)
+    with pytest.raises(ValueError, match=r"exp_bits = 7 is out of range \(legal: 1\.\.6\)"):
+        Quantizer(lanes=1, in_bits=8, q_bits=4, exp_bits=7)
+    with pytest.raises(ValueError, match=r"rounding = 'up' is not a rounding rule"):
+        Quantizer(lanes=1, in_bits=8, q_bits=4, exp_bits=2, rounding="up")
+    with pytest.raises(ValueError, match=r"levels_per_stage = 0 is out of range \(legal: >= 1\)"):
+        ShiftDequantizer(lanes=1, q_bits=4, exp_bits=2, levels_per_stage=0)
+    with pytest.raises(ValueError, match=r"q_bits = 1 is out of range \(legal: >= 2\)"):
+        ShiftDequantizer(lanes=1, q_bits=1, exp_bits=2)
+    with pytest.raises(TypeError, match=r"lanes must be an integer, not '2'"):
+        ShiftDequantizer(lanes="2", q_bits=4, exp_bits=2)
