@@ -107,6 +107,21 @@ class BaselineQuantizer(Elaboratable):
         return m
 
 
+class _Bank(Elaboratable):
+    """The PSUM memory in a module of its own (``bank``), so that the area report can tell it
+    apart; one write port and one read port transparent to it."""
+
+    def __init__(self, shape, depth):
+        self.mem = Memory(shape=shape, depth=depth, init=[])
+        self.wr = self.mem.write_port()
+        self.rd = self.mem.read_port(transparent_for=(self.wr,))
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.mem = self.mem
+        return m
+
+
 class Baseline(wiring.Component):
     """Conventional PSUM buffer: ``psum_bits``-wide read-add-write accumulator.
 
@@ -175,10 +190,9 @@ class Baseline(wiring.Component):
         p = self.params
         m = Module()
 
-        m.submodules.bank = bank = Memory(
-            shape=data.ArrayLayout(signed(p.psum_bits), p.lanes), depth=self.rows, init=[])
-        wr = bank.write_port()
-        rd = bank.read_port(transparent_for=(wr,))
+        m.submodules.bank = bank = _Bank(data.ArrayLayout(signed(p.psum_bits), p.lanes),
+                                         self.rows)
+        wr, rd = bank.wr, bank.rd
         m.submodules.quantizer = quant = BaselineQuantizer(
             width=p.psum_bits, q_bits=p.q_bits, exp_bits=p.exp_bits, lanes=p.lanes,
             rounding=p.rounding)

@@ -1,0 +1,230 @@
+"""``apsq-rae area``: Yosys area sweep of the engine against the INT32 baseline.
+
+For every configuration of the sweep, the engine (:class:`hdl.rae.RAE`) and the baseline
+(:class:`hdl.baseline.Baseline`, a ``psum_bits`` read-add-write PSUM buffer with the engine's
+address space) are elaborated to RTLIL with their hierarchy and synthesized three ways (see
+:mod:`gen.area_yosys`): an ASIC gate-count estimate on a small cell library, ``synth_ecp5`` and
+``synth_ice40``. The results go to ``area.json`` (everything), ``area.md`` (the tables) and
+``area.png`` (the plot), see :mod:`gen.area_report`.
+
+The default sweep changes one parameter at a time around the base configuration (the spec's
+defaults, or the engine options given): ``max_group_size`` 1, 2, 4, 8; ``lanes`` 1, 4, 16;
+``q_bits`` 4, 8. ``--default-only`` synthesizes the base configuration alone.
+"""
+
+import argparse
+import dataclasses
+import os
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from amaranth.back import rtlil
+
+from hdl.baseline import Baseline
+from hdl.params import RAEParams
+from .area_yosys import FLOWS, synthesize
+from .area_report import SRAM_GE_PER_BIT, summarize_design, compare, write_outputs
+from .options import add_param_options, params_from_args
+
+
+__all__ = ["register", "sweep_configs", "run_area", "DEFAULT_SWEEP"]
+
+
+#: The default sweep: each parameter varied on its own around the base configuration.
+DEFAULT_SWEEP = {"max_group_size": (1, 2, 4, 8), "lanes": (1, 4, 16), "q_bits": (4, 8)}
+
+#: Top-module names in the RTLIL given to Yosys.
+ENGINE_TOP = "rae"
+BASELINE_TOP = "baseline"
+
+
+def _int_list(name):
+    def parse(text):
+        try:
+            values = tuple(int(v) for v in text.split(",") if v.strip())
+        except ValueError:
+            raise ValueError(f"--sweep-{name} = {text!r} is not a comma-separated list of "
+                             f"integers") from None
+        return values
+    return parse
+
+
+def sweep_configs(base, sweep=DEFAULT_SWEEP):
+    """The configurations of a one-parameter-at-a-time sweep around ``base``.
+
+    Parameters
+    ----------
+    base : RAEParams
+        Base configuration (always first).
+    sweep : dict
+        ``{parameter name: values}``.
+
+    Returns
+    -------
+    list of RAEParams
+        ``base`` first, then every variation, without duplicates.
+
+    Raises
+    ------
+    ValueError
+        A swept value is illegal (the message names the parameter, the value and the range).
+    """
+    configs = [base]
+    for name, values in sweep.items():
+        for value in values:
+            params = dataclasses.replace(base, **{name: value})
+            if params not in configs:
+                configs.append(params)
+    return configs
+
+
+def _label(params, base):
+    diff = [f"{f}={getattr(params, f)}" for f in RAEParams.names()
+            if getattr(params, f) != getattr(base, f)]
+    return ", ".join(diff) if diff else "base"
+
+
+def _elaborate(params, *, engine):
+    # Imported here: `apsq-rae --help` must work even while the engine does not elaborate.
+    if engine:
+        from hdl.rae import RAE
+        return rtlil.convert(RAE(params), name=ENGINE_TOP, emit_src=False)
+    return rtlil.convert(Baseline(params), name=BASELINE_TOP, emit_src=False)
+
+
+def _config_dir(params):
+    p = params
+    return (f"L{p.lanes}_P{p.psum_bits}_Q{p.q_bits}_G{p.max_group_size}_D{p.depth}"
+            f"_E{p.exp_bits}_S{p.step_bits}_{p.rounding}")
+
+
+def run_area(configs, out, *, flows=FLOWS, jobs=2, use_cache=True,
+             sram_ge_per_bit=SRAM_GE_PER_BIT, log=print):
+    """Synthesize engine and baseline for every configuration; write the report files.
+
+    Parameters
+    ----------
+    configs : list of RAEParams
+        The configurations; the first is the base (labelled "base" in the report).
+    out : pathlib.Path
+        Output directory (``area.json``, ``area.md``, ``area.png``, ``work/``, ``cache/``).
+    flows : tuple of str
+        Subset of ``("asic", "ecp5", "ice40")``; ``"asic"`` is required.
+    jobs : int
+        Yosys processes run at once.
+    use_cache : bool
+        Reuse results of identical earlier runs from ``out/cache``.
+    sram_ge_per_bit : float
+        SRAM area per memory bit, in gate equivalents.
+    log : callable
+        Progress lines go here.
+
+    Returns
+    -------
+    dict
+        The content of ``area.json``.
+    """
+    flows = tuple(flows)
+    for flow in flows:
+        if flow not in FLOWS:
+            raise ValueError(f"--flows: {flow!r} is not a flow (legal: {', '.join(FLOWS)})")
+    if "asic" not in flows:
+        raise ValueError("--flows must include asic (the report is built on it)")
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"--jobs = {jobs!r} is out of range (legal: >= 1)")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    cache = out / "cache" if use_cache else None
+    base = configs[0]
+    start = time.monotonic()
+    log(f"[area] {len(configs)} configuration(s) x engine + baseline x {', '.join(flows)}; "
+        f"{jobs} Yosys process(es); results in {out}")
+
+    entries = []
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        for params in configs:
+            futures = {}
+            for design, top, engine in (("engine", ENGINE_TOP, True),
+                                        ("baseline", BASELINE_TOP, False)):
+                il = _elaborate(params, engine=engine)
+                for flow in flows:
+                    workdir = out / "work" / _config_dir(params) / design / flow
+                    futures[design, flow] = pool.submit(synthesize, il, top, flow, workdir,
+                                                        cache_dir=cache)
+            entries.append((params, futures, time.monotonic()))
+        report_configs = []
+        for index, (params, futures, submitted) in enumerate(entries, 1):
+            results = {key: future.result() for key, future in futures.items()}
+            entry = {"label": _label(params, base), "params": params.as_dict()}
+            for design, top in (("engine", ENGINE_TOP), ("baseline", BASELINE_TOP)):
+                entry[design] = summarize_design(
+                    {flow: results[design, flow] for flow in flows}, top,
+                    sram_ge_per_bit=sram_ge_per_bit)
+            entry["compare"] = compare(params, entry["engine"], entry["baseline"])
+            report_configs.append(entry)
+            c = entry["compare"]
+            log(f"[area] {index}/{len(configs)} {entry['label']}: engine logic "
+                f"{entry['engine']['asic']['logic_ge']:,.0f} GE vs baseline "
+                f"{entry['baseline']['asic']['logic_ge']:,.0f} GE "
+                f"({c['logic_overhead'] * 100:+.0f}%), memory "
+                f"{entry['engine']['asic']['mem_bits']:,} vs "
+                f"{entry['baseline']['asic']['mem_bits']:,} bits "
+                f"({-c['mem_saved_frac'] * 100:+.0f}%) "
+                f"[{time.monotonic() - start:.0f} s]")
+
+    report = write_outputs(report_configs, out, flows=flows, sram_ge_per_bit=sram_ge_per_bit)
+    log(f"[area] wrote {out / 'area.json'}, {out / 'area.md'}, {out / 'area.png'} "
+        f"in {time.monotonic() - start:.0f} s")
+    return report
+
+
+def _main(args):
+    base = params_from_args(args)
+    if args.default_only:
+        configs = [base]
+    else:
+        sweep = {"max_group_size": args.sweep_max_group_size, "lanes": args.sweep_lanes,
+                 "q_bits": args.sweep_q_bits}
+        try:
+            configs = sweep_configs(base, sweep)
+        except ValueError as error:
+            raise ValueError(f"sweep: {error}") from None
+    flows = tuple(f.strip() for f in args.flows.split(",") if f.strip())
+    run_area(configs, Path(args.out), flows=flows, jobs=args.jobs, use_cache=not args.no_cache,
+             sram_ge_per_bit=args.sram_ge_per_bit,
+             log=lambda line: print(line, flush=True))
+    return 0
+
+
+def register(subparsers):
+    parser = subparsers.add_parser(
+        "area", help="Yosys area report: engine vs INT32 baseline (ASIC estimate, ECP5, iCE40)",
+        description="Synthesize the engine and the INT32 baseline PSUM buffer for a sweep of "
+                    "configurations and write area.json, area.md and area.png.")
+    add_param_options(parser)
+    parser.add_argument("--out", default="build/area", metavar="DIR",
+                        help="output directory; default build/area")
+    parser.add_argument("--default-only", action="store_true",
+                        help="synthesize the base configuration alone (no sweep)")
+    parser.add_argument("--sweep-max-group-size", type=_int_list("max-group-size"),
+                        default=DEFAULT_SWEEP["max_group_size"], metavar="LIST",
+                        help="max_group_size values of the sweep; default 1,2,4,8")
+    parser.add_argument("--sweep-lanes", type=_int_list("lanes"), default=DEFAULT_SWEEP["lanes"],
+                        metavar="LIST", help="lanes values of the sweep; default 1,4,16")
+    parser.add_argument("--sweep-q-bits", type=_int_list("q-bits"),
+                        default=DEFAULT_SWEEP["q_bits"], metavar="LIST",
+                        help="q_bits values of the sweep; default 4,8")
+    parser.add_argument("--flows", default=",".join(FLOWS), metavar="LIST",
+                        help="synthesis flows, from asic,ecp5,ice40; default all")
+    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), metavar="N",
+                        help="Yosys processes at once; default 2")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="ignore and do not write cached synthesis results")
+    parser.add_argument("--sram-ge-per-bit", type=float, default=SRAM_GE_PER_BIT, metavar="GE",
+                        help=f"SRAM area estimate per memory bit in gate equivalents; "
+                             f"default {SRAM_GE_PER_BIT}")
+    # `make` passes the same ARGS to `generate` and `area`: accept (and ignore) --name.
+    parser.add_argument("--name", default=None, help=argparse.SUPPRESS)
+    parser.set_defaults(func=_main)

