@@ -61,10 +61,15 @@ class AdderTree(wiring.Component):
             "sum":   Out(data.ArrayLayout(signed(self.sum_bits), lanes)),
         })
 
+    @staticmethod
+    def pipeline_latency(n_terms):
+        """Latency of a tree over ``n_terms + 1`` operands: ``ceil(log2(n_terms + 1))``."""
+        return n_terms.bit_length()
+
     @property
     def latency(self):
         """Clocks from the operands to ``sum`` (one per tree level)."""
-        return (self.n_terms).bit_length()      # ceil(log2(n_terms + 1))
+        return self.pipeline_latency(self.n_terms)
 
     def elaborate(self, platform):
         m = Module()

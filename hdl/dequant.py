@@ -58,10 +58,15 @@ class ShiftDequantizer(wiring.Component):
             "value": Out(data.ArrayLayout(signed(self.out_bits), lanes)),
         })
 
+    @staticmethod
+    def pipeline_latency(exp_bits, levels_per_stage=2):
+        """Latency of a dequantizer with these parameters (without building one)."""
+        return -(-exp_bits // levels_per_stage)
+
     @property
     def latency(self):
         """Clocks from ``q``/``exp``/``en`` to ``value``."""
-        return -(-self.exp_bits // self.levels_per_stage)
+        return self.pipeline_latency(self.exp_bits, self.levels_per_stage)
 
     def elaborate(self, platform):
         m = Module()

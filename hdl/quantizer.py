@@ -71,10 +71,15 @@ class Quantizer(wiring.Component):
             "sat": Out(lanes),
         })
 
+    @staticmethod
+    def pipeline_latency(exp_bits, levels_per_stage=2):
+        """Latency of a quantizer with these parameters (without building one)."""
+        return -(-exp_bits // levels_per_stage) + 1
+
     @property
     def latency(self):
         """Clocks from ``x``/``exp`` to ``q``/``sat``."""
-        return -(-self.exp_bits // self.levels_per_stage) + 1
+        return self.pipeline_latency(self.exp_bits, self.levels_per_stage)
 
     def elaborate(self, platform):
         m = Module()

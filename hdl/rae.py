@@ -31,7 +31,7 @@ from .adder_tree import AdderTree
 from .banks import Banks, row_layout
 from .dequant import ShiftDequantizer
 from .mode import ModeEncoder
-from ._checks import quiet_on_error
+from ._checks import check_int, quiet_on_error
 from .params import RAEParams
 from .quantizer import Quantizer
 from .skid import SkidBuffer
@@ -135,16 +135,9 @@ class RAE(wiring.Component):
             raise TypeError("pass either an RAEParams or keyword parameters, not both")
         elif not isinstance(params, RAEParams):
             raise TypeError(f"params must be an RAEParams, not {params!r}")
+        check_int("shift_levels_per_stage", shift_levels_per_stage, 1)
         self.params = p = params
-        self._dequant = [
-            ShiftDequantizer(lanes=p.lanes, q_bits=p.q_bits, exp_bits=p.exp_bits,
-                             levels_per_stage=shift_levels_per_stage)
-            for _ in range(p.max_group_size)]
-        self._tree = AdderTree(lanes=p.lanes, tp_bits=p.psum_bits, term_bits=p.deq_bits,
-                               n_terms=p.max_group_size)
-        self._quant = Quantizer(lanes=p.lanes, in_bits=self._tree.sum_bits, q_bits=p.q_bits,
-                                exp_bits=p.exp_bits, rounding=p.rounding,
-                                levels_per_stage=shift_levels_per_stage)
+        self.shift_levels_per_stage = shift_levels_per_stage
         super().__init__({
             "cfg_group_size": In(p.gs_bits),
             "i":              In(stream.Signature(tile_layout(p))),
@@ -158,8 +151,20 @@ class RAE(wiring.Component):
     # issue); the last stage ("write-back") writes the banks and pushes the result FIFO.
 
     @property
+    def _dequant_latency(self):
+        return ShiftDequantizer.pipeline_latency(self.params.exp_bits, self.shift_levels_per_stage)
+
+    @property
+    def _tree_latency(self):
+        return AdderTree.pipeline_latency(self.params.max_group_size)
+
+    @property
+    def _quant_latency(self):
+        return Quantizer.pipeline_latency(self.params.exp_bits, self.shift_levels_per_stage)
+
+    @property
     def _n_stages(self):
-        return 1 + self._dequant[0].latency + self._tree.latency + self._quant.latency
+        return 1 + self._dequant_latency + self._tree_latency + self._quant_latency
 
     @property
     def _result_depth(self):
@@ -180,15 +185,23 @@ class RAE(wiring.Component):
         p = self.params
         G = p.max_group_size
         n_stages = self._n_stages
-        d_lat = self._dequant[0].latency
+        d_lat = self._dequant_latency
+        lps = self.shift_levels_per_stage
 
         m.submodules.mode = mode = ModeEncoder(p)
         m.submodules.skid = skid = SkidBuffer(_issue_layout(p))
         m.submodules.banks = banks = Banks(p)
-        for b, dq in enumerate(self._dequant):
-            m.submodules[f"dequant{b}"] = dq
-        m.submodules.tree = tree = self._tree
-        m.submodules.quant = quant = self._quant
+        dequant = []
+        for b in range(G):
+            dequant.append(ShiftDequantizer(lanes=p.lanes, q_bits=p.q_bits, exp_bits=p.exp_bits,
+                                            levels_per_stage=lps))
+            m.submodules[f"dequant{b}"] = dequant[-1]
+        m.submodules.tree = tree = AdderTree(lanes=p.lanes, tp_bits=p.psum_bits,
+                                             term_bits=p.deq_bits, n_terms=G)
+        m.submodules.quant = quant = Quantizer(lanes=p.lanes, in_bits=tree.sum_bits,
+                                               q_bits=p.q_bits, exp_bits=p.exp_bits,
+                                               rounding=p.rounding, levels_per_stage=lps)
+        assert tree.latency == self._tree_latency and quant.latency == self._quant_latency
         m.submodules.results = results = SyncFIFO(width=len(self.o.payload.as_value()),
                                                   depth=self._result_depth)
 
@@ -257,7 +270,7 @@ class RAE(wiring.Component):
                     Cat(rd_mask[b] & banks.rd_data[b].sat for b in range(G)).any())
 
         # ---- Datapath.
-        for b, dq in enumerate(self._dequant):
+        for b, dq in enumerate(dequant):
             m.d.comb += [
                 dq.q.eq(banks.rd_data[b].data),
                 dq.exp.eq(banks.rd_data[b].exp),
@@ -267,7 +280,7 @@ class RAE(wiring.Component):
         m.d.comb += tree.tp.eq(tp[d_lat])
         m.d.comb += [
             quant.x.eq(tree.sum),
-            quant.exp.eq(stages[d_lat + self._tree.latency].exp),
+            quant.exp.eq(stages[d_lat + tree.latency].exp),
         ]
 
         # ---- Write-back and result.

@@ -1,0 +1,252 @@
+"""The RAE's control side (Amaranth simulator): parameter refusal, error flags, busy, handshake
+independence, latency and full throughput."""
+
+import random
+
+import pytest
+
+import golden
+from hdl.params import RAEParams
+from hdl.rae import RAE, result_layout, tile_layout
+
+from sim_helpers import run_sim, seed_from_env, stream_put
+
+
+SMALL = dict(lanes=2, psum_bits=16, q_bits=8, max_group_size=4, depth=4, exp_bits=4, step_bits=6)
+
+
+# ---- Elaboration parameters -----------------------------------------------------------------
+
+@pytest.mark.parametrize("kwargs,message", [
+    (dict(lanes=0), r"lanes = 0 is out of range \(legal: >= 1\)"),
+    (dict(psum_bits=1), r"psum_bits = 1 is out of range \(legal: 2\.\.64\)"),
+    (dict(psum_bits=65), r"psum_bits = 65 is out of range \(legal: 2\.\.64\)"),
+    (dict(q_bits=1), r"q_bits = 1 is out of range \(legal: 2\.\.32\)"),
+    (dict(psum_bits=16, q_bits=17), r"q_bits = 17 is out of range \(legal: 2\.\.16\)"),
+    (dict(max_group_size=0), r"max_group_size = 0 is out of range \(legal: 1\.\.16\)"),
+    (dict(max_group_size=17), r"max_group_size = 17 is out of range \(legal: 1\.\.16\)"),
+    (dict(depth=0), r"depth = 0 is out of range \(legal: >= 1\)"),
+    (dict(exp_bits=0), r"exp_bits = 0 is out of range \(legal: 1\.\.6\)"),
+    (dict(exp_bits=7), r"exp_bits = 7 is out of range \(legal: 1\.\.6\)"),
+    (dict(step_bits=0), r"step_bits = 0 is out of range \(legal: 1\.\.32\)"),
+    (dict(step_bits=33), r"step_bits = 33 is out of range \(legal: 1\.\.32\)"),
+    (dict(rounding="nearest"), r"rounding = 'nearest' is not a rounding rule "
+                               r"\(legal: half_up, half_even, trunc\)"),
+])
+def test_illegal_parameters(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        RAE(**kwargs)
+    with pytest.raises(ValueError, match=message):
+        RAE(RAEParams(**kwargs))
+
+
+def test_params_and_keywords_are_exclusive():
+    with pytest.raises(TypeError, match="either an RAEParams or keyword parameters"):
+        RAE(RAEParams(), lanes=2)
+    with pytest.raises(TypeError, match=r"params must be an RAEParams, not \{'lanes': 2\}"):
+        RAE({"lanes": 2})
+    with pytest.raises(TypeError, match=r"lanes must be an integer, not 2\.0"):
+        RAE(lanes=2.0)
+
+
+def test_interface_and_capacity():
+    dut = RAE()
+    p = dut.params
+    assert p == RAEParams()
+    assert [dut.capacity(gs) for gs in (1, 2, 3, 4)] == [1024, 512, 256, 256]
+    assert list(tile_layout(p).members) == ["addr", "step", "last", "exp", "data"]
+    assert list(result_layout(p).members) == ["addr", "exp", "sat", "data"]
+    assert len(dut.i.payload.as_value()) == 10 + 16 + 1 + 5 + 16 * 32
+    assert len(dut.o.payload.as_value()) == 10 + 5 + 1 + 16 * 8
+    assert len(dut.cfg_group_size) == 3 and len(dut.err) == 2
+    assert RAE(max_group_size=3, depth=5).capacity(1) == golden.Engine(
+        max_group_size=3, depth=5).capacity(1) == 15
+    with pytest.raises(ValueError, match=r"group_size = 5 is out of range \(legal: 1\.\.4\)"):
+        dut.capacity(5)
+
+
+# ---- Handshakes, error flags, busy ------------------------------------------------------------
+
+def test_in_ready_independent_of_input():
+    """``in_ready`` must not follow ``in_valid`` or the payload within a clock, and
+    ``out_valid`` must not follow ``out_ready``."""
+    dut = RAE(**SMALL)
+    rng = random.Random(seed_from_env(default=11))
+
+    async def tb(ctx):
+        ctx.set(dut.cfg_group_size, 1)
+        for t in range(80):
+            ready = ctx.get(dut.i.ready)
+            out_valid = ctx.get(dut.o.valid)
+            for _ in range(3):
+                ctx.set(dut.i.valid, rng.getrandbits(1))
+                ctx.set(dut.i.payload, {"addr": rng.randrange(16), "step": 0, "last": 1,
+                                        "exp": rng.randrange(16), "data": [rng.randrange(-9, 9)] * 2})
+                ctx.set(dut.o.ready, rng.getrandbits(1))
+                assert ctx.get(dut.i.ready) == ready
+                assert ctx.get(dut.o.valid) == out_valid
+            ctx.set(dut.o.ready, int(t % 3 == 0))
+            await ctx.tick()
+
+    run_sim(dut, tb)
+
+
+def test_err_bad_config():
+    """err bit 0: set on every clock cfg_group_size is 0 or > max_group_size, input refused,
+    err_clear loses against a set in the same clock."""
+    dut = RAE(**SMALL)                       # gs_bits = 3: 5, 6, 7 are illegal too
+
+    async def tb(ctx):
+        ctx.set(dut.cfg_group_size, 2)
+        await ctx.tick()
+        assert ctx.get(dut.err) == 0
+        for bad in (0, 5, 7):
+            ctx.set(dut.cfg_group_size, bad)
+            ctx.set(dut.i.valid, 1)
+            ctx.set(dut.i.payload, {"addr": 1, "step": 0, "last": 1, "exp": 0, "data": [1, 2]})
+            for _ in range(3):
+                assert ctx.get(dut.i.ready) == 0
+                ctx.set(dut.err_clear, 1)              # a set in the same clock wins
+                await ctx.tick()
+                assert ctx.get(dut.err) == 1
+            ctx.set(dut.err_clear, 0)
+        ctx.set(dut.i.valid, 0)
+        ctx.set(dut.cfg_group_size, 4)
+        await ctx.tick()
+        assert ctx.get(dut.err) == 1                   # sticky
+        assert ctx.get(dut.busy) == 0                  # nothing was accepted
+        ctx.set(dut.err_clear, 1)
+        await ctx.tick()
+        ctx.set(dut.err_clear, 0)
+        assert ctx.get(dut.err) == 0
+        assert ctx.get(dut.i.ready) == 1
+
+    run_sim(dut, tb)
+
+
+def test_err_out_of_capacity():
+    """err bit 1: a tile at or above capacity(gs) is accepted and dropped (no state change, no
+    result); the flag is sticky until err_clear."""
+    dut = RAE(**SMALL)
+    ref = golden.Engine(**dut.params.as_dict(), strict=False)
+    results = []
+
+    async def tb(ctx):
+        ctx.set(dut.cfg_group_size, 3)                # capacity 4 * (4 // 3) = 4
+        ref.configure(3)
+        ctx.set(dut.o.ready, 1)
+        # Address 2 starts, an out-of-capacity tile arrives in between (it must not disturb it).
+        tiles = [(2, 0, 0, 3, [100, -100]), (4, 0, 1, 1, [5, 5]), (15, 1, 0, 0, [7, 7]),
+                 (2, 1, 1, 4, [300, 20])]
+        for k, tile in enumerate(tiles):
+            addr, step, last, exp, data = tile
+            await stream_put(ctx, dut.i, {"addr": addr, "step": step, "last": last,
+                                          "exp": exp, "data": data})
+            ref.push(*tile)
+            if k == 1:
+                assert ctx.get(dut.err) == 2          # set by the accepting edge
+        for _ in range(3 * dut.latency):              # the second tile of address 2 stalls
+            _, _, valid, payload = await ctx.tick().sample(dut.o.valid, dut.o.payload)
+            if valid:
+                results.append(payload)
+        assert ctx.get(dut.busy) == 0
+        assert ctx.get(dut.err) == ref.err == 2
+        ctx.set(dut.err_clear, 1)
+        await ctx.tick()
+        assert ctx.get(dut.err) == 0
+
+    run_sim(dut, tb)
+    want = golden.Engine(**dut.params.as_dict())
+    want.configure(3)
+    want.push(2, 0, 0, 3, [100, -100])
+    r = want.push(2, 1, 1, 4, [300, 20])
+    assert len(results) == 1
+    got = results[0]
+    assert (got.addr, got.exp, got.sat, [got.data[0], got.data[1]]) == \
+        (r.addr, r.exp, int(r.sat), list(r.data))
+
+
+def test_busy_and_latency():
+    """busy rises with an accepted tile and falls when its result has been taken; the result of
+    a lone ``last`` tile can be taken exactly ``latency`` clocks after it was accepted."""
+    for cfg in (SMALL, dict(lanes=1, max_group_size=7, depth=3, exp_bits=6, psum_bits=64)):
+        dut = RAE(**cfg)
+        trace = {}
+
+        async def tb(ctx):
+            ctx.set(dut.cfg_group_size, 1)
+            await ctx.tick()
+            assert ctx.get(dut.busy) == 0
+            ctx.set(dut.o.ready, 1)
+            ctx.set(dut.i.valid, 1)
+            ctx.set(dut.i.payload, {"addr": 1, "step": 0, "last": 1, "exp": 1,
+                                    "data": [6] * dut.params.lanes})
+            t = 0
+            while True:
+                _, _, in_fire, out_fire, busy, out = await ctx.tick().sample(
+                    dut.i.ready, dut.o.valid, dut.busy, dut.o.payload)
+                t += 1
+                if "in" not in trace:
+                    if in_fire:
+                        trace["in"] = t
+                        ctx.set(dut.i.valid, 0)
+                        assert ctx.get(dut.busy) == 1
+                    continue
+                assert busy == 1
+                if out_fire:
+                    trace["out"] = t
+                    trace["data"] = out.data[0]
+                    break
+            await ctx.tick()
+            assert ctx.get(dut.busy) == 0
+
+        run_sim(dut, tb)
+        assert trace["out"] - trace["in"] == dut.latency
+        assert trace["data"] == 3                      # Q_1(6) = 3 (half_up)
+
+
+# ---- Throughput -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("gs", [1, 3, 4])
+def test_full_throughput_weight_stationary(gs):
+    """Weight-stationary order (step i of every address before step i+1) with more addresses
+    than the latency: one tile accepted per clock once the pipeline is full (ratio 1.0)."""
+    p = RAEParams(**{**SMALL, "depth": 16})
+    dut = RAE(p)
+    n_addr = min(p.capacity(gs), dut.latency + 2)
+    assert n_addr > dut._n_stages, "need enough addresses to cover the pipeline"
+    n_steps = 2 * gs + 1
+    rng = random.Random(seed_from_env(default=gs))
+    tiles = [(a, i, int(i == n_steps - 1), rng.randrange(4, 9), [rng.randrange(-999, 999)] * 2)
+             for i in range(n_steps) for a in range(n_addr)]
+    ref = golden.Engine(**p.as_dict())
+    ref.configure(gs)
+    want = [r for r in (ref.push(*t) for t in tiles) if r is not None]
+    accepted_at, got = [], []
+
+    async def tb(ctx):
+        ctx.set(dut.cfg_group_size, gs)
+        ctx.set(dut.o.ready, 1)
+        await ctx.tick()
+        t, k = 0, 0
+        ctx.set(dut.i.valid, 1)
+        while k < len(tiles) or len(got) < len(want):
+            if k < len(tiles):
+                addr, step, last, exp, data = tiles[k]
+                ctx.set(dut.i.payload, {"addr": addr, "step": step, "last": last, "exp": exp,
+                                        "data": data})
+            else:
+                ctx.set(dut.i.valid, 0)
+            _, _, in_valid, in_ready, out_valid, out = await ctx.tick().sample(
+                dut.i.valid, dut.i.ready, dut.o.valid, dut.o.payload)
+            t += 1
+            if in_valid and in_ready:
+                accepted_at.append(t)
+                k += 1
+            if out_valid:
+                got.append((out.addr, out.exp, out.sat, [out.data[0], out.data[1]]))
+
+    run_sim(dut, tb)
+    cycles = accepted_at[-1] - accepted_at[0] + 1
+    assert len(tiles) / cycles == 1.0
+    assert got == [(r.addr, r.exp, int(r.sat), list(r.data)) for r in want]
