@@ -70,8 +70,16 @@ def _cmd_build(args):
     report = build_board(args.board, params, baud=args.baud, out_dir=args.out,
                          verbose=args.verbose)
     print(report_line(report))
+    if report["critical_paths"]:
+        print(_critical_line(report["critical_paths"][0]))
     print(f"[fpga] report: {Path(args.out) / args.board / 'report.json'}")
     return 0
+
+
+def _critical_line(path):
+    where = path["sources"][:6] or path["blocks"][:6]
+    return (f"[fpga]   critical path {path['delay_ns']} ns "
+            f"({path['logic_ns']} ns logic): {' -> '.join(where)}")
 
 
 def _int_list(text):
@@ -102,8 +110,7 @@ def _cmd_fmax(args):
             print(fmax_line(report), flush=True)
             crit = report["critical_paths"]
             if crit:
-                print(f"[fpga]   critical path {crit[0]['delay_ns']} ns: "
-                      f"{' -> '.join(crit[0]['sources'][:6])}", flush=True)
+                print(_critical_line(crit[0]), flush=True)
             results = [r for r in results if r["label"] != label] + [report]
             out_path.parent.mkdir(parents=True, exist_ok=True)
             out_path.write_text(json.dumps({"runs": results}, indent=2) + "\n")

@@ -7,6 +7,7 @@ register to register, so nextpnr's Fmax for the clock is the engine's own.
 """
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -89,9 +90,18 @@ def run_fmax(board, params, *, mhz, out_dir="build/fpga", verbose=False, label=N
     start = time.monotonic()
     overrides = spec.build_overrides()
     overrides["nextpnr_opts"] += " --timing-allow-fail"
-    # The wrapper is not a design anyone loads: skip bitstream packing where possible.
-    platform.build(RegisteredEngine(params), name="top", build_dir=str(build_dir),
-                   do_program=False, verbose=verbose, **overrides)
+    # The wrapper is not a design anyone loads: skip bitstream packing (``true`` as packer).
+    packer = {"ecp5": "ECPPACK", "ice40": "ICEPACK"}[spec.family]
+    saved = os.environ.get(packer)
+    os.environ[packer] = "true"
+    try:
+        platform.build(RegisteredEngine(params), name="top", build_dir=str(build_dir),
+                       do_program=False, verbose=verbose, **overrides)
+    finally:
+        if saved is None:
+            del os.environ[packer]
+        else:
+            os.environ[packer] = saved
     report = summarize(spec.family, build_dir)
     report.update({
         "board": board, "label": label, "device": f"{platform.device}-{platform.package}",
