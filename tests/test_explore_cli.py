@@ -50,6 +50,31 @@ def test_schemes_and_accumulation_agree_with_golden():
     assert labels == ["INT32", "OUT q8", "PSQ q8", "APSQ q8 gs1", "APSQ q8 gs2"]
 
 
+@pytest.mark.parametrize("kind", ["apsq", "psq", "out"])
+def test_per_block_exponents_agree_with_golden_per_block(kind):
+    explorer = Explorer(tiny_bert(0), chunk=16, exp_granularity="block", log=None)
+    explorer.calibrate(CALIBRATION[:4])
+    name = "encoder.layer.1.output.dense"
+    st = explorer.stats[name]
+    assert st.tile.shape == (8, 2) and st.cum.shape == (8, 2)
+    rng = np.random.default_rng(11)
+    tiles = rng.integers(-2 ** 16, 2 ** 16, (8, 5, 32))
+    scheme = Scheme(kind, 8, 3)
+    exps = explorer.exps(name, scheme)
+    acc, _ = explorer.accumulate(name, tiles, scheme)
+    for b in range(2):
+        t = tiles[:, :, 16 * b:16 * (b + 1)]
+        if kind == "apsq":
+            r = golden.apsq_accumulate(t, exps[:, b], 3)
+            want = r.values * 2 ** int(r.exp)
+        elif kind == "psq":
+            want = golden.psq_accumulate(t, exps[:, b])
+        else:
+            q, _ = golden.quantize(t.sum(axis=0), int(exps[-1, b]))
+            want = q * 2 ** int(exps[-1, b])
+        assert np.array_equal(acc[:, 16 * b:16 * (b + 1)], want)
+
+
 def test_explore_tiny_writes_reports(tmp_path, capsys):
     out = tmp_path / "ex"
     rc = main(["explore", "--model", "tiny", "--out", str(out), "--q-bits", "8,4",

@@ -81,7 +81,7 @@ def make_capture(explorer, layer, sentences, *, dataflow="is", max_addresses=256
             "model": model.name, "n_addresses": int(n_tokens * n_blocks),
             "n_steps": int(n_steps), "rounding": explorer.rounding}
     return {"addr": addr, "step": step, "last": step == n_steps - 1,
-            "exp": exps[step].astype(np.int64), "data": tiles[step, addr].astype(np.int64),
+            "exp": (exps[step] if exps.ndim == 1 else exps[step, addr % n_blocks]).astype(np.int64), "data": tiles[step, addr].astype(np.int64),
             "meta": meta}
 
 

@@ -62,12 +62,15 @@ def _add_model_options(p):
                    help="PSUM quantizer rounding; default half_up")
     p.add_argument("--weight-granularity", choices=("channel", "tensor"), default="channel",
                    help="INT8 weight scales per output channel or per tensor; default channel")
-    p.add_argument("--act-granularity", choices=("tensor", "token"), default="tensor",
+    p.add_argument("--act-granularity", choices=("tensor", "token"), default="token",
                    help="INT8 activation scale: static per tensor (calibrated) or dynamic "
-                        "per token; default tensor")
-    p.add_argument("--percentile", type=float, default=100.0, metavar="P",
+                        "per token; default token")
+    p.add_argument("--percentile", type=float, default=99.9, metavar="P",
                    help="calibration statistic of |PSUM| for the exponents (100 = max); "
-                        "default 100")
+                        "default 99.9")
+    p.add_argument("--exp-granularity", choices=("layer", "block"), default="block",
+                   help="one exponent per layer and step, or per layer, step and block of "
+                        "lanes output channels; default block")
     p.add_argument("--calib-sentences", type=int, default=16, metavar="N",
                    help="built-in calibration sentences to use; default 16")
 
@@ -153,7 +156,8 @@ def _explorer(args, model):
     explorer = Explorer(model, chunk=args.chunk, lanes=args.lanes,
                         weight_granularity=args.weight_granularity,
                         act_granularity=args.act_granularity, exp_bits=args.exp_bits,
-                        rounding=args.rounding, percentile=args.percentile, log=_log)
+                        rounding=args.rounding, percentile=args.percentile,
+                        exp_granularity=args.exp_granularity, log=_log)
     explorer.calibrate(CALIBRATION[:args.calib_sentences])
     return explorer
 
@@ -220,6 +224,7 @@ def run_explore(args):
                    "lanes": args.lanes, "exp_bits": args.exp_bits, "rounding": args.rounding,
                    "weight_granularity": args.weight_granularity,
                    "act_granularity": args.act_granularity, "percentile": args.percentile,
+                   "exp_granularity": args.exp_granularity,
                    "calib_sentences": args.calib_sentences,
                    "eval_sentences": args.eval_sentences, "budget_db": args.budget_db},
         "calibration": {name: st.as_dict() for name, st in explorer.stats.items()},

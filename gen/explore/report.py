@@ -99,7 +99,7 @@ def write_markdown(path, result):
               f"- W8A8: weights INT8 per {cfg['weight_granularity']}, activations INT8 per "
               f"{cfg['act_granularity']} ({'static, calibrated' if cfg['act_granularity'] == 'tensor' else 'dynamic'})",
               f"- PSUM tiles over input-channel chunks of {cfg['chunk']}, {cfg['lanes']} lanes; "
-              f"exponents per layer and step, power of two, calibrated "
+              f"exponents per {'layer' if cfg['exp_granularity'] == 'layer' else 'layer and output block'} and step, power of two, calibrated "
               f"(percentile {cfg['percentile']:g} of |PSUM|), {cfg['exp_bits']}-bit, "
               f"rounding {cfg['rounding']}",
               f"- error budget for the recommendation: {cfg['budget_db']:g} dB of layer output "

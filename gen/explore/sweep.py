@@ -26,6 +26,8 @@ import numpy as np
 
 import golden
 
+from golden.apsq import apsq_step
+
 from .bert import cosine, float_linear
 from .calib import apsq_exps, collect_stats, psq_exps
 from .quant import act_scale, psum_tiles, quantize_act, quantize_weight, to_addresses
@@ -98,6 +100,9 @@ class Explorer:
         Rounding rule of the PSUM quantizer.
     percentile : float
         Calibration statistic of the exponents (100 = maximum).
+    exp_granularity : str
+        ``"layer"``: one exponent per layer and step; ``"block"``: one per layer, step and
+        block of ``lanes`` output channels (every tile carries its exponent).
     log : callable or None
         Progress sink taking one string (default: ``[explore] ...`` lines on stderr).
 
@@ -109,10 +114,14 @@ class Explorer:
 
     def __init__(self, model, *, chunk=32, lanes=16, weight_granularity="channel",
                  act_granularity="tensor", exp_bits=5, rounding="half_up", percentile=100.0,
-                 log=_log):
+                 exp_granularity="layer", log=_log):
         if act_granularity not in ("tensor", "token"):
             raise ValueError(f"act_granularity = {act_granularity!r} is not legal "
                              "(legal: tensor, token)")
+        if exp_granularity not in ("layer", "block"):
+            raise ValueError(f"exp_granularity = {exp_granularity!r} is not legal "
+                             "(legal: layer, block)")
+        self.exp_granularity = exp_granularity
         self.model = model
         self.chunk = chunk
         self.lanes = lanes
@@ -135,7 +144,9 @@ class Explorer:
             s = act_scale(x)
             xq, _ = quantize_act(x, s if self.act_granularity == "tensor" else None)
             tiles = psum_tiles(xq, self.wq[name][0], self.chunk)
-            self.stats[name] = collect_stats(tiles, s, self.percentile)
+            self.stats[name] = collect_stats(
+                tiles, s, self.percentile,
+                lanes=self.lanes if self.exp_granularity == "block" else None)
             return float_linear(name, x, weight, bias)
         t0 = time.time()
         self.model.encode(sentences, linear=hook)
@@ -171,21 +182,40 @@ class Explorer:
             return np.asarray(golden.exact_sum(tiles), dtype=np.int64), 0.0
         exps = self.exps(name, scheme)
         addr = to_addresses(tiles, self.lanes)
+        if exps.ndim == 2:                       # per block: broadcast over (M, n_blocks, lanes)
+            addr = addr.reshape(n, M, -1, self.lanes)
+            exps = exps[:, None, :, None]
         if scheme.kind == "out":
-            q, s = golden.quantize(golden.exact_sum(addr), int(exps[-1]), q_bits=scheme.q_bits,
+            e = exps[-1] if exps.ndim > 1 else int(exps[-1])
+            q, s = golden.quantize(golden.exact_sum(addr), e, q_bits=scheme.q_bits,
                                    rounding=self.rounding)
-            acc, sat = golden.dequantize(q, int(exps[-1])), s.any(axis=-1)
-        elif scheme.kind == "psq":
+            acc, sat = golden.dequantize(q, e), s.any(axis=-1)
+        elif scheme.kind == "psq" and exps.ndim == 1:
             acc = golden.psq_accumulate(addr, exps, q_bits=scheme.q_bits, rounding=self.rounding)
-            sat = np.zeros(addr.shape[1], dtype=bool)
+            sat = np.zeros(addr.shape[1:-1], dtype=bool)
             for i in range(n):
                 _, s = golden.quantize(addr[i], int(exps[i]), q_bits=scheme.q_bits,
                                        rounding=self.rounding)
                 sat |= s.any(axis=-1)
-        else:
+        elif scheme.kind == "psq":
+            acc, sat = 0, np.zeros(addr.shape[1:-1], dtype=bool)
+            for i in range(n):
+                q, s = golden.quantize(addr[i], exps[i], q_bits=scheme.q_bits,
+                                       rounding=self.rounding)
+                acc, sat = acc + golden.dequantize(q, exps[i]), sat | s.any(axis=-1)
+        elif exps.ndim == 1:
             r = golden.apsq_accumulate(addr, exps, scheme.gs, q_bits=scheme.q_bits,
                                        rounding=self.rounding)
             acc, sat = r.dequantized, np.asarray(r.sat)
+        else:
+            # golden.apsq_accumulate takes one exponent per step for all addresses; with
+            # per-block exponents, run its step function (spec section 3) with broadcast ones.
+            pend, acc, sat = 0, None, np.zeros(addr.shape[1:-1], dtype=bool)
+            for i in range(n):
+                pend, acc, _, s = apsq_step(addr[i], exps[i], step=i, last=(i == n - 1),
+                                            group_size=scheme.gs, pend_sum=pend, ap_deq=acc,
+                                            q_bits=scheme.q_bits, rounding=self.rounding)
+                sat |= s.any(axis=-1)
         acc = np.asarray(acc, dtype=np.int64).reshape(M, -1)[:, :N]
         return acc, float(np.mean(sat))
 
@@ -234,7 +264,7 @@ class Explorer:
                     "sqnr_db": sqnr_db(y_float, self.output(name, acc, sx, bias)),
                     "psum_sqnr_db": sqnr_db(exact, acc),
                     "sat": sat,
-                    "exps": None if exps is None else [int(e) for e in exps]}
+                    "exps": None if exps is None else exps.tolist()}
             rows.append(row)
             self.log(f"layer {len(rows)}/{n_layers} {name}: M={M} K={x.shape[1]} N={N} "
                      f"steps={n}, {len(schemes)} schemes ({time.time() - t0:.1f} s)")
