@@ -88,9 +88,10 @@ def register(subparsers):
                    help="group sizes to sweep; default 1-8")
     p.add_argument("--eval-sentences", type=int, default=24, metavar="N",
                    help="built-in evaluation sentences to use; default 24")
-    p.add_argument("--budget-db", type=float, default=1.0, metavar="DB",
-                   help="error budget: allowed loss of a layer's output SQNR against exact "
-                        "INT32 accumulation (dB); default 1")
+    p.add_argument("--budget-db", type=float, default=3.0, metavar="DB",
+                   help="error budget: allowed loss of a layer's output SQNR against OUT "
+                        "(exact accumulation, result quantized once to q_bits), in dB; "
+                        "default 3")
     g = p.add_argument_group("buffer and energy model")
     g.add_argument("--depth", type=int, default=256, metavar="N", help="rows per bank; default 256")
     g.add_argument("--max-group-size", type=int, default=4, metavar="N",

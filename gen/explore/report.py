@@ -159,7 +159,10 @@ def write_markdown(path, result):
             red = en["total"][dataflow][str(q)]
             lines.append("| " + " | ".join([dataflow.upper(), str(q)]
                                           + [f"{red[str(g)]:.1%}" for g in gss]) + " |")
-    lines += ["", f"PSUM bits per output (q_bits {q0}, whole model, per token): INT32 "
+    lines += ["", f"Group sizes above max_group_size ({p['max_group_size']}) do not run on this "
+              "engine; their capacity is that of a hypothetical engine with the same SRAM "
+              "(depth x max_group_size / gs).", "",
+              f"PSUM bits moved per token, all layers (q_bits {q0}): INT32 "
               f"{en['bits_per_token']['int32']:,}; APSQ "
               + ", ".join(f"gs {g} {en['bits_per_token']['apsq'][str(g)]:,}" for g in gss), ""]
 
