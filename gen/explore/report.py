@@ -122,6 +122,13 @@ def write_markdown(path, result):
         cells += [f"{e2e[f'APSQ q{q} gs{g}']['cos_mean']:.4f} "
                   f"({e2e[f'APSQ q{q} gs{g}']['cos_min']:.4f})" for g in gss]
         lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "Correlation of all sentence-pair similarities with the float model's "
+              f"(INT32: {e2e['INT32']['sim_corr']:.4f}):", ""]
+    lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for q in cfg["q_bits"]:
+        cells = [str(q)] + [f"{e2e[f'{k} q{q}']['sim_corr']:.4f}" for k in ("OUT", "PSQ")]
+        cells += [f"{e2e[f'APSQ q{q} gs{g}']['sim_corr']:.4f}" for g in gss]
+        lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
 
     for q in cfg["q_bits"]:

@@ -279,17 +279,25 @@ class Explorer:
         Returns
         -------
         dict
-            Label -> ``{"cos_mean", "cos_min", "sat_mean"}``.
+            Label -> ``{"cos_mean", "cos_min", "sat_mean", "sim_corr"}``; ``sim_corr`` is
+            the Pearson correlation of the sentence-pair similarities (upper triangle of
+            the cosine matrix) with the float model's: how well the similarity structure
+            a retrieval task relies on survives.
         """
         ref = self.model.encode(sentences)
+        iu = np.triu_indices(len(sentences), 1)
+        ref_sim = (ref @ ref.T)[iu]
         out = {}
         t0 = time.time()
         for k, scheme in enumerate(schemes, 1):
             sats = {}
             emb = self.model.encode(sentences, linear=self.hook(scheme, sats))
             cos = cosine(emb, ref)
+            sim = (emb @ emb.T)[iu]
+            corr = float(np.corrcoef(sim, ref_sim)[0, 1]) if len(sim) > 1 else 1.0
             out[scheme.label] = {"cos_mean": float(cos.mean()), "cos_min": float(cos.min()),
-                                 "sat_mean": float(np.mean(list(sats.values())))}
+                                 "sat_mean": float(np.mean(list(sats.values()))),
+                                 "sim_corr": corr}
             self.log(f"end-to-end {k}/{len(schemes)} {scheme.label}: cos mean "
                      f"{cos.mean():.5f} min {cos.min():.5f} ({time.time() - t0:.1f} s)")
         return out
