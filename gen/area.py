@@ -40,15 +40,15 @@ ENGINE_TOP = "rae"
 BASELINE_TOP = "baseline"
 
 
-def _int_list(name):
-    def parse(text):
-        try:
-            values = tuple(int(v) for v in text.split(",") if v.strip())
-        except ValueError:
-            raise ValueError(f"--sweep-{name} = {text!r} is not a comma-separated list of "
-                             f"integers") from None
-        return values
-    return parse
+def _int_list(option, text):
+    """``"1,2,4"`` -> ``(1, 2, 4)``; ``ValueError`` naming ``option`` otherwise."""
+    if isinstance(text, tuple):
+        return text
+    try:
+        return tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise ValueError(f"{option} = {text!r} is not a comma-separated list of "
+                         f"integers") from None
 
 
 def sweep_configs(base, sweep=DEFAULT_SWEEP):
@@ -143,6 +143,7 @@ def run_area(configs, out, *, flows=FLOWS, jobs=2, use_cache=True,
         f"{jobs} Yosys process(es); results in {out}")
 
     entries = []
+    total_cpu = 0.0
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         for params in configs:
             futures = {}
@@ -157,7 +158,12 @@ def run_area(configs, out, *, flows=FLOWS, jobs=2, use_cache=True,
         report_configs = []
         for index, (params, futures, submitted) in enumerate(entries, 1):
             results = {key: future.result() for key, future in futures.items()}
-            entry = {"label": _label(params, base), "params": params.as_dict()}
+            fresh = [r for r in results.values() if not r.get("cached")]
+            cpu = sum(r.get("yosys_cpu_s", 0.0) for r in fresh)
+            total_cpu += cpu
+            entry = {"label": _label(params, base), "params": params.as_dict(),
+                     "yosys": {"runs": len(results), "cached": len(results) - len(fresh),
+                               "cpu_s": round(cpu, 1)}}
             for design, top in (("engine", ENGINE_TOP), ("baseline", BASELINE_TOP)):
                 entry[design] = summarize_design(
                     {flow: results[design, flow] for flow in flows}, top,
@@ -172,11 +178,13 @@ def run_area(configs, out, *, flows=FLOWS, jobs=2, use_cache=True,
                 f"{entry['engine']['asic']['mem_bits']:,} vs "
                 f"{entry['baseline']['asic']['mem_bits']:,} bits "
                 f"({-c['mem_saved_frac'] * 100:+.0f}%) "
-                f"[{time.monotonic() - start:.0f} s]")
+                f"[Yosys CPU {cpu:.0f} s"
+                f"{', %d cached' % (len(results) - len(fresh)) if len(fresh) < len(results) else ''}"
+                f"; {time.monotonic() - start:.0f} s elapsed]")
 
     report = write_outputs(report_configs, out, flows=flows, sram_ge_per_bit=sram_ge_per_bit)
     log(f"[area] wrote {out / 'area.json'}, {out / 'area.md'}, {out / 'area.png'} "
-        f"in {time.monotonic() - start:.0f} s")
+        f"in {time.monotonic() - start:.0f} s (Yosys CPU {total_cpu:.0f} s in all)")
     return report
 
 
@@ -185,8 +193,10 @@ def _main(args):
     if args.default_only:
         configs = [base]
     else:
-        sweep = {"max_group_size": args.sweep_max_group_size, "lanes": args.sweep_lanes,
-                 "q_bits": args.sweep_q_bits}
+        sweep = {"max_group_size": _int_list("--sweep-max-group-size",
+                                             args.sweep_max_group_size),
+                 "lanes": _int_list("--sweep-lanes", args.sweep_lanes),
+                 "q_bits": _int_list("--sweep-q-bits", args.sweep_q_bits)}
         try:
             configs = sweep_configs(base, sweep)
         except ValueError as error:
@@ -208,12 +218,12 @@ def register(subparsers):
                         help="output directory; default build/area")
     parser.add_argument("--default-only", action="store_true",
                         help="synthesize the base configuration alone (no sweep)")
-    parser.add_argument("--sweep-max-group-size", type=_int_list("max-group-size"),
+    parser.add_argument("--sweep-max-group-size",
                         default=DEFAULT_SWEEP["max_group_size"], metavar="LIST",
                         help="max_group_size values of the sweep; default 1,2,4,8")
-    parser.add_argument("--sweep-lanes", type=_int_list("lanes"), default=DEFAULT_SWEEP["lanes"],
+    parser.add_argument("--sweep-lanes", default=DEFAULT_SWEEP["lanes"],
                         metavar="LIST", help="lanes values of the sweep; default 1,4,16")
-    parser.add_argument("--sweep-q-bits", type=_int_list("q-bits"),
+    parser.add_argument("--sweep-q-bits",
                         default=DEFAULT_SWEEP["q_bits"], metavar="LIST",
                         help="q_bits values of the sweep; default 4,8")
     parser.add_argument("--flows", default=",".join(FLOWS), metavar="LIST",

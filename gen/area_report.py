@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 from hdl.params import RAEParams
+from .area_yosys import cell_areas
 
 
 __all__ = ["SRAM_GE_PER_BIT", "BLOCKS", "block_of", "summarize_design", "compare",
@@ -104,8 +105,12 @@ def summarize_design(results, top, *, sram_ge_per_bit=SRAM_GE_PER_BIT):
     summary = {"asic": asic}
     for flow, result in results.items():
         if flow != "asic":
-            summary[flow] = result
+            summary[flow] = {k: v for k, v in result.items() if k not in _RUN_KEYS}
     return summary
+
+
+#: Bookkeeping keys of a synthesis result that are not area figures.
+_RUN_KEYS = ("yosys_cpu_s", "cached")
 
 
 def _ratio(a, b):
@@ -128,6 +133,7 @@ def compare(params, engine, baseline):
         "logic_overhead": _ratio(e["logic_ge"], b["logic_ge"]),
         "mem_saved_bits": b["mem_bits"] - e["mem_bits"],
         "mem_saved_frac": (1.0 - e["mem_bits"] / b["mem_bits"]) if b["mem_bits"] else None,
+        "mem_change": _ratio(e["mem_bits"], b["mem_bits"]),
         "total_change": _ratio(e["total_ge"], b["total_ge"]),
     }
     bank_bits = e["blocks"].get("banks", {}).get("mem_bits", e["mem_bits"])
@@ -157,10 +163,6 @@ def _pct(x):
     return "n/a" if x is None else f"{x * 100:+.0f} %"
 
 
-def _saved(x):
-    return "n/a" if x is None else f"{x * 100:.0f} %"
-
-
 def _cfg_cols(params):
     return f"{params['max_group_size']} | {params['lanes']} | {params['q_bits']}"
 
@@ -181,7 +183,7 @@ def render_markdown(configs, *, flows, sram_ge_per_bit):
         "",
         "**Estimates, not sign-off numbers.** ASIC: Yosys `synth` with the hierarchy kept and "
         "memories kept as memories, then `dfflibmap` and `abc -liberty` onto `gen/cells/ge45.lib`, "
-        "a 17-cell library whose areas are NAND2 gate equivalents (GE) of a typical 45 nm "
+        f"a {len(cell_areas())}-cell library whose areas are NAND2 gate equivalents (GE) of a typical 45 nm "
         "library; no timing constraints, placement or clock tree. Memories are left out of the "
         f"gate count: their bits are listed and their area is estimated at {sram_ge_per_bit} GE "
         "per bit (1R1W SRAM macro with periphery, an assumption). FPGA: cell counts of "
@@ -190,8 +192,8 @@ def render_markdown(configs, *, flows, sram_ge_per_bit):
         "The baseline is `hdl/baseline.py`: a conventional buffer keeping `psum_bits`-wide "
         "partial sums for the engine's whole address space (`depth * max_group_size` "
         "addresses), a read-add-write accumulator and one final quantizer with the same "
-        "rounding. *Logic overhead* = engine logic / baseline logic - 1; *memory saved* = "
-        "1 - engine memory bits / baseline memory bits.",
+        "rounding. *Logic overhead* = engine logic / baseline logic - 1; *memory change* = "
+        "engine memory bits / baseline memory bits - 1 (negative: the engine needs less).",
         "",
         f"Fixed in every row: {fixed}. G = `max_group_size`, the base configuration is "
         "marked **base**.",
@@ -200,7 +202,7 @@ def render_markdown(configs, *, flows, sram_ge_per_bit):
         "",
         "| | G | lanes | q_bits | engine logic (GE) | baseline logic (GE) | logic overhead "
         "| engine FFs | baseline FFs | engine memory (bits) | baseline memory (bits) "
-        "| memory saved | engine total incl. SRAM (GE) | baseline total (GE) | total |",
+        "| memory change | engine total incl. SRAM (GE) | baseline total (GE) | total change |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for c in _sorted(configs):
@@ -209,7 +211,7 @@ def render_markdown(configs, *, flows, sram_ge_per_bit):
         lines.append(
             f"| {mark} | {_cfg_cols(c['params'])} | {_n(e['logic_ge'])} | {_n(b['logic_ge'])} "
             f"| {_pct(k['logic_overhead'])} | {_n(e['ff'])} | {_n(b['ff'])} "
-            f"| {_n(e['mem_bits'])} | {_n(b['mem_bits'])} | {_saved(k['mem_saved_frac'])} "
+            f"| {_n(e['mem_bits'])} | {_n(b['mem_bits'])} | {_pct(k['mem_change'])} "
             f"| {_n(e['total_ge'])} | {_n(b['total_ge'])} | {_pct(k['total_change'])} |")
 
     lines += [
@@ -219,13 +221,13 @@ def render_markdown(configs, *, flows, sram_ge_per_bit):
         "With run-time group size gs the engine holds `depth * floor(G / gs)` addresses. The "
         "INT32 column is what a conventional buffer needs for that many addresses.",
         "",
-        "| gs | addresses | engine bank bits | INT32 buffer bits | saved |",
+        "| gs | addresses | engine bank bits | INT32 buffer bits | memory change |",
         "|---|---|---|---|---|",
     ]
     for row in base["compare"]["by_group_size"]:
         lines.append(f"| {row['group_size']} | {_n(row['capacity'])} "
                      f"| {_n(row['engine_bank_bits'])} | {_n(row['baseline_bits_same_capacity'])} "
-                     f"| {_saved(row['saved_frac'])} |")
+                     f"| {_pct(-row['saved_frac'])} |")
 
     for name, c in (("engine", base["engine"]), ("baseline", base["baseline"])):
         a = c["asic"]
@@ -260,18 +262,17 @@ def render_markdown(configs, *, flows, sram_ge_per_bit):
             f"Engine / baseline counts: LUTs ({lut}), flip-flops ({ff}), carry cells ({carry}), "
             f"block RAMs ({bram}).",
             "",
-            "| | G | lanes | q_bits | LUTs | FFs | carry | BRAM | LUT overhead | BRAM saved |",
+            "| | G | lanes | q_bits | LUTs | FFs | carry | BRAM | LUT overhead | BRAM change |",
             "|---|---|---|---|---|---|---|---|---|---|",
         ]
         for c in _sorted(configs):
             e, b, k = c["engine"][flow], c["baseline"][flow], c["compare"][flow]
             mark = "**base**" if c["label"] == "base" else ""
-            bram_saved = None if k["bram"] is None else -k["bram"]
             lines.append(
                 f"| {mark} | {_cfg_cols(c['params'])} | {_n(e['lut'])} / {_n(b['lut'])} "
                 f"| {_n(e['ff'])} / {_n(b['ff'])} | {_n(e['carry'])} / {_n(b['carry'])} "
                 f"| {_n(e['bram'])} / {_n(b['bram'])} | {_pct(k['lut'])} "
-                f"| {_saved(bram_saved)} |")
+                f"| {_pct(k['bram'])} |")
     lines.append("")
     return "\n".join(lines)
 

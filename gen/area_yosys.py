@@ -43,9 +43,6 @@ CELL_LIBRARY = Path(__file__).with_name("cells") / "ge45.lib"
 FF_CELL = "DFF"
 
 #: Timeout of one Yosys run, seconds.
-TIMEOUT = 1800
-
-
 def cell_areas(path=CELL_LIBRARY):
     """``{cell name: area}`` of a Liberty file (the simple subset used in ``gen/cells``)."""
     text = Path(path).read_text()
@@ -127,21 +124,29 @@ def _script(flow, top):
 
 
 def _run_yosys(workdir, script):
+    """Run Yosys on ``script`` in ``workdir``; return ``(stat JSON, CPU seconds)``."""
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "synth.ys").write_text(script)
     stat = workdir / "stat.json"
     if stat.exists():
         stat.unlink()
-    proc = subprocess.run([yosys_command(), "-q", "-l", "synth.log", "synth.ys"], cwd=workdir,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                          timeout=TIMEOUT)
+    with open(workdir / "yosys.out", "w") as output:
+        proc = subprocess.Popen([yosys_command(), "-q", "-l", "synth.log", "synth.ys"],
+                                cwd=workdir, stdin=subprocess.DEVNULL, stdout=output,
+                                stderr=subprocess.STDOUT)
+        # wait4 gives this child's own CPU time (the machine may be shared: wall time is not
+        # a measure of the work).
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    cpu = usage.ru_utime + usage.ru_stime
     log = workdir / "synth.log"
-    tail = "\n".join((log.read_text(errors="replace") if log.exists() else proc.stdout)
+    text = log.read_text(errors="replace") if log.exists() else ""
+    tail = "\n".join((text or (workdir / "yosys.out").read_text(errors="replace"))
                      .splitlines()[-15:])
     if proc.returncode != 0:
         raise RuntimeError(f"yosys failed in {workdir} (exit {proc.returncode}):\n{tail}")
     try:
-        return json.loads(stat.read_text())
+        return json.loads(stat.read_text()), cpu
     except (OSError, ValueError):
         raise RuntimeError(f"yosys stopped without writing {stat}:\n{tail}") from None
 
@@ -218,7 +223,8 @@ def synthesize(rtlil, top, flow, workdir, *, cache_dir=None):
     -------
     dict
         ``asic``: ``{"modules": {name: {cells, ff, area_ge, seq_area_ge, memories, mem_bits}}}``.
-        FPGA: ``{lut, ff, carry, bram, ..., cells}`` of the flattened design.
+        FPGA: ``{lut, ff, carry, bram, ..., cells}`` of the flattened design. Both also hold
+        ``yosys_cpu_s`` (CPU seconds of the Yosys run) and ``cached`` (served from the cache).
     """
     script = _script(flow, top)
     key = hashlib.sha256("\0".join([
@@ -229,20 +235,23 @@ def synthesize(rtlil, top, flow, workdir, *, cache_dir=None):
         cached = Path(cache_dir) / f"{key}.json"
         if cached.exists():
             try:
-                return json.loads(cached.read_text())
+                return dict(json.loads(cached.read_text()), cached=True)
             except ValueError:
                 pass
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "design.il").write_text(rtlil)
-    stat = _run_yosys(workdir, script)
+    stat, cpu = _run_yosys(workdir, script)
     if flow == "asic":
         result = _parse_asic(stat, rtlil_memories(rtlil), top)
     else:
         result = _parse_fpga(flow, stat, top)
+    result["yosys_cpu_s"] = round(cpu, 2)
+    result["cached"] = False
     if cache_dir is not None:
         Path(cache_dir).mkdir(parents=True, exist_ok=True)
         tmp = Path(cache_dir) / f".{key}.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps(result, sort_keys=True))
+        tmp.write_text(json.dumps({k: v for k, v in result.items() if k != "cached"},
+                                  sort_keys=True))
         tmp.replace(Path(cache_dir) / f"{key}.json")
     return result
