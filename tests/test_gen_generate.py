@@ -1,0 +1,113 @@
+"""``apsq-rae generate``: files written, deterministic, bad options refused cleanly."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SMALL = ["--lanes", "2", "--max-group-size", "2", "--depth", "4", "--psum-bits", "16"]
+
+
+def run_generate(args, cwd=ROOT, pythonpath=None):
+    env = dict(os.environ, AMARANTH_USE_YOSYS="builtin")
+    env["PYTHONPATH"] = str(pythonpath or cwd)
+    return subprocess.run([sys.executable, "-m", "gen", "generate", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_writes_verilog_and_manifest(tmp_path):
+    out = tmp_path / "out"
+    result = run_generate([*SMALL, "--name", "my_rae", "--out", str(out)])
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["my_rae.json", "my_rae.v"]
+    assert "module my_rae(" in (out / "my_rae.v").read_text()
+    assert "my_rae.v" in result.stdout and "my_rae.json" in result.stdout
+    assert "latency" in result.stdout
+
+
+def test_byte_identical_from_two_checkouts(tmp_path):
+    """Same options, different checkout paths and output directories: same bytes."""
+    outputs = []
+    for k in range(2):
+        checkout = tmp_path / f"checkout{k}" / ("deeper" * k)
+        checkout.mkdir(parents=True)
+        for package in ("gen", "hdl", "golden"):
+            shutil.copytree(ROOT / package, checkout / package,
+                            ignore=shutil.ignore_patterns("__pycache__"))
+        out = tmp_path / f"out{k}" / ("x" * k)
+        result = run_generate([*SMALL, "--rounding", "half_even", "--out", str(out)],
+                              cwd=checkout)
+        assert result.returncode == 0, result.stderr
+        outputs.append({p.name: p.read_bytes() for p in out.iterdir()})
+    assert sorted(outputs[0]) == ["apsq_rae.json", "apsq_rae.v"]
+    assert outputs[0] == outputs[1]
+    for blob in outputs[0].values():
+        assert str(tmp_path).encode() not in blob
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--lanes", "0"], "--lanes = 0 is out of range (legal: >= 1)"),
+    (["--psum-bits", "65"], "--psum-bits = 65 is out of range (legal: 2..64)"),
+    (["--q-bits", "40"], "--q-bits = 40 is out of range (legal: 2..32)"),
+    (["--max-group-size", "17"], "--max-group-size = 17 is out of range (legal: 1..16)"),
+    (["--depth", "0"], "--depth = 0 is out of range (legal: >= 1)"),
+    (["--exp-bits", "7"], "--exp-bits = 7 is out of range (legal: 1..6)"),
+    (["--step-bits", "33"], "--step-bits = 33 is out of range (legal: 1..32)"),
+    (["--name", "1rae"], "--name = '1rae' is not a legal Verilog identifier"),
+    (["--name", "module"], "--name = 'module' is not a legal Verilog identifier"),
+    (["--name", "a-b"], "--name = 'a-b' is not a legal Verilog identifier"),
+])
+def test_bad_option_one_line_exit_2_nothing_written(tmp_path, capsys, args, fragment):
+    from gen.cli import main
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "apsq_rae.v").write_text("old")          # an earlier result stays untouched
+    assert main(["generate", *args, "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("apsq-rae generate: error: ")
+    assert fragment in lines[0]
+    assert captured.out == ""
+    assert sorted(p.name for p in out.iterdir()) == ["apsq_rae.v"]
+    assert (out / "apsq_rae.v").read_text() == "old"
+
+
+def test_bad_option_creates_no_directory(tmp_path):
+    """The real process: exit status 2, one line, no traceback, no directory."""
+    result = run_generate(["--exp-bits", "0", "--out", str(tmp_path / "never")])
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "apsq-rae generate: error: --exp-bits = 0 is out of range (legal: 1..6)"]
+    assert not (tmp_path / "never").exists()
+
+
+def test_rounding_choices_are_checked(tmp_path):
+    result = run_generate(["--rounding", "nearest", "--out", str(tmp_path / "o")])
+    assert result.returncode == 2
+    assert "--rounding" in result.stderr and "half_up" in result.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_failed_write_leaves_no_temporaries(tmp_path, monkeypatch):
+    """If writing fails half way, neither final nor temporary files remain."""
+    from gen import generate
+
+    calls = []
+    real_replace = os.replace
+
+    def failing_replace(src, dst):
+        calls.append(dst)
+        if len(calls) == 2:
+            raise OSError("disk full")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(generate.os, "replace", failing_replace)
+    with pytest.raises(OSError):
+        generate._write_atomically({tmp_path / "a.v": "x", tmp_path / "a.json": "y"})
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
