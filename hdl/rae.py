@@ -235,18 +235,36 @@ class RAE(wiring.Component):
             m.d.sync += self.err.eq(self.err | set_err)
 
         # ---- Issue: hazard and credit checks one register after the port.
+        # The hazard flag of the head is a register, computed one clock ahead for the tile that
+        # will be the head next clock: the current head if it stays, else the skid buffer's next
+        # payload, compared with the stages that will still be in flight then (every stage but
+        # the last, plus the tile issued now). So ``take``, which enables ~2*|tile| flip-flops,
+        # is a single LUT level from flip-flops.
         stages = [Signal(_stage_layout(p), name=f"stage{s}") for s in range(n_stages)]
         head = skid.o.payload
-        hazard = Cat(st.valid & (st.addr == head.addr) for st in stages).any()
+        hazard = Signal()
         outstanding = Signal(range(self._result_depth + 1))
-        credit_ok = outstanding != self._result_depth
-        take = cfg_ok & (~head.in_range | (~hazard & (~head.last | credit_ok)))
-        issue = skid.o.valid & head.in_range & take
+        credit_ok = Signal()
+        m.d.comb += credit_ok.eq(outstanding != self._result_depth)
+        take = Signal()
+        issue = Signal()
         m.d.comb += [
+            take.eq(skid.o.valid & cfg_ok &
+                    (~head.in_range | (~hazard & (~head.last | credit_ok)))),
+            issue.eq(take & head.in_range),
             skid.o.ready.eq(take),
             banks.rd_en.eq(issue),
             banks.rd_row.eq(head.row),
         ]
+
+        def in_flight(addr):
+            return Cat(st.valid & (st.addr == addr) for st in stages[:-1]).any()
+
+        nxt = skid.o_next
+        with m.If(take | ~skid.o.valid):
+            m.d.sync += hazard.eq(in_flight(nxt.addr) | (issue & (nxt.addr == head.addr)))
+        with m.Else():
+            m.d.sync += hazard.eq(in_flight(head.addr))
 
         # ---- Stage 0 side band; every stage then shifts unconditionally.
         rd_mask = Signal(G)

@@ -1,6 +1,6 @@
 """Two-entry skid buffer: a stream register stage whose ``ready`` is a register output."""
 
-from amaranth.hdl import Module, Signal
+from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -26,6 +26,10 @@ class SkidBuffer(wiring.Component):
         Input stream.
     o : Out(stream.Signature(shape))
         Output stream.
+    o_next : Out(shape)
+        The payload ``o`` will show on the next clock if ``o`` transfers (or is empty) on this
+        one: the skid register if it is full, else ``i.payload``. Lets a consumer prepare a
+        decision about its next input one clock ahead.
     """
 
     def __init__(self, shape):
@@ -33,6 +37,7 @@ class SkidBuffer(wiring.Component):
         super().__init__({
             "i": In(stream.Signature(shape)),
             "o": Out(stream.Signature(shape)),
+            "o_next": Out(shape),
         })
 
     def elaborate(self, platform):
@@ -46,14 +51,16 @@ class SkidBuffer(wiring.Component):
             self.i.ready.eq(~skid_valid),
             self.o.valid.eq(main_valid),
             self.o.payload.eq(main),
+            self.o_next.eq(Mux(skid_valid, skid, self.i.payload)),
         ]
         i_fire = self.i.valid & self.i.ready
         with m.If(~main_valid | self.o.ready):
             # The main register is free this clock: refill it, from the skid register first.
-            with m.If(skid_valid):
-                m.d.sync += [main.eq(skid), main_valid.eq(1), skid_valid.eq(0)]
-            with m.Else():
-                m.d.sync += [main.eq(self.i.payload), main_valid.eq(i_fire)]
+            m.d.sync += [
+                main.eq(self.o_next),
+                main_valid.eq(skid_valid | i_fire),
+                skid_valid.eq(0),
+            ]
         with m.Elif(i_fire):
             m.d.sync += [skid.eq(self.i.payload), skid_valid.eq(1)]
         return m
