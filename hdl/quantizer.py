@@ -18,7 +18,8 @@ class Quantizer(wiring.Component):
     *guard* bit (the last bit shifted out, weight ``1/2``) and the *sticky* bit (OR of every bit
     below it). A register follows every ``levels_per_stage`` levels. The last stage rounds
     (``half_up``: add guard; ``half_even``: add ``guard & (sticky | lsb)``; ``trunc``: add
-    nothing) and saturates to ``q_bits``; its register drives the outputs.
+    nothing) and saturates to ``q_bits``, deciding saturation from the shifted value and the
+    increment without a full-width carry; its register drives the outputs.
 
     Parameters
     ----------
@@ -118,10 +119,16 @@ class Quantizer(wiring.Component):
                 inc = guard & (sticky | value[0])
             else:
                 inc = 0
-            rounded = Signal(signed(W + 1), name=f"lane{j}_r")
-            m.d.comb += rounded.eq(value + inc)
-            upper = rounded[k - 1:]
-            saturated = ~((upper == 0) | (upper == (1 << len(upper)) - 1))
-            q = Mux(saturated, Mux(rounded[-1], q_min, q_max), rounded[:k].as_signed())
+            # Saturate ``r = floor + inc`` without waiting for the wide carry: decide from
+            # ``floor`` (its bits above q_bits-1, and whether it sits just at an edge where the
+            # increment matters) while a q_bits-wide adder forms the in-range value.
+            upper = value[k - 1:]
+            fits = (upper == 0) | (upper == (1 << len(upper)) - 1)
+            negative = value[-1]
+            sat_hi = (~negative & ~fits) | ((value == q_max) & inc)
+            sat_lo = negative & ~fits & ~((value == q_min - 1) & inc)
+            saturated = sat_hi | sat_lo
+            in_range = (value[:k] + inc)[:k].as_signed()
+            q = Mux(sat_hi, q_max, Mux(sat_lo, q_min, in_range))
             m.d.sync += [self.q[j].eq(q), self.sat[j].eq(saturated)]
         return m

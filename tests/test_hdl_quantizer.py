@@ -28,14 +28,15 @@ def run_pipeline(dut, latency, vectors, set_inputs, get_outputs):
     return outputs
 
 
-def quantizer_vectors(rng, in_bits, exp_bits, lanes, n_random):
+def quantizer_vectors(rng, in_bits, q_bits, exp_bits, lanes, n_random):
     """Every exponent with the extremes, the rounding ties of that exponent and their
-    neighbours, and a few random values."""
+    neighbours (around 0 and around both saturation edges), and a few random values."""
     lo, hi = -(1 << (in_bits - 1)), (1 << (in_bits - 1)) - 1
+    q_lo, q_hi = -(1 << (q_bits - 1)), (1 << (q_bits - 1)) - 1
     vectors = []
     for e in range(1 << exp_bits):
         values = [lo, lo + 1, hi, hi - 1, -1, 0, 1]
-        for k in (-3, -1, 0, 1, 2):
+        for k in (-3, -1, 0, 1, 2, q_lo - 2, q_lo - 1, q_lo, q_hi - 1, q_hi, q_hi + 1):
             tie = (k << e) + ((1 << e) >> 1)
             values += [v for v in (tie - 1, tie, tie + 1) if lo <= v <= hi]
         values += [rng.randint(lo, hi) for _ in range(n_random)]
@@ -64,7 +65,7 @@ def test_quantizer(in_bits, q_bits, exp_bits, lps, rounding):
     lanes = 3
     dut = Quantizer(lanes=lanes, in_bits=in_bits, q_bits=q_bits, exp_bits=exp_bits,
                     rounding=rounding, levels_per_stage=lps)
-    vectors = quantizer_vectors(rng, in_bits, exp_bits, lanes, 2)
+    vectors = quantizer_vectors(rng, in_bits, q_bits, exp_bits, lanes, 2)
 
     def set_inputs(ctx, vec):
         xs, e = vec
