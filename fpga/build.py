@@ -7,7 +7,7 @@ from pathlib import Path
 from hdl.params import RAEParams
 
 from .boards import get_board, set_tool_env
-from .report import summarize, format_line
+from .report import summarize, format_line, source_revision
 from .top import BoardTop
 
 
@@ -29,6 +29,7 @@ def build_board(board, params, *, baud=115200, out_dir="build/fpga", verbose=Fal
     platform = spec.platform_class()()
     build_dir = Path(out_dir) / board
     top = BoardTop(params, baud=baud)
+    revision = source_revision()
     start = time.monotonic()
     platform.build(top, name="top", build_dir=str(build_dir), do_program=False,
                    verbose=verbose, **spec.build_overrides())
@@ -39,6 +40,7 @@ def build_board(board, params, *, baud=115200, out_dir="build/fpga", verbose=Fal
         "board": board,
         "device": f"{platform.device}-{platform.package}",
         "params": params.as_dict(),
+        "source_revision": revision,
         "baud": baud,
         "clock_source": f"{platform.default_clk} ({platform.default_clk_frequency / 1e6:g} MHz)",
         "bitstream": str(bitstream) if bitstream.exists() else None,

@@ -15,7 +15,7 @@ from amaranth import *
 from amaranth.build import Resource, Pins, Clock, Attrs
 
 from .boards import get_board, set_tool_env
-from .report import summarize, format_line
+from .report import summarize, format_line, source_revision
 
 
 __all__ = ["RegisteredEngine", "fmax_platform", "run_fmax"]
@@ -87,6 +87,7 @@ def run_fmax(board, params, *, mhz, out_dir="build/fpga", verbose=False, label=N
     platform = fmax_platform(board, mhz)
     label = label or f"{board}-lanes{params.lanes}"
     build_dir = Path(out_dir) / "fmax" / label
+    revision = source_revision()
     start = time.monotonic()
     overrides = spec.build_overrides()
     overrides["nextpnr_opts"] += " --timing-allow-fail"
@@ -105,7 +106,8 @@ def run_fmax(board, params, *, mhz, out_dir="build/fpga", verbose=False, label=N
     report = summarize(spec.family, build_dir)
     report.update({
         "board": board, "label": label, "device": f"{platform.device}-{platform.package}",
-        "params": params.as_dict(), "target_mhz": mhz,
+        "params": params.as_dict(),
+        "source_revision": revision, "target_mhz": mhz,
         "tool_seconds": round(time.monotonic() - start, 1),
     })
     (build_dir / "report.json").write_text(json.dumps(report, indent=2) + "\n")

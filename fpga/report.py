@@ -2,11 +2,12 @@
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
 
 __all__ = ["parse_yosys_stat", "parse_nextpnr_report", "summarize", "format_line",
-           "critical_path_sources", "critical_path_blocks"]
+           "critical_path_sources", "critical_path_blocks", "source_revision"]
 
 
 #: Cell types counted in each utilization column, per family.
@@ -148,6 +149,20 @@ def summarize(family, build_dir, name="top"):
                         and k not in ("wires", "cells", "ports", "submodules", name)
                         and not k.endswith("bits")},
     }
+
+
+def source_revision():
+    """``git`` commit of the sources being built (``-dirty`` when ``hdl/`` or ``fpga/`` have
+    uncommitted changes), or ``None`` outside a work tree."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, text=True,
+                              capture_output=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "hdl", "fpga"], cwd=root,
+                               text=True, capture_output=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head + ("-dirty" if dirty else "")
 
 
 def format_line(label, report):
