@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 from hdl.params import RAEParams
-from .area_yosys import cell_areas
+from .area_yosys import FF_CELL, cell_areas
 
 
 __all__ = ["SRAM_GE_PER_BIT", "BLOCKS", "block_of", "summarize_design", "compare",
@@ -31,7 +31,7 @@ BLOCKS = (
     ("dequant", "shift dequantizers", re.compile(r"deq")),
     ("adder", "adder pipeline", re.compile(r"add|tree|sum")),
     ("quant", "quantizer", re.compile(r"quant|round")),
-    ("glue", "top glue (skid buffer, hazard check, result FIFO, control)", None),
+    ("glue", "top glue (the rest: pipeline, control, FIFOs)", None),
 )
 _TITLES = {key: title for key, title, _ in BLOCKS}
 
@@ -229,24 +229,26 @@ def render_markdown(configs, *, flows, sram_ge_per_bit):
                      f"| {_n(row['engine_bank_bits'])} | {_n(row['baseline_bits_same_capacity'])} "
                      f"| {_pct(-row['saved_frac'])} |")
 
+    ff_ge = cell_areas()[FF_CELL]
     for name, c in (("engine", base["engine"]), ("baseline", base["baseline"])):
         a = c["asic"]
         lines += [
             "",
             f"## Blocks of the {name} (base configuration)",
             "",
-            "| block | logic (GE) | share of logic | FFs | memory bits | SRAM estimate (GE) "
-            "| modules |",
-            "|---|---|---|---|---|---|---|",
+            "| block | logic (GE) | share of logic | FFs | of which FFs (GE) | memory bits "
+            "| SRAM estimate (GE) | modules |",
+            "|---|---|---|---|---|---|---|---|",
         ]
         for block in a["blocks"].values():
             share = block["logic_ge"] / a["logic_ge"] if a["logic_ge"] else 0.0
             mods = ", ".join(f"`{m}`" for m in block["modules"])
             lines.append(f"| {block['title']} | {_n(block['logic_ge'])} | {share * 100:.0f} % "
-                         f"| {_n(block['ff'])} | {_n(block['mem_bits'])} "
-                         f"| {_n(block['sram_ge'])} | {mods} |")
+                         f"| {_n(block['ff'])} | {_n(block['ff'] * ff_ge)} "
+                         f"| {_n(block['mem_bits'])} | {_n(block['sram_ge'])} | {mods} |")
         lines.append(f"| **total** | **{_n(a['logic_ge'])}** | 100 % | **{_n(a['ff'])}** "
-                     f"| **{_n(a['mem_bits'])}** | **{_n(a['sram_ge'])}** | |")
+                     f"| **{_n(a['seq_ge'])}** | **{_n(a['mem_bits'])}** "
+                     f"| **{_n(a['sram_ge'])}** | |")
 
     fpga_names = {"ecp5": ("ECP5 (`synth_ecp5`)", "LUT4", "TRELLIS_FF", "CCU2C", "DP16KD"),
                   "ice40": ("iCE40 (`synth_ice40`)", "SB_LUT4", "SB_DFF*", "SB_CARRY",

@@ -12,6 +12,7 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
+from ._checks import check_int, quiet_on_error
 from .params import RAEParams
 
 
@@ -122,6 +123,24 @@ class _Bank(Elaboratable):
         return m
 
 
+class _Adder(Elaboratable):
+    """The read-add-write adders in a module of their own (``adder``): ``sums = (first ? 0 :
+    stored) + data`` per lane, at ``psum_bits`` (two's-complement wrap)."""
+
+    def __init__(self, psum_bits, lanes):
+        self.lanes = lanes
+        self.first = Signal()
+        self.stored = Signal(data.ArrayLayout(signed(psum_bits), lanes))
+        self.data = Signal(data.ArrayLayout(signed(psum_bits), lanes))
+        self.sums = Signal(data.ArrayLayout(signed(psum_bits), lanes))
+
+    def elaborate(self, platform):
+        m = Module()
+        for j in range(self.lanes):
+            m.d.comb += self.sums[j].eq(Mux(self.first, 0, self.stored[j]) + self.data[j])
+        return m
+
+
 class Baseline(wiring.Component):
     """Conventional PSUM buffer: ``psum_bits``-wide read-add-write accumulator.
 
@@ -160,6 +179,7 @@ class Baseline(wiring.Component):
         Clears ``err``; a set in the same clock wins.
     """
 
+    @quiet_on_error
     def __init__(self, params=None, *, rows=None):
         if params is None:
             params = RAEParams()
@@ -167,10 +187,7 @@ class Baseline(wiring.Component):
             raise TypeError(f"params must be an RAEParams, not {params!r}")
         if rows is None:
             rows = params.depth * params.max_group_size
-        if isinstance(rows, bool) or not isinstance(rows, int):
-            raise TypeError(f"rows must be an integer, not {rows!r}")
-        if not 1 <= rows <= 1 << params.addr_bits:
-            raise ValueError(f"rows = {rows} is out of range (legal: 1..{1 << params.addr_bits})")
+        check_int("rows", rows, 1, 1 << params.addr_bits)
         self.params = params
         self.rows = rows
         super().__init__({
@@ -230,10 +247,12 @@ class Baseline(wiring.Component):
             m.d.sync += s1_valid.eq(0)
 
         # Read-add-write at psum_bits.
-        sums = Signal(data.ArrayLayout(signed(p.psum_bits), p.lanes))
-        for j in range(p.lanes):
-            m.d.comb += sums[j].eq(Mux(s1_first, 0, rd.data[j]) + s1_data[j])
+        m.submodules.adder = adder = _Adder(p.psum_bits, p.lanes)
+        sums = adder.sums
         m.d.comb += [
+            adder.first.eq(s1_first),
+            adder.stored.eq(rd.data),
+            adder.data.eq(s1_data),
             wr.addr.eq(s1_addr),
             wr.data.eq(sums),
             wr.en.eq(s1_fire & s1_ok & ~s1_last),

@@ -36,7 +36,7 @@ def test_rtlil_memories():
 @pytest.mark.parametrize("module, block", [
     ("rae", "glue"), ("rae.banks", "banks"), ("rae.mode", "mode"), ("rae.dequant3", "dequant"),
     ("rae.tree", "adder"), ("rae.quant", "quant"), ("rae.skid", "glue"),
-    ("rae.results", "glue"), ("rae.datapath.quant", "quant"), ("baseline.bank", "banks"),
+    ("rae.results", "glue"), ("rae.datapath.quant", "quant"), ("baseline.bank", "banks"), ("baseline.adder", "adder"),
     ("baseline.quantizer", "quant"), ("baseline", "glue"),
 ])
 def test_block_of(module, block):
@@ -98,6 +98,7 @@ def test_sweep_on_tiny_configuration(tmp_path):
         assert c["baseline"]["asic"]["blocks"]["banks"]["mem_bits"] == \
             TINY.depth * g * TINY.lanes * TINY.psum_bits
         assert c["baseline"]["asic"]["blocks"]["quant"]["logic_ge"] > 0
+        assert c["baseline"]["asic"]["blocks"]["adder"]["logic_ge"] > 0
     # The engine grows with max_group_size: more banks, dequantizers and adder inputs.
     logic = [by_g[g]["engine"]["asic"]["logic_ge"] for g in (1, 2, 4)]
     assert logic[0] < logic[1] < logic[2]
