@@ -12,6 +12,11 @@ From the run-time group size ``gs`` and a tile's ``addr``, ``step`` and ``last``
 * the banks to read (``rd_mask``: the pendings ``0..p-1`` and, if an AP exists, slot ``gs-1``;
   nothing for a PSQ step) and the one bank to write (``wr_bank``: slot ``p`` for PSQ, slot ``gs-1``
   for APSQ).
+
+It is split in two halves so the engine can put a register between them: :class:`TileDecoder`
+(everything that needs the wide ``addr``/``step``: mapping, capacity, phase, mode bit) and
+:class:`BankSelect` (the per-bank read mask and the write bank, from the narrow decoded fields).
+:class:`ModeEncoder` is the two joined, combinationally.
 """
 
 from amaranth.hdl import Array, Const, Module
@@ -22,7 +27,7 @@ from ._checks import quiet_on_error
 from .params import RAEParams
 
 
-__all__ = ["ModeEncoder", "mod_const"]
+__all__ = ["ModeEncoder", "TileDecoder", "BankSelect", "mod_const"]
 
 
 def mod_const(value, modulus):
@@ -62,8 +67,159 @@ def mod_const(value, modulus):
     return Array(Const(t, range(modulus)) for t in table)[total]
 
 
+def _check_params(params):
+    if params is None:
+        return RAEParams()
+    if not isinstance(params, RAEParams):
+        raise TypeError(f"params must be an RAEParams, not {params!r}")
+    return params
+
+
+class TileDecoder(wiring.Component):
+    """First half of the mode encoder: mapping, capacity check, phase and mode bit.
+
+    Parameters
+    ----------
+    params : RAEParams
+        Elaboration parameters.
+
+    Members
+    -------
+    group_size : In(params.gs_bits)
+        Run-time group size ``gs``.
+    addr : In(params.addr_bits)
+        Address of the tile.
+    step : In(params.step_bits)
+        Step index ``i`` of the tile.
+    last : In(1)
+        The tile is the final step of its address.
+    cfg_ok : Out(1)
+        ``1 <= gs <= max_group_size``.
+    in_range : Out(1)
+        ``addr < capacity(gs)`` (0 while ``cfg_ok`` is 0).
+    row : Out(range(depth))
+        Row of the address in every bank, ``addr mod depth``.
+    group : Out(range(max_group_size))
+        Bank group of the address, ``addr div depth``.
+    phase : Out(range(max_group_size))
+        ``p = step mod gs``.
+    has_ap : Out(1)
+        An AP exists (``step >= gs``).
+    mode : Out(1)
+        The mode bit ``s2``: 1 for an APSQ step, 0 for a PSQ step.
+    """
+
+    @quiet_on_error
+    def __init__(self, params=None):
+        self.params = params = _check_params(params)
+        G = params.max_group_size
+        super().__init__({
+            "group_size": In(params.gs_bits),
+            "addr":       In(params.addr_bits),
+            "step":       In(params.step_bits),
+            "last":       In(1),
+            "cfg_ok":     Out(1),
+            "in_range":   Out(1),
+            "row":        Out(range(params.depth)),
+            "group":      Out(range(G)),
+            "phase":      Out(range(G)),
+            "has_ap":     Out(1),
+            "mode":       Out(1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        p = self.params
+        G, depth = p.max_group_size, p.depth
+
+        m.d.comb += self.cfg_ok.eq((self.group_size >= 1) & (self.group_size <= G))
+
+        # Static mapping: group = addr div depth, row = addr mod depth.
+        if depth & (depth - 1) == 0:
+            shift = depth.bit_length() - 1
+            m.d.comb += [
+                self.row.eq(self.addr[:shift]),
+                self.group.eq(self.addr[shift:]),
+            ]
+        else:
+            m.d.comb += [self.row.eq(self.addr), self.group.eq(0)]
+            for j in range(1, G):
+                with m.If(self.addr >= j * depth):
+                    m.d.comb += [self.row.eq(self.addr - j * depth), self.group.eq(j)]
+
+        # Per candidate gs: constant capacity and constant-modulus phase, muxed by gs.
+        with m.Switch(self.group_size):
+            for gs in range(1, G + 1):
+                with m.Case(gs):
+                    phase = mod_const(self.step, gs)
+                    m.d.comb += [
+                        self.in_range.eq(self.addr < p.capacity(gs)),
+                        self.phase.eq(phase),
+                        self.has_ap.eq(self.step >= gs),
+                        self.mode.eq((phase == gs - 1) | self.last),
+                    ]
+        return m
+
+
+class BankSelect(wiring.Component):
+    """Second half of the mode encoder: which banks a tile reads and which one it writes.
+
+    With ``gs`` slots per address in bank group ``group`` (banks ``group*gs .. group*gs+gs-1``):
+    an APSQ step (``mode = 1``) reads the pendings ``0..phase-1`` and, if ``has_ap``, the AP slot
+    ``gs-1``, and writes the AP slot; a PSQ step reads nothing and writes slot ``phase``.
+
+    Parameters
+    ----------
+    params : RAEParams
+        Elaboration parameters.
+
+    Members
+    -------
+    group_size : In(params.gs_bits)
+        Run-time group size ``gs`` (outputs are 0 for an illegal one).
+    group, phase : In(range(max_group_size))
+        As decoded by :class:`TileDecoder`.
+    has_ap, mode : In(1)
+        As decoded by :class:`TileDecoder`.
+    rd_mask : Out(max_group_size)
+        Bit ``b`` set: bank ``b`` holds a value that this tile adds (pending or AP).
+    wr_bank : Out(range(max_group_size))
+        The bank this tile's quantized value is written to.
+    """
+
+    @quiet_on_error
+    def __init__(self, params=None):
+        self.params = params = _check_params(params)
+        G = params.max_group_size
+        super().__init__({
+            "group_size": In(params.gs_bits),
+            "group":      In(range(G)),
+            "phase":      In(range(G)),
+            "has_ap":     In(1),
+            "mode":       In(1),
+            "rd_mask":    Out(G),
+            "wr_bank":    Out(range(G)),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        G = self.params.max_group_size
+        with m.Switch(self.group_size):
+            for gs in range(1, G + 1):
+                with m.Case(gs):
+                    with m.If(self.mode):
+                        m.d.comb += self.wr_bank.eq(self.group * gs + gs - 1)
+                    with m.Else():
+                        m.d.comb += self.wr_bank.eq(self.group * gs + self.phase)
+                    for b in range(G // gs * gs):
+                        slot, bgroup = b % gs, b // gs
+                        hit = (self.phase > slot) if slot < gs - 1 else self.has_ap
+                        m.d.comb += self.rd_mask[b].eq(self.mode & (self.group == bgroup) & hit)
+        return m
+
+
 class ModeEncoder(wiring.Component):
-    """Combinational mode encoder (bank/row mapping, phase, mode bit, bank selects).
+    """Combinational mode encoder: :class:`TileDecoder` followed by :class:`BankSelect`.
 
     Outputs are meaningful only while ``cfg_ok`` is 1.
 
@@ -104,11 +260,7 @@ class ModeEncoder(wiring.Component):
 
     @quiet_on_error
     def __init__(self, params=None):
-        if params is None:
-            params = RAEParams()
-        if not isinstance(params, RAEParams):
-            raise TypeError(f"params must be an RAEParams, not {params!r}")
-        self.params = params
+        self.params = params = _check_params(params)
         G = params.max_group_size
         super().__init__({
             "group_size": In(params.gs_bits),
@@ -128,42 +280,20 @@ class ModeEncoder(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        p = self.params
-        G, depth = p.max_group_size, p.depth
-
-        m.d.comb += self.cfg_ok.eq((self.group_size >= 1) & (self.group_size <= G))
-
-        # Static mapping: group = addr div depth, row = addr mod depth.
-        if depth & (depth - 1) == 0:
-            shift = depth.bit_length() - 1
-            m.d.comb += [
-                self.row.eq(self.addr[:shift]),
-                self.group.eq(self.addr[shift:]),
-            ]
-        else:
-            m.d.comb += [self.row.eq(self.addr), self.group.eq(0)]
-            for j in range(1, G):
-                with m.If(self.addr >= j * depth):
-                    m.d.comb += [self.row.eq(self.addr - j * depth), self.group.eq(j)]
-
-        # Per candidate gs: constant capacity, constant-modulus phase, constant bank slots.
-        with m.Switch(self.group_size):
-            for gs in range(1, G + 1):
-                with m.Case(gs):
-                    phase = mod_const(self.step, gs)
-                    has_ap = self.step >= gs
-                    mode = (phase == gs - 1) | self.last
-                    m.d.comb += [
-                        self.in_range.eq(self.addr < p.capacity(gs)),
-                        self.phase.eq(phase),
-                        self.has_ap.eq(has_ap),
-                        self.mode.eq(mode),
-                        self.wr_bank.eq(self.group * gs + phase),
-                    ]
-                    with m.If(mode):
-                        m.d.comb += self.wr_bank.eq(self.group * gs + gs - 1)
-                    for b in range(G // gs * gs):
-                        slot, bgroup = b % gs, b // gs
-                        hit = (phase > slot) if slot < gs - 1 else has_ap
-                        m.d.comb += self.rd_mask[b].eq(mode & (self.group == bgroup) & hit)
+        m.submodules.decoder = dec = TileDecoder(self.params)
+        m.submodules.select = sel = BankSelect(self.params)
+        m.d.comb += [
+            dec.group_size.eq(self.group_size),
+            dec.addr.eq(self.addr),
+            dec.step.eq(self.step),
+            dec.last.eq(self.last),
+            sel.group_size.eq(self.group_size),
+            sel.group.eq(dec.group),
+            sel.phase.eq(dec.phase),
+            sel.has_ap.eq(dec.has_ap),
+            sel.mode.eq(dec.mode),
+        ]
+        for name in ("cfg_ok", "in_range", "row", "group", "phase", "has_ap", "mode"):
+            m.d.comb += getattr(self, name).eq(getattr(dec, name))
+        m.d.comb += [self.rd_mask.eq(sel.rd_mask), self.wr_bank.eq(sel.wr_bank)]
         return m

@@ -1,21 +1,21 @@
 """The Reconfigurable APSQ Engine (RAE): top level with stream interfaces (spec sections 3 to 5).
 
-Block diagram (one tile enters per clock; ``L = latency``)::
+Block diagram (one tile enters per clock)::
 
-    i (tile) ──► ModeEncoder ──► SkidBuffer ──► issue ────────────────► Banks read (all banks, row)
-                 (row, phase,     (in_ready     hazard check: stall         │ 1 clock
-                  s2, masks,       from a FF)   while the address is in     ▼
-                  capacity)                     flight; credit check    ShiftDequantizer x G
-                                                for results                 │ q << e, masked
-                                                                            ▼
-                         Tp (delayed) ──────────────────────────────►  AdderTree (Tp + G values)
-                                                                            │ exact, sum_bits
-                                                                            ▼
-                                                                        Quantizer (round, sat)
-                                                                            │
-                                   Banks write (slot p / AP) ◄──────────────┤ write-back stage
-                                                                            ▼ last only
-                                                                    result FIFO ──► o (result)
+    i (tile) ──► TileDecoder ──► SkidBuffer ──► issue: BankSelect ─────► Banks read (all banks, row)
+                 (row, group,     (in_ready     hazard flag (registered      │ 1 clock
+                  phase, s2,       from a FF)   one clock ahead): stall      ▼
+                  capacity)                     while the address is in  ShiftDequantizer x G
+                                                flight; credit check         │ q << e, masked
+                                                for results                  ▼
+                         Tp (delayed) ───────────────────────────────►  AdderTree (Tp + G values)
+                                                                             │ exact
+                                                                             ▼
+                                                                         Quantizer (round, sat)
+                                                                             │
+                                   Banks write (slot p / AP) ◄───────────────┤ write-back stage
+                                                                             ▼ last only
+                                                                     result FIFO ──► o (result)
 
 The datapath behind the issue point never stalls: the result FIFO is as deep as the results
 that can be in flight, and a ``last`` tile is only issued while a credit is free, so
@@ -30,7 +30,7 @@ from amaranth.lib.wiring import In, Out
 from .adder_tree import AdderTree
 from .banks import Banks, row_layout
 from .dequant import ShiftDequantizer
-from .mode import ModeEncoder
+from .mode import BankSelect, TileDecoder
 from ._checks import check_int, quiet_on_error
 from .params import RAEParams
 from .quantizer import Quantizer
@@ -62,7 +62,7 @@ def result_layout(params):
 
 
 def _issue_layout(params):
-    # What the skid buffer holds: the tile without its step, plus the mode encoder's outputs.
+    # What the skid buffer holds: the tile without its step, plus the tile decoder's outputs.
     G = params.max_group_size
     return data.StructLayout({
         "addr":     unsigned(params.addr_bits),
@@ -71,8 +71,10 @@ def _issue_layout(params):
         "data":     data.ArrayLayout(signed(params.psum_bits), params.lanes),
         "in_range": unsigned(1),
         "row":      range(params.depth),
-        "rd_mask":  unsigned(G),
-        "wr_bank":  range(G),
+        "group":    range(G),
+        "phase":    range(G),
+        "has_ap":   unsigned(1),
+        "mode":     unsigned(1),
     })
 
 
@@ -188,7 +190,8 @@ class RAE(wiring.Component):
         d_lat = self._dequant_latency
         lps = self.shift_levels_per_stage
 
-        m.submodules.mode = mode = ModeEncoder(p)
+        m.submodules.decoder = mode = TileDecoder(p)
+        m.submodules.select = select = BankSelect(p)
         m.submodules.skid = skid = SkidBuffer(_issue_layout(p))
         m.submodules.banks = banks = Banks(p)
         dequant = []
@@ -223,8 +226,10 @@ class RAE(wiring.Component):
             skid.i.payload.data.eq(tile.data),
             skid.i.payload.in_range.eq(mode.in_range),
             skid.i.payload.row.eq(mode.row),
-            skid.i.payload.rd_mask.eq(mode.rd_mask),
-            skid.i.payload.wr_bank.eq(mode.wr_bank),
+            skid.i.payload.group.eq(mode.group),
+            skid.i.payload.phase.eq(mode.phase),
+            skid.i.payload.has_ap.eq(mode.has_ap),
+            skid.i.payload.mode.eq(mode.mode),
         ]
 
         # ---- Error flags.
@@ -255,6 +260,11 @@ class RAE(wiring.Component):
             skid.o.ready.eq(take),
             banks.rd_en.eq(issue),
             banks.rd_row.eq(head.row),
+            select.group_size.eq(self.cfg_group_size),
+            select.group.eq(head.group),
+            select.phase.eq(head.phase),
+            select.has_ap.eq(head.has_ap),
+            select.mode.eq(head.mode),
         ]
 
         def in_flight(addr):
@@ -275,8 +285,8 @@ class RAE(wiring.Component):
             stages[0].last.eq(head.last),
             stages[0].exp.eq(head.exp),
             stages[0].row.eq(head.row),
-            stages[0].wr_bank.eq(head.wr_bank),
-            rd_mask.eq(head.rd_mask),
+            stages[0].wr_bank.eq(select.wr_bank),
+            rd_mask.eq(select.rd_mask),
             tp[0].eq(head.data),
         ]
         m.d.sync += [tp[s].eq(tp[s - 1]) for s in range(1, d_lat + 1)]
