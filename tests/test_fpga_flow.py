@@ -168,3 +168,97 @@ def test_cli_rejects_bad_option(capsys):
     err = capsys.readouterr().err
     assert err.strip() == ("python -m fpga build: error: --q-bits = 1 is out of range "
                            "(legal: 2..32)")
+
+
+# --- Host script plumbing, against a pure-Python stand-in for the board. ---
+
+class _FakeBoard:
+    """Speaks the board's side of the protocol over a fake serial port; results come from
+    golden.Engine (optionally with one lane of one result corrupted)."""
+
+    def __init__(self, params, corrupt=False):
+        import golden
+        self.params, self.corrupt = params, corrupt
+        self.engine = golden.Engine(**params.as_dict(), strict=False)
+        self.gs = 1
+        self.engine.configure(1)
+        self.rx, self.tx = bytearray(), bytearray()
+        self.timeout = 0.1
+
+    def __call__(self, port, baud, timeout=None):  # stands in for serial.Serial(...)
+        return self
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def reset_input_buffer(self):
+        self.tx.clear()
+
+    @property
+    def in_waiting(self):
+        return len(self.tx)
+
+    def read(self, n=1):
+        out, self.tx[:] = bytes(self.tx[:n]), self.tx[n:]
+        return out
+
+    def write(self, data):
+        p = self.params
+        self.rx += data
+        n_tile = P.tile_bytes(p)
+        while self.rx:
+            cmd = self.rx[0]
+            need = {P.CMD_TILE: 1 + n_tile, P.CMD_GROUP_SIZE: 2}.get(cmd, 1)
+            if len(self.rx) < need:
+                return
+            frame, self.rx[:] = bytes(self.rx[:need]), self.rx[need:]
+            if cmd == P.CMD_INFO:
+                self.tx += bytes([P.RSP_INFO]) + P.info_payload(p, 7)
+            elif cmd == P.CMD_STATUS:
+                self.tx += bytes([P.RSP_STATUS, self.engine.err, self.gs])
+            elif cmd == P.CMD_CLEAR:
+                self.engine.clear_err()
+            elif cmd == P.CMD_GROUP_SIZE:
+                self.gs = frame[1]
+                self.engine.configure(self.gs)
+            elif cmd == P.CMD_TILE:
+                word = int.from_bytes(frame[1:], "little")
+                A = p.addr_bits
+                addr, step = word & ((1 << A) - 1), (word >> A) & ((1 << p.step_bits) - 1)
+                last = (word >> (A + p.step_bits)) & 1
+                exp = (word >> (A + p.step_bits + 1)) & ((1 << p.exp_bits) - 1)
+                raw = word >> (A + p.step_bits + 1 + p.exp_bits)
+                data = [((raw >> (j * p.psum_bits)) + (1 << (p.psum_bits - 1)))
+                        % (1 << p.psum_bits) - (1 << (p.psum_bits - 1)) for j in range(p.lanes)]
+                r = self.engine.push(addr, step, bool(last), exp, data)
+                if r is not None:
+                    values = list(r.data)
+                    if self.corrupt:
+                        values[0] = values[0] + 1 if values[0] < 127 else 0
+                        self.corrupt = False
+                    bits = P.result_bits(p)
+                    q = sum((v & 0xFF) << (8 * j) for j, v in enumerate(values))
+                    word = r.addr | r.exp << A | int(r.sat) << (A + p.exp_bits) \
+                        | q << (A + p.exp_bits + 1)
+                    self.tx += bytes([P.RSP_RESULT]) + word.to_bytes((bits + 7) // 8, "little")
+
+
+@pytest.mark.parametrize("corrupt", [False, True])
+def test_host_session_against_stand_in(monkeypatch, corrupt):
+    import io
+    import serial
+    from fpga.host import run_serial
+    board = _FakeBoard(RAEParams(lanes=3, depth=8), corrupt=corrupt)
+    monkeypatch.setattr(serial, "Serial", board)
+    out = io.StringIO()
+    failures = run_serial("fake", baud=115200, group_sizes=[1, 2, 4], n_addresses=5, n_steps=6,
+                          seed=3, order="random", timeout=2.0, out=out)
+    text = out.getvalue()
+    assert "latency 7" in text
+    if corrupt:
+        assert failures == 1 and "result 0: board" in text
+    else:
+        assert failures == 0 and text.count(": PASS") == 3
