@@ -31,14 +31,17 @@ class Banks(wiring.Component):
     """The bank array.
 
     Reads are synchronous and not transparent: ``rd_data`` shows the rows addressed by
-    ``rd_row`` on the clock edge where ``rd_en`` was 1, from the next cycle on (a write to the
-    same row on that edge is not seen).
+    ``rd_row`` on the clock edge where ``rd_en`` was 1, ``read_latency`` clocks later (a write
+    to the same row on that edge is not seen).
 
     Parameters
     ----------
     params : RAEParams
         Elaboration parameters (``lanes``, ``q_bits``, ``exp_bits``, ``max_group_size``,
         ``depth`` are used).
+    output_register : bool
+        Register the read data once more (``read_latency`` 2 instead of 1): takes the block
+        RAM's clock-to-output and its routing off the dequantizer's first stage.
 
     Members
     -------
@@ -59,12 +62,13 @@ class Banks(wiring.Component):
     """
 
     @quiet_on_error
-    def __init__(self, params=None):
+    def __init__(self, params=None, *, output_register=False):
         if params is None:
             params = RAEParams()
         if not isinstance(params, RAEParams):
             raise TypeError(f"params must be an RAEParams, not {params!r}")
         self.params = params
+        self.output_register = bool(output_register)
         row = row_layout(params)
         super().__init__({
             "rd_en":   In(1),
@@ -76,6 +80,11 @@ class Banks(wiring.Component):
             "wr_data": In(row),
         })
 
+    @property
+    def read_latency(self):
+        """Clocks from a read to its data on ``rd_data``."""
+        return 2 if self.output_register else 1
+
     def elaborate(self, platform):
         m = Module()
         p = self.params
@@ -83,10 +92,13 @@ class Banks(wiring.Component):
             bank = m.submodules[f"bank{b}"] = Memory(shape=row_layout(p), depth=p.depth, init=[])
             rd = bank.read_port()
             wr = bank.write_port()
+            if self.output_register:
+                m.d.sync += self.rd_data[b].eq(rd.data)
+            else:
+                m.d.comb += self.rd_data[b].eq(rd.data)
             m.d.comb += [
                 rd.en.eq(self.rd_en),
                 rd.addr.eq(self.rd_row),
-                self.rd_data[b].eq(rd.data),
                 wr.en.eq(self.wr_en & (self.wr_bank == b)),
                 wr.addr.eq(self.wr_row),
                 wr.data.eq(self.wr_data),

@@ -101,6 +101,9 @@ class RAE(wiring.Component):
         (``RAE(lanes=8, max_group_size=2)``); not both.
     shift_levels_per_stage : int
         Barrel-shifter mux levels (dequantizer and quantizer) between two pipeline registers.
+    bank_output_register : bool
+        Register the bank read data once more before the dequantizers (one more clock of
+        latency; takes the block RAM clock-to-output off the dequantizer's first stage).
 
     Members
     -------
@@ -130,7 +133,8 @@ class RAE(wiring.Component):
     """
 
     @quiet_on_error
-    def __init__(self, params=None, *, shift_levels_per_stage=2, **kwargs):
+    def __init__(self, params=None, *, shift_levels_per_stage=2, bank_output_register=True,
+                 **kwargs):
         if params is None:
             params = RAEParams(**kwargs)
         elif kwargs:
@@ -140,6 +144,7 @@ class RAE(wiring.Component):
         check_int("shift_levels_per_stage", shift_levels_per_stage, 1)
         self.params = p = params
         self.shift_levels_per_stage = shift_levels_per_stage
+        self.bank_output_register = bool(bank_output_register)
         super().__init__({
             "cfg_group_size": In(p.gs_bits),
             "i":              In(stream.Signature(tile_layout(p))),
@@ -149,8 +154,13 @@ class RAE(wiring.Component):
             "err_clear":      In(1),
         })
 
-    # Pipeline bookkeeping: stage 0 is the cycle the bank rows are visible (one clock after
-    # issue); the last stage ("write-back") writes the banks and pushes the result FIFO.
+    # Pipeline bookkeeping: stage 0 is the clock after issue; the bank rows are visible at
+    # stage ``_read_latency - 1``; the last stage ("write-back") writes the banks and pushes the
+    # result FIFO.
+
+    @property
+    def _read_latency(self):
+        return 2 if self.bank_output_register else 1
 
     @property
     def _dequant_latency(self):
@@ -166,7 +176,8 @@ class RAE(wiring.Component):
 
     @property
     def _n_stages(self):
-        return 1 + self._dequant_latency + self._tree_latency + self._quant_latency
+        return (self._read_latency + self._dequant_latency + self._tree_latency +
+                self._quant_latency)
 
     @property
     def _result_depth(self):
@@ -175,7 +186,8 @@ class RAE(wiring.Component):
     @property
     def latency(self):
         """Clocks from accepting a ``last`` tile to its result being takeable: 1 (skid buffer)
-        + the datapath stages + 1 (result FIFO)."""
+        + the datapath stages (bank read, dequantizer, adder tree, quantizer) + 1 (result
+        FIFO)."""
         return 1 + self._n_stages + 1
 
     def capacity(self, group_size):
@@ -189,11 +201,13 @@ class RAE(wiring.Component):
         n_stages = self._n_stages
         d_lat = self._dequant_latency
         lps = self.shift_levels_per_stage
+        r = self._read_latency - 1            # stage at which the bank rows are visible
 
         m.submodules.decoder = mode = TileDecoder(p)
         m.submodules.select = select = BankSelect(p)
         m.submodules.skid = skid = SkidBuffer(_issue_layout(p))
-        m.submodules.banks = banks = Banks(p)
+        m.submodules.banks = banks = Banks(p, output_register=self.bank_output_register)
+        assert banks.read_latency == self._read_latency
         dequant = []
         for b in range(G):
             dequant.append(ShiftDequantizer(lanes=p.lanes, q_bits=p.q_bits, exp_bits=p.exp_bits,
@@ -277,8 +291,9 @@ class RAE(wiring.Component):
             m.d.sync += hazard.eq(in_flight(head.addr))
 
         # ---- Stage 0 side band; every stage then shifts unconditionally.
-        rd_mask = Signal(G)
-        tp = [Signal.like(head.data, name=f"tp{s}", reset_less=True) for s in range(d_lat + 1)]
+        rd_mask = [Signal(G, name=f"rd_mask{s}") for s in range(r + 1)]
+        tp = [Signal.like(head.data, name=f"tp{s}", reset_less=True)
+              for s in range(r + d_lat + 1)]
         m.d.sync += [
             stages[0].valid.eq(issue),
             stages[0].addr.eq(head.addr),
@@ -286,29 +301,29 @@ class RAE(wiring.Component):
             stages[0].exp.eq(head.exp),
             stages[0].row.eq(head.row),
             stages[0].wr_bank.eq(select.wr_bank),
-            rd_mask.eq(select.rd_mask),
+            rd_mask[0].eq(select.rd_mask),
             tp[0].eq(head.data),
         ]
-        m.d.sync += [tp[s].eq(tp[s - 1]) for s in range(1, d_lat + 1)]
+        m.d.sync += [rd_mask[s].eq(rd_mask[s - 1]) for s in range(1, r + 1)]
+        m.d.sync += [tp[s].eq(tp[s - 1]) for s in range(1, len(tp))]
         for s in range(1, n_stages):
             m.d.sync += stages[s].eq(stages[s - 1])
-            if s == 1:
-                # The saturation bits of the values read are ORed in at stage 0.
-                m.d.sync += stages[1].sat.eq(
-                    Cat(rd_mask[b] & banks.rd_data[b].sat for b in range(G)).any())
+        # The saturation bits of the values read join the side band where the rows are visible.
+        m.d.sync += stages[r + 1].sat.eq(
+            Cat(rd_mask[r][b] & banks.rd_data[b].sat for b in range(G)).any())
 
         # ---- Datapath.
         for b, dq in enumerate(dequant):
             m.d.comb += [
                 dq.q.eq(banks.rd_data[b].data),
                 dq.exp.eq(banks.rd_data[b].exp),
-                dq.en.eq(rd_mask[b]),
+                dq.en.eq(rd_mask[r][b]),
                 tree.terms[b].eq(dq.value),
             ]
-        m.d.comb += tree.tp.eq(tp[d_lat])
+        m.d.comb += tree.tp.eq(tp[r + d_lat])
         m.d.comb += [
             quant.x.eq(tree.sum),
-            quant.exp.eq(stages[d_lat + tree.latency].exp),
+            quant.exp.eq(stages[r + d_lat + tree.latency].exp),
         ]
 
         # ---- Write-back and result.

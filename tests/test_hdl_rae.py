@@ -82,11 +82,11 @@ def random_sequence(rng, p, gs, n_tiles, *, p_same=0.3, p_out_of_range=0.03, max
 # ---------------------------------------------------------------------------------------------
 # Runner
 
-def run_engine(p, plan, *, seed, p_valid=1.0, p_ready=1.0, check_idle=True):
+def run_engine(p, plan, *, seed, p_valid=1.0, p_ready=1.0, **rae_options):
     """Drive ``plan`` (list of ``(gs, tiles)``) through an RAE; score every result against
     ``golden.Engine``. Returns the number of results checked."""
     rng = random.Random(seed)
-    dut = RAE(p)
+    dut = RAE(p, **rae_options)
     ref = golden.Engine(**p.as_dict(), strict=False)
     expected = collections.deque()
     checked = []
@@ -222,6 +222,18 @@ def test_engine_back_to_back_full_speed():
     plan = [(gs, random_sequence(rng, p, gs, 50, p_same=0.9, p_out_of_range=0.0))
             for gs in (4, 1, 3)]
     assert run_engine(p, plan, seed=seed) > 0
+
+
+@pytest.mark.parametrize("options", [dict(bank_output_register=False, shift_levels_per_stage=1),
+                                     dict(shift_levels_per_stage=3)])
+def test_engine_pipeline_options(options):
+    """The elaboration options that move registers give the same results."""
+    seed = seed_from_env(default=99)
+    rng = random.Random(seed)
+    p = RAEParams(lanes=2, psum_bits=20, q_bits=6, max_group_size=3, depth=3, exp_bits=5,
+                  step_bits=6, rounding="half_even")
+    plan = [(gs, random_sequence(rng, p, gs, 40)) for gs in (3, 2, 1)]
+    assert run_engine(p, plan, seed=seed, p_valid=0.9, p_ready=0.6, **options) > 0
 
 
 @pytest.mark.slow

@@ -14,13 +14,14 @@ from hdl.skid import SkidBuffer
 from sim_helpers import run_sim, seed_from_env
 
 
-@pytest.mark.parametrize("depth,groups", [(4, 4), (3, 3), (1, 1)])
-def test_banks(depth, groups):
+@pytest.mark.parametrize("depth,groups,out_reg", [(4, 4, False), (3, 3, True), (1, 1, True)])
+def test_banks(depth, groups, out_reg):
     """One read (all banks, one row) and one write (one bank) per clock; reads are not
     transparent: a read on the edge of a write to the same row returns the old row."""
     p = RAEParams(lanes=2, q_bits=6, exp_bits=3, max_group_size=groups, depth=depth)
     rng = random.Random(seed_from_env(default=depth))
-    dut = Banks(p)
+    dut = Banks(p, output_register=out_reg)
+    assert dut.read_latency == (2 if out_reg else 1)
     model = {}                                    # (bank, row) -> (data, exp, sat)
 
     def random_row():
@@ -37,13 +38,16 @@ def test_banks(depth, groups):
             ctx.set(dut.wr_row, wr[1])
             ctx.set(dut.wr_data, {"data": wr[2][0], "exp": wr[2][1], "sat": wr[2][2]})
             await ctx.tick()
+            ctx.set(dut.wr_en, 0)
+            ctx.set(dut.rd_en, 0)                      # rd_data holds while rd_en is 0
+            if out_reg:
+                await ctx.tick()
             for b in range(groups):
                 if (b, rd_row) in model:
                     row = ctx.get(dut.rd_data[b])
                     data, exp, sat = model[(b, rd_row)]
                     assert [row.data[0], row.data[1], row.exp, row.sat] == [*data, exp, sat]
             model[(wr[0], wr[1])] = wr[2]
-            ctx.set(dut.wr_en, 0)
 
     run_sim(dut, tb)
 
