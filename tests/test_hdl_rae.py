@@ -251,3 +251,32 @@ def test_engine_random_params(index):
     p = RAEParams(**cfg)
     plan = [(gs, random_sequence(rng, p, gs, 150)) for gs in range(1, p.max_group_size + 1)]
     run_engine(p, plan, seed=seed, p_valid=rng.choice([1.0, 0.7]), p_ready=rng.choice([1.0, 0.5]))
+
+
+def test_worked_example_default_parameters():
+    """The worked example through the default engine (16 lanes, the rest of the lanes 0 and
+    the most negative PSUM, whose results come from golden)."""
+    dut = RAE()
+    lo = -(1 << 31)
+    tiles = [t + [0] * 7 + [lo] * 7 for t in WORKED_TILES]
+    ref = golden.Engine()
+    ref.configure(3)
+    want = [ref.push(9, i, int(i == 4), e, t) for i, (t, e) in enumerate(zip(tiles, [4, 5, 5, 7, 7]))]
+    results = []
+
+    async def tb(ctx):
+        ctx.set(dut.cfg_group_size, 3)
+        for i, (tile, e) in enumerate(zip(tiles, [4, 5, 5, 7, 7])):
+            await stream_put(ctx, dut.i, {"addr": 9, "step": i, "last": int(i == 4),
+                                          "exp": e, "data": tile})
+        ctx.set(dut.o.ready, 1)
+        payload, = await ctx.tick().sample(dut.o.payload).until(dut.o.valid)
+        results.append(payload)
+
+    run_sim(dut, tb)
+    r, = results
+    data = [r.data[j] for j in range(16)]
+    assert data[:2] == [70, -8] and r.exp == 7
+    assert (r.addr, r.exp, bool(r.sat), tuple(data)) == (want[-1].addr, want[-1].exp,
+                                                         want[-1].sat, want[-1].data)
+    assert r.sat == 1                                  # the most negative lanes clip
