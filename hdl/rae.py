@@ -203,7 +203,7 @@ class RAE(wiring.Component):
         lps = self.shift_levels_per_stage
         r = self._read_latency - 1            # stage at which the bank rows are visible
 
-        m.submodules.decoder = mode = TileDecoder(p)
+        m.submodules.decoder = decoder = TileDecoder(p)
         m.submodules.select = select = BankSelect(p)
         m.submodules.skid = skid = SkidBuffer(_issue_layout(p))
         m.submodules.banks = banks = Banks(p, output_register=self.bank_output_register)
@@ -225,12 +225,12 @@ class RAE(wiring.Component):
         # ---- Input port: decode, refuse while the configuration is illegal.
         tile = self.i.payload
         m.d.comb += [
-            mode.group_size.eq(self.cfg_group_size),
-            mode.addr.eq(tile.addr),
-            mode.step.eq(tile.step),
-            mode.last.eq(tile.last),
+            decoder.group_size.eq(self.cfg_group_size),
+            decoder.addr.eq(tile.addr),
+            decoder.step.eq(tile.step),
+            decoder.last.eq(tile.last),
         ]
-        cfg_ok = mode.cfg_ok
+        cfg_ok = decoder.cfg_ok
         m.d.comb += [
             self.i.ready.eq(skid.i.ready & cfg_ok),
             skid.i.valid.eq(self.i.valid & cfg_ok),
@@ -238,16 +238,16 @@ class RAE(wiring.Component):
             skid.i.payload.last.eq(tile.last),
             skid.i.payload.exp.eq(tile.exp),
             skid.i.payload.data.eq(tile.data),
-            skid.i.payload.in_range.eq(mode.in_range),
-            skid.i.payload.row.eq(mode.row),
-            skid.i.payload.group.eq(mode.group),
-            skid.i.payload.phase.eq(mode.phase),
-            skid.i.payload.has_ap.eq(mode.has_ap),
-            skid.i.payload.mode.eq(mode.mode),
+            skid.i.payload.in_range.eq(decoder.in_range),
+            skid.i.payload.row.eq(decoder.row),
+            skid.i.payload.group.eq(decoder.group),
+            skid.i.payload.phase.eq(decoder.phase),
+            skid.i.payload.has_ap.eq(decoder.has_ap),
+            skid.i.payload.mode.eq(decoder.mode),
         ]
 
         # ---- Error flags.
-        set_err = Cat(~cfg_ok, self.i.valid & self.i.ready & ~mode.in_range)
+        set_err = Cat(~cfg_ok, self.i.valid & self.i.ready & ~decoder.in_range)
         with m.If(self.err_clear):
             m.d.sync += self.err.eq(set_err)
         with m.Else():
