@@ -154,10 +154,14 @@ def run_area(configs, out, *, flows=FLOWS, jobs=2, use_cache=True,
                     workdir = out / "work" / _config_dir(params) / design / flow
                     futures[design, flow] = pool.submit(synthesize, il, top, flow, workdir,
                                                         cache_dir=cache)
-            entries.append((params, futures, time.monotonic()))
+            entries.append((params, futures))
         report_configs = []
-        for index, (params, futures, submitted) in enumerate(entries, 1):
-            results = {key: future.result() for key, future in futures.items()}
+        for index, (params, futures) in enumerate(entries, 1):
+            try:
+                results = {key: future.result() for key, future in futures.items()}
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
             fresh = [r for r in results.values() if not r.get("cached")]
             cpu = sum(r.get("yosys_cpu_s", 0.0) for r in fresh)
             total_cpu += cpu
@@ -202,9 +206,13 @@ def _main(args):
         except ValueError as error:
             raise ValueError(f"sweep: {error}") from None
     flows = tuple(f.strip() for f in args.flows.split(",") if f.strip())
-    run_area(configs, Path(args.out), flows=flows, jobs=args.jobs, use_cache=not args.no_cache,
-             sram_ge_per_bit=args.sram_ge_per_bit,
-             log=lambda line: print(line, flush=True))
+    try:
+        run_area(configs, Path(args.out), flows=flows, jobs=args.jobs,
+                 use_cache=not args.no_cache, sram_ge_per_bit=args.sram_ge_per_bit,
+                 log=lambda line: print(line, flush=True))
+    except RuntimeError as error:       # a Yosys run failed: its log tail, no traceback
+        print(f"apsq-rae area: synthesis failed: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

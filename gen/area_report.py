@@ -178,22 +178,33 @@ def render_markdown(configs, *, flows, sram_ge_per_bit):
     bp = base["params"]
     fixed = ", ".join(f"{k} {bp[k]}" for k in ("psum_bits", "depth", "exp_bits", "step_bits",
                                                 "rounding"))
+    e, b = base["engine"]["asic"], base["baseline"]["asic"]
+    ff_share = lambda a: a["seq_ge"] / a["logic_ge"] * 100 if a["logic_ge"] else 0.0
     lines = [
         "# Area: Reconfigurable APSQ Engine vs INT32 PSUM buffer",
         "",
         "**Estimates, not sign-off numbers.** ASIC: Yosys `synth` with the hierarchy kept and "
-        "memories kept as memories, then `dfflibmap` and `abc -liberty` onto `gen/cells/ge45.lib`, "
-        f"a {len(cell_areas())}-cell library whose areas are NAND2 gate equivalents (GE) of a typical 45 nm "
-        "library; no timing constraints, placement or clock tree. Memories are left out of the "
-        f"gate count: their bits are listed and their area is estimated at {sram_ge_per_bit} GE "
-        "per bit (1R1W SRAM macro with periphery, an assumption). FPGA: cell counts of "
-        "`synth_ecp5` / `synth_ice40` before place and route.",
+        "memories kept as memories, then `dfflibmap` and `abc -liberty` onto "
+        f"`gen/cells/ge45.lib`, a library of {len(cell_areas())} cells whose areas are NAND2 "
+        "gate equivalents (GE) of a typical 45 nm library; no timing constraints, placement or "
+        "clock tree. Memories are left out of the gate count: their bits are listed and their "
+        f"area is estimated at {sram_ge_per_bit} GE per bit (1R1W SRAM macro with periphery, an "
+        "assumption). FPGA: cell counts of `synth_ecp5` / `synth_ice40` before place and route.",
         "",
         "The baseline is `hdl/baseline.py`: a conventional buffer keeping `psum_bits`-wide "
         "partial sums for the engine's whole address space (`depth * max_group_size` "
         "addresses), a read-add-write accumulator and one final quantizer with the same "
-        "rounding. *Logic overhead* = engine logic / baseline logic - 1; *memory change* = "
-        "engine memory bits / baseline memory bits - 1 (negative: the engine needs less).",
+        "rounding, with a 1-clock pipeline (its quantizer has no pipeline registers). "
+        "*Logic overhead* = engine logic / baseline logic - 1; *memory change* = engine memory "
+        "bits / baseline memory bits - 1 (negative: the engine needs less); *total change* "
+        "compares logic plus the SRAM estimate.",
+        "",
+        "How to read it: the engine trades logic for memory. In the base configuration its logic "
+        f"is {_pct(base['compare']['logic_overhead'])} against the baseline "
+        f"({_n(e['logic_ge'])} vs {_n(b['logic_ge'])} GE; flip-flops are {ff_share(e):.0f} % of "
+        f"the engine's logic and {ff_share(b):.0f} % of the baseline's), its memory "
+        f"{_pct(base['compare']['mem_change'])} ({_n(e['mem_bits'])} vs {_n(b['mem_bits'])} "
+        f"bits), and logic plus SRAM {_pct(base['compare']['total_change'])}.",
         "",
         f"Fixed in every row: {fixed}. G = `max_group_size`, the base configuration is "
         "marked **base**.",
