@@ -27,7 +27,7 @@ SRAM_GE_PER_BIT = 1.2
 #: everything else, including the top module's own logic.
 BLOCKS = (
     ("banks", "banks (memories)", re.compile(r"bank|mem")),
-    ("mode", "mode encoder", re.compile(r"mode|enc|phase")),
+    ("mode", "mode encoder", re.compile(r"mode|enc|phase|decoder|select")),
     ("dequant", "shift dequantizers", re.compile(r"deq")),
     ("adder", "adder pipeline", re.compile(r"add|tree|sum")),
     ("quant", "quantizer", re.compile(r"quant|round")),
