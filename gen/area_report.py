@@ -172,6 +172,30 @@ def _sorted(configs):
                                           c["params"]["lanes"], c["params"]["q_bits"]))
 
 
+def glance_table(entry, flows):
+    """Markdown lines: engine vs baseline of one configuration, one row per figure."""
+    e, b = entry["engine"], entry["baseline"]
+    rows = [
+        ("ASIC logic (GE, memories excluded)", e["asic"]["logic_ge"], b["asic"]["logic_ge"]),
+        ("of which flip-flops (GE)", e["asic"]["seq_ge"], b["asic"]["seq_ge"]),
+        ("flip-flops", e["asic"]["ff"], b["asic"]["ff"]),
+        ("memory bits", e["asic"]["mem_bits"], b["asic"]["mem_bits"]),
+        ("SRAM estimate (GE)", e["asic"]["sram_ge"], b["asic"]["sram_ge"]),
+        ("logic + SRAM (GE)", e["asic"]["total_ge"], b["asic"]["total_ge"]),
+    ]
+    names = {"ecp5": ("ECP5", "LUT4", "TRELLIS_FF", "CCU2C", "DP16KD"),
+             "ice40": ("iCE40", "SB_LUT4", "SB_DFF*", "SB_CARRY", "SB_RAM40_4K")}
+    for flow in ("ecp5", "ice40"):
+        if flow in flows:
+            family, *cells = names[flow]
+            for key, cell in zip(("lut", "ff", "carry", "bram"), cells):
+                rows.append((f"{family} {cell}", e[flow][key], b[flow][key]))
+    lines = ["| | engine | INT32 baseline | change |", "|---|---|---|---|"]
+    for name, ev, bv in rows:
+        lines.append(f"| {name} | {_n(ev)} | {_n(bv)} | {_pct(_ratio(ev, bv))} |")
+    return lines
+
+
 def render_markdown(configs, *, flows, sram_ge_per_bit):
     """The text of ``area.md``."""
     base = configs[0]
@@ -206,8 +230,12 @@ def render_markdown(configs, *, flows, sram_ge_per_bit):
         f"{_pct(base['compare']['mem_change'])} ({_n(e['mem_bits'])} vs {_n(b['mem_bits'])} "
         f"bits), and logic plus SRAM {_pct(base['compare']['total_change'])}.",
         "",
-        f"Fixed in every row: {fixed}. G = `max_group_size`, the base configuration is "
-        "marked **base**.",
+        "## Base configuration at a glance",
+        "",
+    ] + glance_table(base, flows) + [
+        "",
+        f"Fixed in every row below: {fixed}. G = `max_group_size`, the base configuration "
+        "is marked **base**.",
         "",
         "## ASIC estimate, per configuration",
         "",

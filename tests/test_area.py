@@ -114,10 +114,11 @@ def test_sweep_on_tiny_configuration(tmp_path):
     assert "Estimates, not sign-off numbers" in md
     assert "| **base** | 2 | 1 | 4 |" in md
     tables = [block.splitlines() for block in md.split("\n\n") if block.startswith("|")]
-    assert len(tables) == 4              # per configuration, per gs, engine and baseline blocks
+    assert len(tables) == 5        # at a glance, per configuration, per gs, engine/baseline blocks
     for table in tables:
         assert len({line.count("|") for line in table}) == 1, table[0]
-    assert len(tables[0]) == 2 + 3
+    assert len(tables[0]) == 2 + 6
+    assert len(tables[1]) == 2 + 3
     png = (tmp_path / "area.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
 
