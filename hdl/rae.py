@@ -25,6 +25,7 @@ that can be in flight, and a ``last`` tile is only issued while a credit is free
 from amaranth.hdl import Cat, Module, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.fifo import SyncFIFO
+from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from .adder_tree import AdderTree
@@ -62,13 +63,13 @@ def result_layout(params):
 
 
 def _issue_layout(params):
-    # What the skid buffer holds: the tile without its step, plus the tile decoder's outputs.
+    # What the skid buffer holds: the tile's control fields (its data waits in a two-entry
+    # memory beside it), plus the tile decoder's outputs.
     G = params.max_group_size
     return data.StructLayout({
         "addr":     unsigned(params.addr_bits),
         "last":     unsigned(1),
         "exp":      unsigned(params.exp_bits),
-        "data":     data.ArrayLayout(signed(params.psum_bits), params.lanes),
         "in_range": unsigned(1),
         "row":      range(params.depth),
         "group":    range(G),
@@ -181,7 +182,9 @@ class RAE(wiring.Component):
 
     @property
     def _result_depth(self):
-        return self._n_stages + 2
+        # Results owed at full rate: one per clock from issue to the first clock they can be
+        # taken (``n_stages + 1``), plus one for the registered (one clock old) credit check.
+        return self._n_stages + 3
 
     @property
     def latency(self):
@@ -237,7 +240,6 @@ class RAE(wiring.Component):
             skid.i.payload.addr.eq(tile.addr),
             skid.i.payload.last.eq(tile.last),
             skid.i.payload.exp.eq(tile.exp),
-            skid.i.payload.data.eq(tile.data),
             skid.i.payload.in_range.eq(decoder.in_range),
             skid.i.payload.row.eq(decoder.row),
             skid.i.payload.group.eq(decoder.group),
@@ -263,8 +265,7 @@ class RAE(wiring.Component):
         head = skid.o.payload
         hazard = Signal()
         outstanding = Signal(range(self._result_depth + 1))
-        credit_ok = Signal()
-        m.d.comb += credit_ok.eq(outstanding != self._result_depth)
+        credit_ok = Signal()                  # a result slot is free, one clock old
         take = Signal()
         issue = Signal()
         m.d.comb += [
@@ -272,7 +273,7 @@ class RAE(wiring.Component):
                     (~head.in_range | (~hazard & (~head.last | credit_ok)))),
             issue.eq(take & head.in_range),
             skid.o.ready.eq(take),
-            banks.rd_en.eq(issue),
+            banks.rd_en.eq(skid.o.valid),     # read the head's row; used only if it issues
             banks.rd_row.eq(head.row),
             select.group_size.eq(self.cfg_group_size),
             select.group.eq(head.group),
@@ -280,6 +281,25 @@ class RAE(wiring.Component):
             select.has_ap.eq(head.has_ap),
             select.mode.eq(head.mode),
         ]
+
+        # The wide tile data waits beside the skid buffer in a two-entry memory, written when
+        # the port accepts a tile and read in the same order, so ``take`` only moves a pointer
+        # instead of enabling lanes x psum_bits flip-flops.
+        m.submodules.tile_data = tile_data = Memory(shape=tile.data.shape(), depth=2, init=[])
+        data_wr = tile_data.write_port()
+        data_rd = tile_data.read_port(domain="comb")
+        data_wp = Signal()
+        data_rp = Signal()
+        m.d.comb += [
+            data_wr.en.eq(skid.i.valid & skid.i.ready),
+            data_wr.addr.eq(data_wp),
+            data_wr.data.eq(tile.data),
+            data_rd.addr.eq(data_rp),
+        ]
+        with m.If(data_wr.en):
+            m.d.sync += data_wp.eq(~data_wp)
+        with m.If(take):
+            m.d.sync += data_rp.eq(~data_rp)
 
         def in_flight(addr):
             return Cat(st.valid & (st.addr == addr) for st in stages[:-1]).any()
@@ -292,7 +312,7 @@ class RAE(wiring.Component):
 
         # ---- Stage 0 side band; every stage then shifts unconditionally.
         rd_mask = [Signal(G, name=f"rd_mask{s}") for s in range(r + 1)]
-        tp = [Signal.like(head.data, name=f"tp{s}", reset_less=True)
+        tp = [Signal(tile.data.shape(), name=f"tp{s}", reset_less=True)
               for s in range(r + d_lat + 1)]
         m.d.sync += [
             stages[0].valid.eq(issue),
@@ -302,7 +322,7 @@ class RAE(wiring.Component):
             stages[0].row.eq(head.row),
             stages[0].wr_bank.eq(select.wr_bank),
             rd_mask[0].eq(select.rd_mask),
-            tp[0].eq(head.data),
+            tp[0].eq(data_rd.data),
         ]
         m.d.sync += [rd_mask[s].eq(rd_mask[s - 1]) for s in range(1, r + 1)]
         m.d.sync += [tp[s].eq(tp[s - 1]) for s in range(1, len(tp))]
@@ -352,7 +372,11 @@ class RAE(wiring.Component):
         # ---- Credits for the result FIFO (a result is owed from issue until it is taken).
         owe = issue & head.last
         paid = self.o.valid & self.o.ready
-        m.d.sync += outstanding.eq(outstanding + owe - paid)
+        m.d.sync += [
+            outstanding.eq(outstanding + owe - paid),
+            # Registered, so one clock old: leave room for the tile issued in this clock.
+            credit_ok.eq(outstanding < self._result_depth - 1),
+        ]
 
         # ---- Busy.
         m.d.comb += self.busy.eq(skid.o.valid | ~skid.i.ready |

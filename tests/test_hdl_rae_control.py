@@ -207,18 +207,19 @@ def test_busy_and_latency():
 
 # ---- Throughput -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("gs", [1, 3, 4])
-def test_full_throughput_weight_stationary(gs):
+@pytest.mark.parametrize("gs,n_steps", [(1, 3), (3, 7), (4, 9), (2, 1)])
+def test_full_throughput_weight_stationary(gs, n_steps):
     """Weight-stationary order (step i of every address before step i+1) with more addresses
-    than the latency: one tile accepted per clock once the pipeline is full (ratio 1.0)."""
+    than the latency: one tile accepted per clock once the pipeline is full (ratio 1.0), also
+    when every tile is a ``last`` one (results leave at full rate too)."""
     p = RAEParams(**{**SMALL, "depth": 16})
     dut = RAE(p)
     n_addr = min(p.capacity(gs), dut.latency + 2)
     assert n_addr > dut._n_stages, "need enough addresses to cover the pipeline"
-    n_steps = 2 * gs + 1
     rng = random.Random(seed_from_env(default=gs))
+    rounds = 4 if n_steps == 1 else 1                  # enough results to fill the credits
     tiles = [(a, i, int(i == n_steps - 1), rng.randrange(4, 9), [rng.randrange(-999, 999)] * 2)
-             for i in range(n_steps) for a in range(n_addr)]
+             for _ in range(rounds) for i in range(n_steps) for a in range(n_addr)]
     ref = golden.Engine(**p.as_dict())
     ref.configure(gs)
     want = [r for r in (ref.push(*t) for t in tiles) if r is not None]
