@@ -259,8 +259,8 @@ class RAE(wiring.Component):
         # The hazard flag of the head is a register, computed one clock ahead for the tile that
         # will be the head next clock: the current head if it stays, else the skid buffer's next
         # payload, compared with the stages that will still be in flight then (every stage but
-        # the last, plus the tile issued now). So ``take``, which enables ~2*|tile| flip-flops,
-        # is a single LUT level from flip-flops.
+        # the last, plus the tile issued now). So ``take`` is one LUT level from flip-flops
+        # (and the port's cfg_group_size check).
         stages = [Signal(_stage_layout(p), name=f"stage{s}") for s in range(n_stages)]
         head = skid.o.payload
         hazard = Signal()
