@@ -149,7 +149,7 @@ class Baseline(wiring.Component):
     ``last`` set adds its ``Tp`` and the sum is quantized once, ``Q_e`` with that tile's
     exponent, giving ``(addr, exp, sat, data)`` on the result stream. There is no group size:
     all ``rows`` addresses are always available. A tile with ``addr >= rows`` is dropped and sets
-    ``err`` bit 1 (only possible when ``rows`` is not a power of two).
+    ``err`` bit 1 (only possible when ``rows < 2**addr_bits``).
 
     Throughput is one tile per clock for any address order: the memory's read port is
     transparent to its write port, so back-to-back tiles of the same address see each other.

@@ -178,6 +178,13 @@ def test_layouts_match_spec_order():
     assert result_layout(p).size == 4 + 5 + 1 + 3 * 8
 
 
+def test_layouts_match_the_engine():
+    import hdl.rae
+    for p in (RAEParams(), RAEParams(lanes=3, psum_bits=12, q_bits=5, max_group_size=3, depth=5)):
+        assert tile_layout(p) == hdl.rae.tile_layout(p)
+        assert result_layout(p) == hdl.rae.result_layout(p)
+
+
 def test_worked_example():
     # Spec section 3, worked example: exact sums 8924 and -1108, Q_7 gives 70 and -9.
     p = RAEParams(lanes=2, max_group_size=2, depth=4)
