@@ -94,6 +94,7 @@ class Link(wiring.Component):
         req_status = Signal()
         req_info = Signal()
         tile_valid = Signal()
+        complete = Signal()     # the last byte of a tile frame arrived last clock
 
         # --- Transmit: one frame at a time from a byte shift register. ---
         # (Written before the receiver so that a request set in the clock its previous
@@ -105,7 +106,7 @@ class Link(wiring.Component):
         info = int.from_bytes(bytes([P.RSP_INFO]) + P.info_payload(p, self.latency), "little")
 
         busy = Signal()
-        m.d.comb += busy.eq(self.engine_busy | tile_valid)
+        m.d.comb += busy.eq(self.engine_busy | tile_valid | complete)
         flags = Cat(self.engine_err, busy, overrun, frame_err, uart_err, C(0, 2))
 
         m.d.comb += [utx.i.payload.eq(out[:8]), utx.i.valid.eq(left != 0)]
@@ -128,6 +129,7 @@ class Link(wiring.Component):
         count = Signal(range(n_tile + 1))
         assembly = Signal(n_tile * 8)
         idle = Signal(range(self.timeout + 1))
+        m.d.sync += complete.eq(0)
 
         # The tile waits here for the engine while the next one is assembled.
         tile_data = Signal(n_tile * 8)
@@ -163,15 +165,22 @@ class Link(wiring.Component):
                         m.next = "CMD"
                         with m.If(cmd == P.CMD_GROUP_SIZE):
                             m.d.sync += self.cfg_group_size.eq(byte)
-                        with m.Elif(tile_valid & ~self.tile.ready):
-                            m.d.sync += overrun.eq(1)
                         with m.Else():
-                            m.d.sync += [tile_data.eq(new), tile_valid.eq(1)]
+                            m.d.sync += complete.eq(1)
                 with m.Elif(idle == self.timeout):
                     m.d.sync += frame_err.eq(1)
                     m.next = "CMD"
                 with m.Else():
                     m.d.sync += idle.eq(idle + 1)
+
+        # One clock after the last byte, the assembled tile moves to the engine's register:
+        # its wide load enable then comes from a flip-flop. (The next byte is a whole UART
+        # frame away, so the assembly register is stable.)
+        with m.If(complete):
+            with m.If(tile_valid & ~self.tile.ready):
+                m.d.sync += overrun.eq(1)
+            with m.Else():
+                m.d.sync += [tile_data.eq(assembly), tile_valid.eq(1)]
 
         # A C frame clears the flags; a flag set in the same clock is lost (cannot happen:
         # the receiver delivers one byte per frame time).

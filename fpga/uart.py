@@ -43,7 +43,8 @@ class UARTRx(wiring.Component):
         Serial line (idle high).
     o : Out(stream.Signature(8))
         One transfer per received byte. The receiver does not wait: ``o.valid`` is a one-clock
-        pulse and a byte not taken is lost (the consumer must always be ready).
+        pulse (from a flip-flop) and a byte not taken is lost (the consumer must always be
+        ready).
     frame_err : Out(1)
         One-clock pulse: a byte ended with a 0 stop bit (it is dropped).
     """
@@ -69,7 +70,12 @@ class UARTRx(wiring.Component):
         bit = Signal(range(9))
         shreg = Signal(8)
 
-        m.d.comb += self.o.payload.eq(shreg)
+        # o.valid and frame_err are flip-flops: the consumer's logic starts from registers.
+        valid = Signal()
+        bad_stop = Signal()
+        m.d.sync += [valid.eq(0), bad_stop.eq(0)]
+        m.d.comb += [self.o.payload.eq(shreg), self.o.valid.eq(valid),
+                     self.frame_err.eq(bad_stop)]
 
         with m.FSM():
             with m.State("IDLE"):
@@ -96,10 +102,10 @@ class UARTRx(wiring.Component):
             with m.State("STOP"):
                 with m.If(timer == 0):
                     with m.If(line):
-                        m.d.comb += self.o.valid.eq(1)
+                        m.d.sync += valid.eq(1)
                         m.next = "IDLE"
                     with m.Else():
-                        m.d.comb += self.frame_err.eq(1)
+                        m.d.sync += bad_stop.eq(1)
                         m.next = "BREAK"
                 with m.Else():
                     m.d.sync += timer.eq(timer - 1)
