@@ -54,19 +54,22 @@ def save_capture(path, addr, step, last, exp, data, **meta):
              data=np.asarray(data, dtype=np.int64), meta=np.array(json.dumps(meta)))
 
 
-def capture_params(capture, *, max_group_size=4, q_bits=8, rounding="half_up"):
-    """Engine parameters that can replay ``capture`` at every group size up to
-    ``max_group_size``: lanes, psum_bits and exp_bits from its meta, a depth such that the
-    capacity at the largest group size exceeds its highest address, and a step width that
-    holds its longest accumulation."""
+def capture_params(capture, *, max_group_size=4):
+    """Engine parameters that replay ``capture`` at every group size up to
+    ``max_group_size``: ``lanes``, ``psum_bits``, ``exp_bits`` (and ``q_bits``, ``rounding``
+    when present) from its meta, a depth such that the capacity at the largest group size
+    covers its highest address, a step width that holds its longest accumulation (at least
+    the default), the spec defaults otherwise."""
     from hdl.params import RAEParams
 
-    meta = capture["meta"]
+    meta, defaults = capture["meta"], RAEParams()
     highest = int(capture["addr"].max()) if capture["addr"].size else 0
     longest = int(capture["step"].max()) if capture["step"].size else 0
-    depth = highest + 1   # capacity(max_group_size) = depth * 1
-    return RAEParams(lanes=int(meta["lanes"]), psum_bits=int(meta["psum_bits"]),
-                     q_bits=min(q_bits, int(meta["psum_bits"])),
-                     max_group_size=max_group_size, depth=depth,
+    psum_bits = int(meta["psum_bits"])
+    return RAEParams(lanes=int(meta["lanes"]), psum_bits=psum_bits,
+                     q_bits=int(meta.get("q_bits", min(defaults.q_bits, psum_bits))),
+                     max_group_size=max_group_size,
+                     depth=highest + 1,    # capacity(max_group_size) = depth
                      exp_bits=int(meta["exp_bits"]),
-                     step_bits=max(1, longest.bit_length()), rounding=rounding)
+                     step_bits=max(defaults.step_bits, longest.bit_length()),
+                     rounding=str(meta.get("rounding", defaults.rounding)))

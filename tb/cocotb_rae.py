@@ -8,6 +8,7 @@ multiplies the amount of random traffic (the nightly sweep raises it).
 import os
 
 import cocotb
+import numpy as np
 
 from .bench import Bench, load_config
 from .stimulus import Stimulus, Configure, BadConfig, ClearErr, CheckErr, Drain, Idle, Tile
@@ -19,6 +20,10 @@ def _scale():
 
 
 def _gs_list(p):
+    """Run-time group sizes to exercise: all, or with ``APSQ_TB_GS=ends`` only 1 and the
+    largest (for the slowest-to-simulate configurations in the quick regression)."""
+    if os.environ.get("APSQ_TB_GS", "all") == "ends":
+        return sorted({1, p.max_group_size})
     return list(range(1, p.max_group_size + 1))
 
 
@@ -34,7 +39,7 @@ async def orders(dut):
     for gs in _gs_list(p):
         cap = config["capacity"][gs]
         items = [Configure(gs)]
-        n_addr = max(1, int(8 * scale))
+        n_addr = max(3, int(8 * scale))
         # Weight-stationary, with the quiet bus first then random gaps and backpressure.
         items += stim.ws(stim.per_address(stim.addresses(cap, n_addr), gs, rounds=2))
         items += [Drain()]
@@ -42,7 +47,7 @@ async def orders(dut):
         items = stim.ws(stim.per_address(stim.addresses(cap, n_addr), gs, rounds=2))
         await bench.run(items, gap=0.3, backpressure=0.3)
         # Input-stationary: same-address tiles back to back.
-        items = stim.is_(stim.per_address(stim.addresses(cap, max(1, int(4 * scale))), gs,
+        items = stim.is_(stim.per_address(stim.addresses(cap, max(2, int(4 * scale))), gs,
                                           rounds=2))
         await bench.run(items, gap=0.0, backpressure=0.1)
         # Random interleaving, heavier backpressure.
@@ -65,17 +70,18 @@ async def stress(dut):
         edges = sorted({0, cap - 1, min(1, cap - 1), max(0, cap - 2)})
         await bench.run([Configure(gs)])
         # Saturation-heavy: large PSUMs with small exponents.
-        streams = stim.per_address(edges, gs, rounds=2, data_kind="sat", exp_kind="low")
+        rounds = max(1, int(2 * scale))
+        streams = stim.per_address(edges, gs, rounds=rounds, data_kind="sat", exp_kind="low")
         await bench.run(stim.interleave(streams), gap=0.1, backpressure=0.2)
         # The most negative PSUM everywhere, every exponent kind.
-        streams = stim.per_address(edges, gs, rounds=2, data_kind="minneg")
+        streams = stim.per_address(edges, gs, rounds=rounds, data_kind="minneg")
         await bench.run(stim.ws(streams))
         # Range ends mixed, IS order (back-to-back), stalls on the output.
         streams = stim.per_address(edges, gs, rounds=max(1, int(3 * scale)),
                                    data_kind="extreme")
         await bench.run(stim.is_(streams), backpressure=0.8)
         # One address over and over: every tile depends on the previous one.
-        streams = stim.per_address([edges[-1]], gs, rounds=max(1, int(6 * scale)))
+        streams = stim.per_address([edges[-1]], gs, rounds=max(2, int(6 * scale)))
         await bench.run(stim.is_(streams), gap=0.0, backpressure=0.0)
         await bench.run([Idle(5)])
     await bench.finish()
@@ -141,9 +147,8 @@ async def throughput(dut):
     bench = Bench(dut, config, "throughput")
     p, stim = bench.p, Stimulus(bench.p, bench.rng)
     await bench.start()
-    scale = _scale()
-    steps = max(4, int(32 * scale))
-    for gs in _gs_list(p):
+    steps = max(4, int(8 * _scale()))
+    for gs in sorted({1, p.max_group_size}):
         cap = config["capacity"][gs]
         n_addr = min(cap, max(2 * config["latency"] + 2, 32))
         if n_addr <= config["latency"]:
@@ -167,10 +172,18 @@ async def throughput(dut):
 @cocotb.test()
 async def replay(dut):
     """Replay the capture in ``APSQ_CAPTURE`` (.npz, see :mod:`tb.capture`) at every group
-    size, scored by the golden model; addresses are folded below the capacity."""
+    size, scored by the golden model. ``APSQ_REPLAY_ADDRS=k`` keeps only the tiles of the
+    first ``k`` addresses (whole accumulations, original order)."""
     config = load_config()
     bench = Bench(dut, config, "replay")
     capture = load_capture(os.environ["APSQ_CAPTURE"])
+    limit = int(os.environ.get("APSQ_REPLAY_ADDRS", "0"))
+    if limit:
+        # Keep every tile of the first `limit` addresses, in the capture's order.
+        keep = list(dict.fromkeys(int(a) for a in capture["addr"]))[:limit]
+        mask = np.isin(capture["addr"], keep)
+        capture = {k: (v[mask] if k != "meta" else v) for k, v in capture.items()}
+        bench.log.info(f"replaying the {len(keep)} first addresses only ({int(mask.sum())} tiles)")
     await bench.start()
     for gs in _gs_list(bench.p):
         await bench.run([Configure(gs)])
