@@ -347,6 +347,7 @@ def plot(configs, path):
         ax.set_xscale("log", base=2)
         ax.set_xticks(xs, [str(x) for x in xs])
         ax.set_title(title)
+        ax.set_ylim(bottom=0)
         ax.grid(True, alpha=0.3)
         ax.legend()
     series = _series(configs, "max_group_size")
@@ -361,6 +362,7 @@ def plot(configs, path):
     ax.set_xscale("log", base=2)
     ax.set_xticks(xs, [str(x) for x in xs])
     ax.set_title("memory vs max_group_size")
+    ax.set_ylim(bottom=0)
     ax.grid(True, alpha=0.3)
     ax.legend()
     p = configs[0]["params"]
