@@ -282,24 +282,26 @@ class RAE(wiring.Component):
             select.mode.eq(head.mode),
         ]
 
-        # The wide tile data waits beside the skid buffer in a two-entry memory, written when
-        # the port accepts a tile and read in the same order, so ``take`` only moves a pointer
-        # instead of enabling lanes x psum_bits flip-flops.
-        m.submodules.tile_data = tile_data = Memory(shape=tile.data.shape(), depth=2, init=[])
+        # The wide tile data waits beside the skid buffer in a small memory, read in the order
+        # the tiles were accepted, so ``take`` only moves a pointer instead of enabling
+        # lanes x psum_bits flip-flops. The port's data is written on every clock into the slot
+        # after the held tiles (the skid buffer holds at most two, the memory four), and that
+        # slot is kept when the port accepts the tile: no wide write enable at all.
+        m.submodules.tile_data = tile_data = Memory(shape=tile.data.shape(), depth=4, init=[])
         data_wr = tile_data.write_port()
         data_rd = tile_data.read_port(domain="comb")
-        data_wp = Signal()
-        data_rp = Signal()
+        data_wp = Signal(2)
+        data_rp = Signal(2)
         m.d.comb += [
-            data_wr.en.eq(skid.i.valid & skid.i.ready),
+            data_wr.en.eq(1),
             data_wr.addr.eq(data_wp),
             data_wr.data.eq(tile.data),
             data_rd.addr.eq(data_rp),
         ]
-        with m.If(data_wr.en):
-            m.d.sync += data_wp.eq(~data_wp)
+        with m.If(skid.i.valid & skid.i.ready):
+            m.d.sync += data_wp.eq(data_wp + 1)
         with m.If(take):
-            m.d.sync += data_rp.eq(~data_rp)
+            m.d.sync += data_rp.eq(data_rp + 1)
 
         def in_flight(addr):
             return Cat(st.valid & (st.addr == addr) for st in stages[:-1]).any()
