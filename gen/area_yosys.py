@@ -94,7 +94,9 @@ def _yosys_version():
 
 def _script(flow, top):
     if flow == "asic":
-        lib = CELL_LIBRARY.resolve()
+        # Relative to the work directory, where run_flow copies the library: YoWASP's Yosys
+        # cannot open every absolute host path (seen: nothing under /tmp).
+        lib = CELL_LIBRARY.name
         return "\n".join([
             "read_rtlil design.il",
             f"hierarchy -check -top {top}",
@@ -241,6 +243,8 @@ def synthesize(rtlil, top, flow, workdir, *, cache_dir=None):
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "design.il").write_text(rtlil)
+    if flow == "asic":
+        shutil.copyfile(CELL_LIBRARY, workdir / CELL_LIBRARY.name)
     stat, cpu = _run_yosys(workdir, script)
     if flow == "asic":
         result = _parse_asic(stat, rtlil_memories(rtlil), top)

@@ -141,3 +141,12 @@ def test_fpga_flows_on_tiny_configuration(tmp_path):
             assert sum(r["cells"].values()) > r["lut"]
     md = (tmp_path / "area.md").read_text()
     assert "## ECP5" in md and "## iCE40" in md
+
+
+def test_asic_script_names_no_absolute_path():
+    # YoWASP's Yosys cannot open every absolute host path (nothing under /tmp, where a fresh
+    # clone may live), so the script must only name files in its work directory.
+    from gen.area_yosys import _script
+    words = _script("asic", "top").split()
+    assert [w for w in words if w.startswith("/")] == []
+    assert "ge45.lib" in words
