@@ -22,7 +22,7 @@ that can be in flight, and a ``last`` tile is only issued while a credit is free
 ``out_ready`` only reaches the FIFO and the credit counter.
 """
 
-from amaranth.hdl import Cat, Module, Signal, signed, unsigned
+from amaranth.hdl import Cat, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.memory import Memory
@@ -306,9 +306,14 @@ class RAE(wiring.Component):
         def in_flight(addr):
             return Cat(st.valid & (st.addr == addr) for st in stages[:-1]).any()
 
-        nxt = skid.o_next
+        # Both candidates for the next head (skid register, port) are compared in parallel and
+        # the flag is selected late.
+        def next_hazard(addr):
+            return in_flight(addr) | (issue & (addr == head.addr))
+
         with m.If(take | ~skid.o.valid):
-            m.d.sync += hazard.eq(in_flight(nxt.addr) | (issue & (nxt.addr == head.addr)))
+            m.d.sync += hazard.eq(Mux(skid.held_valid, next_hazard(skid.held.addr),
+                                      next_hazard(tile.addr)))
         with m.Else():
             m.d.sync += hazard.eq(in_flight(head.addr))
 

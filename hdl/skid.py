@@ -26,6 +26,11 @@ class SkidBuffer(wiring.Component):
         Input stream.
     o : Out(stream.Signature(shape))
         Output stream.
+    held_valid : Out(1)
+        The skid register is full.
+    held : Out(shape)
+        The skid register (``o_next`` when ``held_valid``; lets a consumer decode both
+        candidates of ``o_next`` in parallel and select late).
     o_next : Out(shape)
         The payload ``o`` will show on the next clock if ``o`` transfers (or is empty) on this
         one: the skid register if it is full, else ``i.payload``. Lets a consumer prepare a
@@ -37,6 +42,8 @@ class SkidBuffer(wiring.Component):
         super().__init__({
             "i": In(stream.Signature(shape)),
             "o": Out(stream.Signature(shape)),
+            "held_valid": Out(1),
+            "held": Out(shape),
             "o_next": Out(shape),
         })
 
@@ -52,6 +59,8 @@ class SkidBuffer(wiring.Component):
             self.o.valid.eq(main_valid),
             self.o.payload.eq(main),
             self.o_next.eq(Mux(skid_valid, skid, self.i.payload)),
+            self.held_valid.eq(skid_valid),
+            self.held.eq(skid),
         ]
         i_fire = self.i.valid & self.i.ready
         with m.If(~main_valid | self.o.ready):
