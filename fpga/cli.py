@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from hdl.params import RAEParams, ROUNDING_RULES
+from hdl.params import PARAM_HELP, RAEParams, ROUNDING_RULES, as_option_error
 
 from .boards import BOARDS
 
@@ -21,15 +21,6 @@ from .boards import BOARDS
 __all__ = ["main", "build_parser"]
 
 
-_PARAM_HELP = {
-    "lanes": "elements per tile (>= 1)",
-    "psum_bits": "width of a signed PSUM element (2..64)",
-    "q_bits": "width of a signed stored value (2..psum_bits)",
-    "max_group_size": "number of banks, largest run-time group size (1..16)",
-    "depth": "rows per bank (>= 1)",
-    "exp_bits": "exponent width (1..6)",
-    "step_bits": "width of the step index (1..32)",
-}
 
 
 def _board_defaults_text():
@@ -41,7 +32,7 @@ def _add_param_options(parser, skip=()):
     group = parser.add_argument_group(
         "engine parameters (spec section 4); unset ones take the board default "
         f"({_board_defaults_text()}), then the spec default")
-    for name, text in _PARAM_HELP.items():
+    for name, text in PARAM_HELP.items():
         if name in skip:
             continue
         group.add_argument("--" + name.replace("_", "-"), dest=name, type=int, default=None,
@@ -55,12 +46,7 @@ def _params(args, board):
     try:
         return board_params(board, **{n: getattr(args, n, None) for n in RAEParams.names()})
     except ValueError as error:
-        message = str(error)
-        for name in RAEParams.names():
-            if message.startswith(name + " "):
-                message = "--" + name.replace("_", "-") + message[len(name):]
-                break
-        raise ValueError(message) from None
+        raise as_option_error(error) from None
 
 
 def _cmd_build(args):

@@ -1,6 +1,6 @@
 """Command-line options for the elaboration parameters, shared by every subcommand."""
 
-from hdl.params import RAEParams, ROUNDING_RULES
+from hdl.params import PARAM_HELP, RAEParams, ROUNDING_RULES, as_option_error
 
 
 __all__ = ["add_param_options", "params_from_args"]
@@ -8,22 +8,12 @@ __all__ = ["add_param_options", "params_from_args"]
 
 _DEFAULTS = RAEParams()
 
-_HELP = {
-    "lanes": "elements per tile (>= 1)",
-    "psum_bits": "width of a signed PSUM element (2..64)",
-    "q_bits": "width of a signed stored value (2..psum_bits)",
-    "max_group_size": "number of banks, largest run-time group size (1..16)",
-    "depth": "rows per bank (>= 1)",
-    "exp_bits": "exponent width (1..6)",
-    "step_bits": "width of the step index (1..32)",
-}
-
 
 def add_param_options(parser):
     """Add ``--lanes --psum-bits --q-bits --max-group-size --depth --exp-bits --step-bits
     --rounding`` to an :class:`argparse.ArgumentParser`, with the spec's defaults."""
     group = parser.add_argument_group("engine parameters (spec section 4)")
-    for name, help_text in _HELP.items():
+    for name, help_text in PARAM_HELP.items():
         default = getattr(_DEFAULTS, name)
         group.add_argument("--" + name.replace("_", "-"), dest=name, type=int, default=default,
                            metavar="N", help=f"{help_text}; default {default}")
@@ -37,10 +27,4 @@ def params_from_args(args):
     try:
         return RAEParams(**{name: getattr(args, name) for name in RAEParams.names()})
     except ValueError as error:
-        # Speak the command line's language: `--q-bits`, not `q_bits`.
-        message = str(error)
-        for name in RAEParams.names():
-            if message.startswith(name + " "):
-                message = "--" + name.replace("_", "-") + message[len(name):]
-                break
-        raise ValueError(message) from None
+        raise as_option_error(error) from None

@@ -14,30 +14,10 @@ from amaranth.lib.wiring import In, Out
 
 from ._checks import check_int, quiet_on_error
 from .params import RAEParams
+from .rae import result_layout, tile_layout  # the same streams as the engine
 
 
-__all__ = ["Baseline", "BaselineQuantizer", "tile_layout", "result_layout"]
-
-
-def tile_layout(params):
-    """Payload of the tile stream: ``addr, step, last, exp, data`` (spec section 5)."""
-    return data.StructLayout({
-        "addr": unsigned(params.addr_bits),
-        "step": unsigned(params.step_bits),
-        "last": unsigned(1),
-        "exp":  unsigned(params.exp_bits),
-        "data": data.ArrayLayout(signed(params.psum_bits), params.lanes),
-    })
-
-
-def result_layout(params):
-    """Payload of the result stream: ``addr, exp, sat, data`` (spec section 5)."""
-    return data.StructLayout({
-        "addr": unsigned(params.addr_bits),
-        "exp":  unsigned(params.exp_bits),
-        "sat":  unsigned(1),
-        "data": data.ArrayLayout(signed(params.q_bits), params.lanes),
-    })
+__all__ = ["Baseline", "BaselineQuantizer"]
 
 
 class BaselineQuantizer(Elaboratable):

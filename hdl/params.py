@@ -7,10 +7,33 @@ builds all refuse the same values with the same one-line message.
 from dataclasses import dataclass, asdict, fields
 
 
-__all__ = ["RAEParams", "ROUNDING_RULES"]
+__all__ = ["RAEParams", "ROUNDING_RULES", "PARAM_HELP", "as_option_error"]
 
 
 ROUNDING_RULES = ("half_up", "half_even", "trunc")
+
+#: One line of help per integer parameter, with its legal range (for command lines).
+PARAM_HELP = {
+    "lanes": "elements per tile (>= 1)",
+    "psum_bits": "width of a signed PSUM element (2..64)",
+    "q_bits": "width of a signed stored value (2..psum_bits)",
+    "max_group_size": "number of banks, largest run-time group size (1..16)",
+    "depth": "rows per bank (>= 1)",
+    "exp_bits": "exponent width (1..6)",
+    "step_bits": "width of the step index (1..32)",
+}
+
+
+def as_option_error(error):
+    """``error`` (a ``ValueError`` from :class:`RAEParams`) reworded for a command line: the
+    parameter it starts with is spelled as its option (``q_bits = 40 ...`` becomes
+    ``--q-bits = 40 ...``)."""
+    message = str(error)
+    for name in PARAM_HELP.keys() | {"rounding"}:
+        if message.startswith(name + " "):
+            message = "--" + name.replace("_", "-") + message[len(name):]
+            break
+    return ValueError(message)
 
 
 def _check_int(name, value, lo, hi=None):
