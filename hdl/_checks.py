@@ -3,7 +3,11 @@
 import functools
 
 
-__all__ = ["check_int", "quiet_on_error"]
+__all__ = ["ROUNDING_RULES", "check_int", "check_rounding", "quiet_on_error"]
+
+
+#: The rounding rules ``R`` of spec section 2.
+ROUNDING_RULES = ("half_up", "half_even", "trunc")
 
 
 def check_int(name, value, lo, hi=None):
@@ -13,6 +17,13 @@ def check_int(name, value, lo, hi=None):
     if value < lo or (hi is not None and value > hi):
         legal = f"{lo}..{hi}" if hi is not None else f">= {lo}"
         raise ValueError(f"{name} = {value} is out of range (legal: {legal})")
+
+
+def check_rounding(rounding):
+    """Raise ValueError unless ``rounding`` is one of :data:`ROUNDING_RULES`."""
+    if rounding not in ROUNDING_RULES:
+        raise ValueError(f"rounding = {rounding!r} is not a rounding rule "
+                         f"(legal: {', '.join(ROUNDING_RULES)})")
 
 
 def quiet_on_error(init):

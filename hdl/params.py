@@ -6,11 +6,11 @@ builds all refuse the same values with the same one-line message.
 
 from dataclasses import dataclass, asdict, fields
 
+from ._checks import ROUNDING_RULES, check_int, check_rounding
+
 
 __all__ = ["RAEParams", "ROUNDING_RULES", "PARAM_HELP", "as_option_error"]
 
-
-ROUNDING_RULES = ("half_up", "half_even", "trunc")
 
 #: One line of help per integer parameter, with its legal range (for command lines).
 PARAM_HELP = {
@@ -34,14 +34,6 @@ def as_option_error(error):
             message = "--" + name.replace("_", "-") + message[len(name):]
             break
     return ValueError(message)
-
-
-def _check_int(name, value, lo, hi=None):
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an integer, not {value!r}")
-    if value < lo or (hi is not None and value > hi):
-        legal = f"{lo}..{hi}" if hi is not None else f">= {lo}"
-        raise ValueError(f"{name} = {value} is out of range (legal: {legal})")
 
 
 @dataclass(frozen=True)
@@ -86,16 +78,14 @@ class RAEParams:
     rounding: str = "half_up"
 
     def __post_init__(self):
-        _check_int("lanes", self.lanes, 1)
-        _check_int("psum_bits", self.psum_bits, 2, 64)
-        _check_int("q_bits", self.q_bits, 2, self.psum_bits)
-        _check_int("max_group_size", self.max_group_size, 1, 16)
-        _check_int("depth", self.depth, 1)
-        _check_int("exp_bits", self.exp_bits, 1, 6)
-        _check_int("step_bits", self.step_bits, 1, 32)
-        if self.rounding not in ROUNDING_RULES:
-            raise ValueError(f"rounding = {self.rounding!r} is not a rounding rule "
-                             f"(legal: {', '.join(ROUNDING_RULES)})")
+        check_int("lanes", self.lanes, 1)
+        check_int("psum_bits", self.psum_bits, 2, 64)
+        check_int("q_bits", self.q_bits, 2, self.psum_bits)
+        check_int("max_group_size", self.max_group_size, 1, 16)
+        check_int("depth", self.depth, 1)
+        check_int("exp_bits", self.exp_bits, 1, 6)
+        check_int("step_bits", self.step_bits, 1, 32)
+        check_rounding(self.rounding)
 
     # Derived widths (spec section 5).
 
@@ -127,7 +117,7 @@ class RAEParams:
     def capacity(self, group_size):
         """Addresses held at once with run-time group size ``group_size``:
         ``depth * floor(max_group_size / group_size)``."""
-        _check_int("group_size", group_size, 1, self.max_group_size)
+        check_int("group_size", group_size, 1, self.max_group_size)
         return self.depth * (self.max_group_size // group_size)
 
     def as_dict(self):

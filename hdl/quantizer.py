@@ -4,8 +4,7 @@ from amaranth.hdl import Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from ._checks import check_int, quiet_on_error
-from .params import ROUNDING_RULES
+from ._checks import check_int, check_rounding, quiet_on_error
 
 
 __all__ = ["Quantizer"]
@@ -56,9 +55,7 @@ class Quantizer(wiring.Component):
         check_int("q_bits", q_bits, 2, in_bits)
         check_int("exp_bits", exp_bits, 1, 6)
         check_int("levels_per_stage", levels_per_stage, 1)
-        if rounding not in ROUNDING_RULES:
-            raise ValueError(f"rounding = {rounding!r} is not a rounding rule "
-                             f"(legal: {', '.join(ROUNDING_RULES)})")
+        check_rounding(rounding)
         self.lanes = lanes
         self.in_bits = in_bits
         self.q_bits = q_bits
