@@ -1,6 +1,7 @@
 """The boards the FPGA flow knows: platform, toolchain settings and a default engine that fits."""
 
 import os
+import shlex
 import shutil
 import sys
 from dataclasses import dataclass, field
@@ -32,6 +33,24 @@ def set_tool_env():
         if not shutil.which(value) and os.access(local, os.X_OK):
             value = local
         os.environ[name] = value
+
+
+#: The netlist pass that moves bank output registers into the block RAMs (``fpga/outreg.py``).
+OUTREG_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "outreg.py")
+
+
+class _OutputRegisterStep:
+    """Mixin for an Amaranth ECP5 platform: one more build command after Yosys, the
+    ``outreg_command`` override run on the netlist (nothing when the override is unset)."""
+
+    @property
+    def command_templates(self):
+        templates = list(super().command_templates)
+        step = r"""
+        {{get_override("outreg_command")|default("true")}}
+            {{name}}.json
+        """
+        return templates[:1] + [step] + templates[1:]
 
 
 @dataclass(frozen=True)
@@ -68,9 +87,14 @@ class Board:
     bitstream: str = "bit"
 
     def platform_class(self):
+        """The amaranth-boards platform; for ECP5 a subclass whose build runs
+        ``fpga/outreg.py`` on the netlist between Yosys and nextpnr."""
         module_name, class_name = self.platform_path.split(":")
         module = __import__(module_name, fromlist=[class_name])
-        return getattr(module, class_name)
+        base = getattr(module, class_name)
+        if self.family != "ecp5":
+            return base
+        return type(base.__name__, (_OutputRegisterStep, base), {})
 
     def build_overrides(self):
         """Toolchain overrides for ``platform.build``: a nextpnr JSON report, and for ECP5 the
@@ -78,6 +102,7 @@ class Board:
         mapping, ``splitnets``, then finish it."""
         overrides = {"nextpnr_opts": "--report top.report.json"}
         if self.family == "ecp5":
+            overrides["outreg_command"] = shlex.join([sys.executable, OUTREG_SCRIPT])
             overrides["synth_opts"] = "-run begin:map_luts"
             overrides["script_after_synth"] = "splitnets; synth_ecp5 -run map_luts: -top top"
         return overrides

@@ -136,6 +136,12 @@ def summarize(family, build_dir, name="top"):
     capacity = {col: utilization.get(entry, {}).get("available")
                 for col, entry in CAPACITY[family].items()}
     clock = _engine_clock(fmax)
+    # The ECP5 netlist pass (fpga/outreg.py) moved fabric flip-flops into the block RAMs after
+    # Yosys counted them.
+    outreg_path = build_dir / f"{name}.outreg.json"
+    outreg = json.loads(outreg_path.read_text()) if outreg_path.exists() else None
+    if outreg:
+        counts["ffs"] -= outreg["flip_flops_removed"]
     return {
         "utilization": counts,
         "device_capacity": capacity,
@@ -145,6 +151,7 @@ def summarize(family, build_dir, name="top"):
         "constraint_mhz": fmax[clock]["constraint"] if clock else None,
         "fmax_all": fmax,
         "critical_paths": critical,
+        "block_ram_output_registers": outreg,
         "yosys_cells": {k: v for k, v in cells.items() if not k.startswith("$")
                         and k not in ("wires", "cells", "ports", "submodules", name)
                         and not k.endswith("bits")},

@@ -6,7 +6,7 @@ port, so Yosys infers block RAM (or LUT RAM for small rows). All banks are read 
 one clock (an APSQ step reads up to ``gs`` slots at once); at most one bank is written per clock.
 """
 
-from amaranth.hdl import Module, unsigned, signed
+from amaranth.hdl import Module, Signal, unsigned, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -89,15 +89,26 @@ class Banks(wiring.Component):
         m = Module()
         p = self.params
         for b in range(p.max_group_size):
-            bank = m.submodules[f"bank{b}"] = Memory(shape=row_layout(p), depth=p.depth, init=[])
-            rd = bank.read_port()
+            # The read is an asynchronous port followed by a register with the read enable,
+            # which Yosys merges into a synchronous block RAM port (memory_dff). Only on that
+            # path does it honour ``no_rw_check``: a row read on the edge that writes it is
+            # never used (the issue stage holds a tile whose address is still in flight, and
+            # banks outside the tile's group are masked), so no collision bypass is built
+            # around the block RAM. Amaranth and Verilog simulation read the old row.
+            bank = m.submodules[f"bank{b}"] = Memory(shape=row_layout(p), depth=p.depth, init=[],
+                                                     attrs={"no_rw_check": 1})
+            rd = bank.read_port(domain="comb")
             wr = bank.write_port()
+            row = Signal(row_layout(p), name=f"row{b}", reset_less=True)
+            with m.If(self.rd_en):
+                m.d.sync += row.eq(rd.data)
             if self.output_register:
-                m.d.sync += self.rd_data[b].eq(rd.data)
+                out = Signal(row_layout(p), name=f"out{b}", reset_less=True)
+                m.d.sync += out.eq(row)
+                m.d.comb += self.rd_data[b].eq(out)
             else:
-                m.d.comb += self.rd_data[b].eq(rd.data)
+                m.d.comb += self.rd_data[b].eq(row)
             m.d.comb += [
-                rd.en.eq(self.rd_en),
                 rd.addr.eq(self.rd_row),
                 wr.en.eq(self.wr_en & (self.wr_bank == b)),
                 wr.addr.eq(self.wr_row),
