@@ -2,10 +2,10 @@
 
 Block diagram (one tile enters per clock)::
 
-    i (tile) ──► TileDecoder ──► SkidBuffer ──► issue: BankSelect ─────► Banks read (all banks, row)
-                 (row, group,     (in_ready     hazard flag (registered      │ 1 clock
-                  phase, s2,       from a FF)   one clock ahead): stall      ▼
-                  capacity)                     while the address is in  ShiftDequantizer x G
+    i (tile) ──► TileDecoder ──► IssueQueue ──► issue: BankSelect ─────► Banks read (all banks, row)
+                 (row, group,     (3 entries,   hazard flag (registered,     │ 1 clock
+                  phase, s2,       in_ready     match vectors): stall        ▼
+                  capacity)        from FFs)    while the address is in  ShiftDequantizer x G
                                                 flight; credit check         │ q << e, masked
                                                 for results                  ▼
                          Tp (delayed) ───────────────────────────────►  AdderTree (Tp + G values)
@@ -22,20 +22,20 @@ that can be in flight, and a ``last`` tile is only issued while a credit is free
 ``out_ready`` only reaches the FIFO and the credit counter.
 """
 
-from amaranth.hdl import Cat, Module, Mux, Signal, signed, unsigned
+from amaranth.hdl import Cat, Module, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from .adder_tree import AdderTree
-from .banks import Banks, row_layout
+from .banks import Banks
 from .dequant import ShiftDequantizer
 from .mode import BankSelect, TileDecoder
 from ._checks import check_int, quiet_on_error
 from .params import RAEParams
 from .quantizer import Quantizer
-from .skid import SkidBuffer
+from .issue import IssueQueue
 
 
 __all__ = ["RAE", "tile_layout", "result_layout"]
@@ -63,7 +63,7 @@ def result_layout(params):
 
 
 def _issue_layout(params):
-    # What the skid buffer holds: the tile's control fields (its data waits in a two-entry
+    # What the issue queue holds: the tile's control fields (its data waits in a four-entry
     # memory beside it), plus the tile decoder's outputs.
     G = params.max_group_size
     return data.StructLayout({
@@ -188,10 +188,10 @@ class RAE(wiring.Component):
 
     @property
     def latency(self):
-        """Clocks from accepting a ``last`` tile to its result being takeable: 1 (skid buffer)
-        + the datapath stages (bank read, dequantizer, adder tree, quantizer) + 1 (result
-        FIFO)."""
-        return 1 + self._n_stages + 1
+        """Clocks from accepting a ``last`` tile to its result being takeable: 2 (issue queue:
+        input register, head) + the datapath stages (bank read, dequantizer, adder tree,
+        quantizer) + 1 (result FIFO)."""
+        return 2 + self._n_stages + 1
 
     def capacity(self, group_size):
         """Addresses held at once with run-time group size ``group_size``."""
@@ -208,7 +208,7 @@ class RAE(wiring.Component):
 
         m.submodules.decoder = decoder = TileDecoder(p)
         m.submodules.select = select = BankSelect(p)
-        m.submodules.skid = skid = SkidBuffer(_issue_layout(p))
+        m.submodules.queue = queue = IssueQueue(_issue_layout(p), n_stages=n_stages)
         m.submodules.banks = banks = Banks(p, output_register=self.bank_output_register)
         assert banks.read_latency == self._read_latency
         dequant = []
@@ -235,17 +235,17 @@ class RAE(wiring.Component):
         ]
         cfg_ok = decoder.cfg_ok
         m.d.comb += [
-            self.i.ready.eq(skid.i.ready & cfg_ok),
-            skid.i.valid.eq(self.i.valid & cfg_ok),
-            skid.i.payload.addr.eq(tile.addr),
-            skid.i.payload.last.eq(tile.last),
-            skid.i.payload.exp.eq(tile.exp),
-            skid.i.payload.in_range.eq(decoder.in_range),
-            skid.i.payload.row.eq(decoder.row),
-            skid.i.payload.group.eq(decoder.group),
-            skid.i.payload.phase.eq(decoder.phase),
-            skid.i.payload.has_ap.eq(decoder.has_ap),
-            skid.i.payload.mode.eq(decoder.mode),
+            self.i.ready.eq(queue.i.ready & cfg_ok),
+            queue.i.valid.eq(self.i.valid & cfg_ok),
+            queue.i.payload.addr.eq(tile.addr),
+            queue.i.payload.last.eq(tile.last),
+            queue.i.payload.exp.eq(tile.exp),
+            queue.i.payload.in_range.eq(decoder.in_range),
+            queue.i.payload.row.eq(decoder.row),
+            queue.i.payload.group.eq(decoder.group),
+            queue.i.payload.phase.eq(decoder.phase),
+            queue.i.payload.has_ap.eq(decoder.has_ap),
+            queue.i.payload.mode.eq(decoder.mode),
         ]
 
         # ---- Error flags.
@@ -255,25 +255,25 @@ class RAE(wiring.Component):
         with m.Else():
             m.d.sync += self.err.eq(self.err | set_err)
 
-        # ---- Issue: hazard and credit checks one register after the port.
-        # The hazard flag of the head is a register, computed one clock ahead for the tile that
-        # will be the head next clock: the current head if it stays, else the skid buffer's next
-        # payload, compared with the stages that will still be in flight then (every stage but
-        # the last, plus the tile issued now). So ``take`` is one LUT level from flip-flops
-        # (and the port's cfg_group_size check).
+        # ---- Issue: hazard and credit checks two registers after the port.
+        # The issue queue keeps, for each tile it holds, which pipeline stages hold its address
+        # (compared on the way in) and gives the head's hazard flag as a register, so ``take``
+        # is one LUT level from flip-flops (and the port's cfg_group_size check).
         stages = [Signal(_stage_layout(p), name=f"stage{s}") for s in range(n_stages)]
-        head = skid.o.payload
-        hazard = Signal()
+        head = queue.o.payload
+        hazard = queue.hazard
         outstanding = Signal(range(self._result_depth + 1))
         credit_ok = Signal()                  # a result slot is free, one clock old
         take = Signal()
         issue = Signal()
         m.d.comb += [
-            take.eq(skid.o.valid & cfg_ok &
+            take.eq(queue.o.valid & cfg_ok &
                     (~head.in_range | (~hazard & (~head.last | credit_ok)))),
             issue.eq(take & head.in_range),
-            skid.o.ready.eq(take),
-            banks.rd_en.eq(skid.o.valid),     # read the head's row; used only if it issues
+            queue.o.ready.eq(take),
+            queue.issue.eq(issue),
+            queue.stage_valid.eq(Cat(st.valid for st in stages)),
+            banks.rd_en.eq(queue.o.valid),    # read the head's row; used only if it issues
             banks.rd_row.eq(head.row),
             select.group_size.eq(self.cfg_group_size),
             select.group.eq(head.group),
@@ -281,11 +281,12 @@ class RAE(wiring.Component):
             select.has_ap.eq(head.has_ap),
             select.mode.eq(head.mode),
         ]
+        m.d.comb += [queue.stage_addr[s].eq(st.addr) for s, st in enumerate(stages)]
 
-        # The wide tile data waits beside the skid buffer in a small memory, read in the order
+        # The wide tile data waits beside the issue queue in a small memory, read in the order
         # the tiles were accepted, so ``take`` only moves a pointer instead of enabling
         # lanes x psum_bits flip-flops. The port's data is written on every clock into the slot
-        # after the held tiles (the skid buffer holds at most two, the memory four), and that
+        # after the held tiles (the queue holds at most three, the memory four), and that
         # slot is kept when the port accepts the tile: no wide write enable at all.
         m.submodules.tile_data = tile_data = Memory(shape=tile.data.shape(), depth=4, init=[])
         data_wr = tile_data.write_port()
@@ -298,24 +299,10 @@ class RAE(wiring.Component):
             data_wr.data.eq(tile.data),
             data_rd.addr.eq(data_rp),
         ]
-        with m.If(skid.i.valid & skid.i.ready):
+        with m.If(queue.i.valid & queue.i.ready):
             m.d.sync += data_wp.eq(data_wp + 1)
         with m.If(take):
             m.d.sync += data_rp.eq(data_rp + 1)
-
-        def in_flight(addr):
-            return Cat(st.valid & (st.addr == addr) for st in stages[:-1]).any()
-
-        # Both candidates for the next head (skid register, port) are compared in parallel and
-        # the flag is selected late.
-        def next_hazard(addr):
-            return in_flight(addr) | (issue & (addr == head.addr))
-
-        with m.If(take | ~skid.o.valid):
-            m.d.sync += hazard.eq(Mux(skid.held_valid, next_hazard(skid.held.addr),
-                                      next_hazard(tile.addr)))
-        with m.Else():
-            m.d.sync += hazard.eq(in_flight(head.addr))
 
         # ---- Stage 0 side band; every stage then shifts unconditionally.
         rd_mask = [Signal(G, name=f"rd_mask{s}") for s in range(r + 1)]
@@ -386,6 +373,6 @@ class RAE(wiring.Component):
         ]
 
         # ---- Busy.
-        m.d.comb += self.busy.eq(skid.o.valid | ~skid.i.ready |
+        m.d.comb += self.busy.eq(queue.busy |
                                  Cat(st.valid for st in stages).any() | (outstanding != 0))
         return m

@@ -35,7 +35,7 @@ def test_rtlil_memories():
 
 @pytest.mark.parametrize("module, block", [
     ("rae", "glue"), ("rae.banks", "banks"), ("rae.mode", "mode"), ("rae.decoder", "mode"), ("rae.select", "mode"), ("rae.dequant3", "dequant"),
-    ("rae.tree", "adder"), ("rae.quant", "quant"), ("rae.skid", "glue"),
+    ("rae.tree", "adder"), ("rae.quant", "quant"), ("rae.queue", "glue"),
     ("rae.results", "glue"), ("rae.datapath.quant", "quant"), ("baseline.bank", "banks"), ("baseline.adder", "adder"),
     ("baseline.quantizer", "quant"), ("baseline", "glue"),
 ])

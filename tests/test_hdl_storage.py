@@ -1,4 +1,4 @@
-"""Banks, skid buffer and adder tree alone (Amaranth simulator)."""
+"""Banks and adder tree alone (Amaranth simulator)."""
 
 import random
 
@@ -9,7 +9,6 @@ import golden
 from hdl.adder_tree import AdderTree
 from hdl.banks import Banks
 from hdl.params import RAEParams
-from hdl.skid import SkidBuffer
 
 from sim_helpers import run_sim, seed_from_env
 
@@ -50,68 +49,6 @@ def test_banks(depth, groups, out_reg):
             model[(wr[0], wr[1])] = wr[2]
 
     run_sim(dut, tb)
-
-
-def test_skid_buffer():
-    """Order kept, nothing lost or duplicated under random valid/ready, and ``i.ready`` does
-    not follow ``i.valid``/payload or ``o.ready`` within a clock."""
-    rng = random.Random(seed_from_env(default=3))
-    dut = SkidBuffer(8)
-    sent = list(range(200))
-    got = []
-
-    async def producer(ctx):
-        for v in sent:
-            while rng.random() < 0.3:
-                await ctx.tick()
-            ready_before = ctx.get(dut.i.ready)
-            ctx.set(dut.i.valid, 1)
-            ctx.set(dut.i.payload, v)
-            ctx.set(dut.o.ready, 1 - ctx.get(dut.o.ready))
-            assert ctx.get(dut.i.ready) == ready_before
-            await ctx.tick().until(dut.i.ready)
-            ctx.set(dut.i.valid, 0)
-
-    async def consumer(ctx):
-        while True:
-            ready = int(rng.random() < 0.6)
-            ctx.set(dut.o.ready, ready)
-            _, _, valid, payload = await ctx.tick().sample(dut.o.valid, dut.o.payload)
-            if valid and ready:
-                got.append(payload)
-
-    async def main(ctx):
-        await producer(ctx)
-        for _ in range(20):
-            await ctx.tick()
-
-    from amaranth.sim import Simulator
-    sim = Simulator(dut)
-    sim.add_clock(1e-6)
-    sim.add_testbench(main)
-    sim.add_testbench(consumer, background=True)
-    sim.run()
-    assert got == sent
-
-
-def test_skid_buffer_full_throughput():
-    dut = SkidBuffer(8)
-    count = []
-
-    async def tb(ctx):
-        ctx.set(dut.o.ready, 1)
-        ctx.set(dut.i.valid, 1)
-        for t in range(50):
-            ctx.set(dut.i.payload, t)
-            _, _, ready, ovalid, opayload = await ctx.tick().sample(dut.i.ready, dut.o.valid,
-                                                                    dut.o.payload)
-            assert ready == 1
-            if t >= 1:
-                assert ovalid == 1 and opayload == t - 1
-                count.append(1)
-
-    run_sim(dut, tb)
-    assert len(count) == 49
 
 
 @pytest.mark.parametrize("n_terms,tp_bits,term_bits", [(4, 32, 36), (1, 8, 4), (5, 12, 20),

@@ -1,0 +1,156 @@
+"""The queue in front of the issue stage, with a registered read-after-write hazard flag.
+
+Three registers in a row: an input register ``r`` (loaded from the port), a skid register ``k``
+and the head ``h``. ``i.ready`` is an OR of two flip-flops, and a tile needs at least two
+clocks from the port to the head, so that every address comparison with the pipeline is made
+on the way in, from the port into a flip-flop.
+
+Each entry carries a *match vector*: bit ``s`` says that pipeline stage ``s`` holds a valid
+tile of the entry's address. The vectors shift with the pipeline. Bit 0 of the next clock is
+the head being issued now with the entry's address, which is a registered flag per entry
+(``eq_hk``, ``eq_hr``, ``eq_kr``: which entries share an address), set when a tile arrives.
+The head's hazard flag (any bit of its next vector) is therefore a few LUT levels from
+flip-flops, with no address comparator on its path.
+"""
+
+from amaranth.hdl import Cat, Module, Mux, Signal
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from ._checks import quiet_on_error
+
+
+__all__ = ["IssueQueue"]
+
+
+class IssueQueue(wiring.Component):
+    """Three-entry stream queue that tracks which pipeline stages hold each entry's address.
+
+    ``o`` is the head; set ``o.ready`` to take it. ``hazard`` is valid with ``o.valid``: a tile
+    of the head's address is in one of the ``n_stages`` pipeline stages. The consumer reports
+    the tile it puts into stage 0 with ``issue`` (the head, taken on the same clock) and shows
+    the stages' ``valid`` and ``addr`` bits on ``stage_valid``/``stage_addr``; stage ``s+1``
+    must hold on the next clock what stage ``s`` holds now. Entries leave in arrival order.
+
+    Parameters
+    ----------
+    shape : StructLayout
+        Payload layout; it must have an ``addr`` field.
+    n_stages : int
+        Pipeline stages to track (from issue to the last stage that can still write).
+
+    Members
+    -------
+    i : In(stream.Signature(shape))
+        Input; ``i.ready`` depends on flip-flops only.
+    o : Out(stream.Signature(shape))
+        The head.
+    hazard : Out(1)
+        Registered: the head's address is in flight.
+    issue : In(1)
+        The head enters pipeline stage 0 on this clock (``o.ready`` is 1 too).
+    stage_valid : In(n_stages)
+        Valid bit of each pipeline stage.
+    stage_addr : In(ArrayLayout(addr, n_stages))
+        Address of each pipeline stage.
+    busy : Out(1)
+        Some entry is full.
+    """
+
+    @quiet_on_error
+    def __init__(self, shape, *, n_stages):
+        if not isinstance(shape, data.StructLayout) or "addr" not in shape.members:
+            raise TypeError(f"shape must be a StructLayout with an 'addr' field, not {shape!r}")
+        if not isinstance(n_stages, int) or n_stages < 1:
+            raise ValueError(f"n_stages must be a positive integer, not {n_stages!r}")
+        self.shape = shape
+        self.n_stages = n_stages
+        addr = shape.members["addr"]
+        super().__init__({
+            "i":           In(stream.Signature(shape)),
+            "o":           Out(stream.Signature(shape)),
+            "hazard":      Out(1),
+            "issue":       In(1),
+            "stage_valid": In(n_stages),
+            "stage_addr":  In(data.ArrayLayout(addr, n_stages)),
+            "busy":        Out(1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        n = self.n_stages
+
+        def entry(name):
+            return (Signal(name=f"{name}_valid"),
+                    Signal(self.shape, name=name, reset_less=True),
+                    Signal(n, name=f"{name}_vec"))
+
+        h_valid, h, h_vec = entry("h")
+        k_valid, k, k_vec = entry("k")
+        r_valid, r, r_vec = entry("r")
+        eq_hk = Signal()      # k.addr == h.addr
+        eq_hr = Signal()      # r.addr == h.addr
+        eq_kr = Signal()      # r.addr == k.addr
+
+        p = self.i.payload
+        take = self.o.ready
+        issue = self.issue
+        h_free = ~h_valid | take            # the head register loads this clock
+        r_move = r_valid & ~k_valid         # r moves on (into k, or into h when h is free)
+        p_fire = self.i.valid & self.i.ready
+
+        m.d.comb += [
+            self.i.ready.eq(~r_valid | ~k_valid),
+            self.o.valid.eq(h_valid),
+            self.o.payload.eq(h),
+            self.busy.eq(h_valid | k_valid | r_valid),
+        ]
+
+        def shifted(vec, same_as_head):
+            # The entry's vector on the next clock: every stage moves on, and stage 0 receives
+            # the head if it issues now.
+            return Cat(issue & same_as_head, vec[:-1])
+
+        # The port tile's vector for next clock: the head if it issues now, and the stages that
+        # move on. A tile reaches the head two clocks after the port at the earliest, when what
+        # stage ``n - 2`` holds now has left, so that stage is not compared (bit ``n - 1``
+        # stays 0).
+        p_vec = Cat(issue & (h.addr == p.addr),
+                    Cat(self.stage_valid[s] & (self.stage_addr[s] == p.addr)
+                        for s in range(n - 2)))
+
+        m.d.sync += [
+            h_vec.eq(shifted(h_vec, 0)),
+            k_vec.eq(shifted(k_vec, eq_hk)),
+            r_vec.eq(shifted(r_vec, eq_hr)),
+            self.hazard.eq(h_vec[:-1].any()),
+        ]
+        with m.If(h_free):
+            # The head register loads: from k if full, else from r (when r moves).
+            with m.If(k_valid):
+                m.d.sync += [h.eq(k), h_valid.eq(1), h_vec.eq(shifted(k_vec, eq_hk)),
+                             self.hazard.eq((issue & eq_hk) | k_vec[:-1].any()),
+                             k_valid.eq(0)]
+                # r stays (it cannot move while k is full); its head is now k.
+                m.d.sync += eq_hr.eq(eq_kr)
+            with m.Else():
+                m.d.sync += [h.eq(r), h_valid.eq(r_valid), h_vec.eq(shifted(r_vec, eq_hr)),
+                             self.hazard.eq((issue & eq_hr) | r_vec[:-1].any())]
+        with m.Elif(r_move):
+            m.d.sync += [k.eq(r), k_valid.eq(1), k_vec.eq(shifted(r_vec, eq_hr)),
+                         eq_hk.eq(eq_hr)]
+
+        # The input register: loads from the port when it is empty or moves on.
+        with m.If(r_move | ~r_valid):
+            m.d.sync += r_valid.eq(p_fire)
+        with m.If(p_fire):
+            # Which entries the new tile shares its address with next clock: compared with all
+            # three now, selected late by where they move.
+            same_h, same_k, same_r = (e.addr == p.addr for e in (h, k, r))
+            m.d.sync += [
+                r.eq(p),
+                r_vec.eq(p_vec),
+                eq_hr.eq(Mux(h_free, Mux(k_valid, same_k, same_r), same_h)),
+                eq_kr.eq(~h_free & Mux(k_valid, same_k, same_r)),
+            ]
+        return m
