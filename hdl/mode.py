@@ -19,7 +19,7 @@ It is split in two halves so the engine can put a register between them: :class:
 :class:`ModeEncoder` is the two joined, combinationally.
 """
 
-from amaranth.hdl import Array, Const, Module
+from amaranth.hdl import Array, Cat, Const, Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -34,8 +34,10 @@ def mod_const(value, modulus):
     """``value mod modulus`` for an unsigned ``value`` and a constant ``modulus``, without a divider.
 
     Powers of two are a bit slice. Otherwise every 4-bit digit ``d_k`` of ``value`` is mapped by a
-    16-entry table to ``(d_k * 16**k) mod modulus``, the residues are summed, and the (small) sum
-    is reduced by one more table. Depth: one table, a short adder tree of narrow words, one table.
+    16-entry table to ``(d_k * 16**k) mod modulus``, and the residues are combined pairwise by
+    tables of ``(a + b) mod modulus`` (indexed by both residues). Depth: one table, then
+    ``ceil(log2(digits))`` small tables, no carry chain; for a modulus below 5 every table is a
+    single LUT4 per result bit.
 
     Parameters
     ----------
@@ -60,11 +62,14 @@ def mod_const(value, modulus):
         digit = value[k:k + 4]
         table = [(d << k) % modulus for d in range(1 << len(digit))]
         residues.append(Array(Const(t, range(modulus)) for t in table)[digit])
-    total = residues[0]
-    for r in residues[1:]:
-        total = total + r
-    table = [t % modulus for t in range(1 << len(total))]
-    return Array(Const(t, range(modulus)) for t in table)[total]
+    width = Const(modulus - 1).shape().width
+    add = [(a + b) % modulus if a < modulus and b < modulus else 0
+           for b in range(1 << width) for a in range(1 << width)]
+    while len(residues) > 1:
+        pairs = [residues[n:n + 2] for n in range(0, len(residues), 2)]
+        residues = [Array(Const(t, range(modulus)) for t in add)[Cat(*pair)]
+                    if len(pair) == 2 else pair[0] for pair in pairs]
+    return residues[0]
 
 
 def _check_params(params):
