@@ -6,7 +6,7 @@ port, so Yosys infers block RAM (or LUT RAM for small rows). All banks are read 
 one clock (an APSQ step reads up to ``gs`` slots at once); at most one bank is written per clock.
 """
 
-from amaranth.hdl import Module, Signal, unsigned, signed
+from amaranth.hdl import Cat, Module, Signal, unsigned, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -42,6 +42,10 @@ class Banks(wiring.Component):
     output_register : bool
         Register the read data once more (``read_latency`` 2 instead of 1): takes the block
         RAM's clock-to-output and its routing off the dequantizer's first stage.
+    write_register : bool
+        Register the write (enable per bank, row, data) before the memories
+        (``write_latency`` 1 instead of 0): the row lands one clock after ``wr_en``, and the
+        route from the logic that forms it to the block RAMs starts at a flip-flop.
 
     Members
     -------
@@ -52,7 +56,8 @@ class Banks(wiring.Component):
     rd_data : Out(ArrayLayout(row_layout(params), max_group_size))
         Row of every bank, one cycle after the read.
     wr_en : In(1)
-        Write ``wr_data`` to bank ``wr_bank`` at ``wr_row`` on this edge.
+        Write ``wr_data`` to bank ``wr_bank`` at ``wr_row``, ``write_latency`` clocks after
+        this edge.
     wr_bank : In(range(max_group_size))
         Bank to write.
     wr_row : In(range(depth))
@@ -62,13 +67,14 @@ class Banks(wiring.Component):
     """
 
     @quiet_on_error
-    def __init__(self, params=None, *, output_register=False):
+    def __init__(self, params=None, *, output_register=False, write_register=False):
         if params is None:
             params = RAEParams()
         if not isinstance(params, RAEParams):
             raise TypeError(f"params must be an RAEParams, not {params!r}")
         self.params = params
         self.output_register = bool(output_register)
+        self.write_register = bool(write_register)
         row = row_layout(params)
         super().__init__({
             "rd_en":   In(1),
@@ -85,10 +91,25 @@ class Banks(wiring.Component):
         """Clocks from a read to its data on ``rd_data``."""
         return 2 if self.output_register else 1
 
+    @property
+    def write_latency(self):
+        """Clocks from ``wr_en`` to the row being in the memory (0: written on that edge)."""
+        return 1 if self.write_register else 0
+
     def elaborate(self, platform):
         m = Module()
         p = self.params
-        for b in range(p.max_group_size):
+        G = p.max_group_size
+        wr_en = Signal(G)
+        m.d.comb += wr_en.eq(Cat(self.wr_en & (self.wr_bank == b) for b in range(G)))
+        wr_row, wr_data = self.wr_row, self.wr_data
+        if self.write_register:
+            wr_en_reg = Signal(G, name="wr_en_reg")
+            wr_row = Signal.like(self.wr_row, name="wr_row_reg", reset_less=True)
+            wr_data = Signal(row_layout(p), name="wr_data_reg", reset_less=True)
+            m.d.sync += [wr_en_reg.eq(wr_en), wr_row.eq(self.wr_row), wr_data.eq(self.wr_data)]
+            wr_en = wr_en_reg
+        for b in range(G):
             # The read is an asynchronous port followed by a register with the read enable,
             # which Yosys merges into a synchronous block RAM port (memory_dff). Only on that
             # path does it honour ``no_rw_check``: a row read on the edge that writes it is
@@ -110,8 +131,8 @@ class Banks(wiring.Component):
                 m.d.comb += self.rd_data[b].eq(row)
             m.d.comb += [
                 rd.addr.eq(self.rd_row),
-                wr.en.eq(self.wr_en & (self.wr_bank == b)),
-                wr.addr.eq(self.wr_row),
-                wr.data.eq(self.wr_data),
+                wr.en.eq(wr_en[b]),
+                wr.addr.eq(wr_row),
+                wr.data.eq(wr_data),
             ]
         return m

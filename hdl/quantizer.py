@@ -124,8 +124,15 @@ class Quantizer(wiring.Component):
             negative = value[-1]
             sat_hi = (~negative & ~fits) | ((value == q_max) & inc)
             sat_lo = negative & ~fits & ~((value == q_min - 1) & inc)
-            saturated = sat_hi | sat_lo
             in_range = (value[:k] + inc)[:k].as_signed()
-            q = Mux(sat_hi, q_max, Mux(sat_lo, q_min, in_range))
-            m.d.sync += [self.q[j].eq(q), self.sat[j].eq(saturated)]
+            # The last register holds the two saturation decisions and the in-range value; the
+            # final choice among them is one LUT level after it (no clock added).
+            hi_reg = Signal(name=f"lane{j}_sat_hi", reset_less=True)
+            lo_reg = Signal(name=f"lane{j}_sat_lo", reset_less=True)
+            q_reg = Signal(signed(k), name=f"lane{j}_in_range", reset_less=True)
+            m.d.sync += [hi_reg.eq(sat_hi), lo_reg.eq(sat_lo), q_reg.eq(in_range)]
+            m.d.comb += [
+                self.q[j].eq(Mux(hi_reg, q_max, Mux(lo_reg, q_min, q_reg))),
+                self.sat[j].eq(hi_reg | lo_reg),
+            ]
         return m

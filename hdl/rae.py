@@ -22,7 +22,7 @@ that can be in flight, and a ``last`` tile is only issued while a credit is free
 ``out_ready`` only reaches the FIFO and the credit counter.
 """
 
-from amaranth.hdl import Cat, Module, Signal, signed, unsigned
+from amaranth.hdl import Cat, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.memory import Memory
@@ -105,6 +105,10 @@ class RAE(wiring.Component):
     bank_output_register : bool
         Register the bank read data once more before the dequantizers (one more clock of
         latency; takes the block RAM clock-to-output off the dequantizer's first stage).
+    bank_write_register : bool
+        Register the bank write before the memories (latency unchanged; a tile then waits one
+        clock longer behind an earlier tile of its address, and the route to the block RAMs
+        starts at a flip-flop).
 
     Members
     -------
@@ -135,7 +139,7 @@ class RAE(wiring.Component):
 
     @quiet_on_error
     def __init__(self, params=None, *, shift_levels_per_stage=2, bank_output_register=True,
-                 **kwargs):
+                 bank_write_register=True, **kwargs):
         if params is None:
             params = RAEParams(**kwargs)
         elif kwargs:
@@ -146,6 +150,7 @@ class RAE(wiring.Component):
         self.params = p = params
         self.shift_levels_per_stage = shift_levels_per_stage
         self.bank_output_register = bool(bank_output_register)
+        self.bank_write_register = bool(bank_write_register)
         super().__init__({
             "cfg_group_size": In(p.gs_bits),
             "i":              In(stream.Signature(tile_layout(p))),
@@ -208,9 +213,12 @@ class RAE(wiring.Component):
 
         m.submodules.decoder = decoder = TileDecoder(p)
         m.submodules.select = select = BankSelect(p)
-        m.submodules.queue = queue = IssueQueue(_issue_layout(p), n_stages=n_stages)
-        m.submodules.banks = banks = Banks(p, output_register=self.bank_output_register)
-        assert banks.read_latency == self._read_latency
+        # The queue also watches the clock a registered bank write takes to land.
+        w_lat = 1 if self.bank_write_register else 0
+        m.submodules.queue = queue = IssueQueue(_issue_layout(p), n_stages=n_stages + w_lat)
+        m.submodules.banks = banks = Banks(p, output_register=self.bank_output_register,
+                                           write_register=self.bank_write_register)
+        assert banks.read_latency == self._read_latency and banks.write_latency == w_lat
         dequant = []
         for b in range(G):
             dequant.append(ShiftDequantizer(lanes=p.lanes, q_bits=p.q_bits, exp_bits=p.exp_bits,
@@ -260,6 +268,14 @@ class RAE(wiring.Component):
         # (compared on the way in) and gives the head's hazard flag as a register, so ``take``
         # is one LUT level from flip-flops (and the port's cfg_group_size check).
         stages = [Signal(_stage_layout(p), name=f"stage{s}") for s in range(n_stages)]
+        # Stages whose tile's row may not be read yet: the datapath, and the registered write
+        # while it lands (a ``last`` tile writes nothing).
+        watched = list(stages)
+        if w_lat:
+            landing = Signal(_stage_layout(p), name="landing")
+            m.d.sync += [landing.valid.eq(stages[-1].valid & ~stages[-1].last),
+                         landing.addr.eq(stages[-1].addr)]
+            watched.append(landing)
         head = queue.o.payload
         hazard = queue.hazard
         outstanding = Signal(range(self._result_depth + 1))
@@ -272,7 +288,7 @@ class RAE(wiring.Component):
             issue.eq(take & head.in_range),
             queue.o.ready.eq(take),
             queue.issue.eq(issue),
-            queue.stage_valid.eq(Cat(st.valid for st in stages)),
+            queue.stage_valid.eq(Cat(st.valid for st in watched)),
             banks.rd_en.eq(queue.o.valid),    # read the head's row; used only if it issues
             banks.rd_row.eq(head.row),
             select.group_size.eq(self.cfg_group_size),
@@ -281,7 +297,7 @@ class RAE(wiring.Component):
             select.has_ap.eq(head.has_ap),
             select.mode.eq(head.mode),
         ]
-        m.d.comb += [queue.stage_addr[s].eq(st.addr) for s, st in enumerate(stages)]
+        m.d.comb += [queue.stage_addr[s].eq(st.addr) for s, st in enumerate(watched)]
 
         # The wide tile data waits beside the issue queue in a small memory, read in the order
         # the tiles were accepted, so ``take`` only moves a pointer instead of enabling
@@ -367,12 +383,14 @@ class RAE(wiring.Component):
         owe = issue & head.last
         paid = self.o.valid & self.o.ready
         m.d.sync += [
-            outstanding.eq(outstanding + owe - paid),
+            # The two candidates are formed from registers and the port, ``owe`` (the issue
+            # decision) only selects between them.
+            outstanding.eq(Mux(owe, outstanding - paid + 1, outstanding - paid)),
             # Registered, so one clock old: leave room for the tile issued in this clock.
             credit_ok.eq(outstanding < self._result_depth - 1),
         ]
 
         # ---- Busy.
         m.d.comb += self.busy.eq(queue.busy |
-                                 Cat(st.valid for st in stages).any() | (outstanding != 0))
+                                 Cat(st.valid for st in watched).any() | (outstanding != 0))
         return m

@@ -13,21 +13,25 @@ from hdl.params import RAEParams
 from sim_helpers import run_sim, seed_from_env
 
 
-@pytest.mark.parametrize("depth,groups,out_reg", [(4, 4, False), (3, 3, True), (1, 1, True)])
-def test_banks(depth, groups, out_reg):
+@pytest.mark.parametrize("depth,groups,out_reg,wr_reg", [
+    (4, 4, False, False), (3, 3, True, False), (1, 1, True, False), (4, 2, True, True),
+    (2, 3, False, True)])
+def test_banks(depth, groups, out_reg, wr_reg):
     """One read (all banks, one row) and one write (one bank) per clock; reads are not
-    transparent: a read on the edge of a write to the same row returns the old row."""
+    transparent: a read on the edge of a write to the same row returns the old row. With a
+    write register the write lands one clock after ``wr_en``."""
     p = RAEParams(lanes=2, q_bits=6, exp_bits=3, max_group_size=groups, depth=depth)
     rng = random.Random(seed_from_env(default=depth))
-    dut = Banks(p, output_register=out_reg)
+    dut = Banks(p, output_register=out_reg, write_register=wr_reg)
     assert dut.read_latency == (2 if out_reg else 1)
-    model = {}                                    # (bank, row) -> (data, exp, sat)
+    assert dut.write_latency == (1 if wr_reg else 0)
+    writes = []                                   # (bank, row, (data, exp, sat)) per iteration
 
     def random_row():
         return ([rng.randint(-32, 31) for _ in range(2)], rng.randrange(8), rng.getrandbits(1))
 
     async def tb(ctx):
-        for _ in range(60):
+        for i in range(60):
             rd_row = rng.randrange(depth)
             wr = (rng.randrange(groups), rng.randrange(depth), random_row())
             ctx.set(dut.rd_en, 1)
@@ -41,12 +45,17 @@ def test_banks(depth, groups, out_reg):
             ctx.set(dut.rd_en, 0)                      # rd_data holds while rd_en is 0
             if out_reg:
                 await ctx.tick()
+            # The read on this iteration's first edge sees the writes that landed before it:
+            # every earlier iteration's, except (write register, one edge per iteration) the
+            # previous one, which lands on that very edge.
+            seen = writes[:-1] if wr_reg and not out_reg else writes
+            model = {(w[0], w[1]): w[2] for w in seen}
             for b in range(groups):
                 if (b, rd_row) in model:
                     row = ctx.get(dut.rd_data[b])
                     data, exp, sat = model[(b, rd_row)]
                     assert [row.data[0], row.data[1], row.exp, row.sat] == [*data, exp, sat]
-            model[(wr[0], wr[1])] = wr[2]
+            writes.append(wr)
 
     run_sim(dut, tb)
 
