@@ -76,6 +76,83 @@ def _reorder_header(text, name, order):
     return pattern.sub(lambda _: f"module {name}({', '.join(order)});", text, count=1)
 
 
+# One line of Yosys' ``write_verilog`` output: a continuous assignment to a part of a net, and
+# a net declaration. Names are simple identifiers or escaped ones (``\name `` ends in a space).
+_NAME = r"(\\\S+ |[A-Za-z_][A-Za-z0-9_$]*)"
+_PART_ASSIGN = re.compile(r"  assign " + _NAME + r"\[(\d+)(?::(\d+))?\] = ([^;]*);\Z")
+_DECLARATION = re.compile(r"  (wire|output|input|inout|reg)(?: signed)? (?:\[(\d+):(\d+)\] )?"
+                          + _NAME + r"(?: = [^;]*)?;\Z")
+
+
+def _merge_module_part_assigns(lines):
+    assigns = {}
+    declared = {}
+    for index, line in enumerate(lines):
+        match = _PART_ASSIGN.match(line)
+        if match:
+            net, high, low, value = match.groups()
+            high = int(high)
+            low = high if low is None else int(low)
+            assigns.setdefault(net.rstrip(), []).append((low, high, value, index))
+            continue
+        match = _DECLARATION.match(line)
+        if match:
+            kind, high, low, net = match.groups()
+            width = None if high is None or int(low) != 0 else int(high) + 1
+            if kind in ("wire", "output") and high is None:
+                width = 1
+            # Inputs and registers are never continuously assigned; a second declaration
+            # (``output`` + ``wire``) must agree.
+            if kind in ("input", "inout", "reg"):
+                width = None
+            previous = declared.get(net.rstrip(), width)
+            declared[net.rstrip()] = width if previous == width else None
+    replace, drop = {}, set()
+    for net, parts in assigns.items():
+        width = declared.get(net)
+        if len(parts) < 2 or width is None:
+            continue
+        parts.sort()
+        covered = 0
+        for low, high, _, _ in parts:
+            if low != covered or high < low:
+                break
+            covered = high + 1
+        else:
+            if covered != width:
+                continue
+            ref = net + " " if net.startswith("\\") else net
+            values = ", ".join(value for _, _, value, _ in reversed(parts))
+            replace[min(index for *_, index in parts)] = f"  assign {ref} = {{ {values} }};"
+            drop.update(index for *_, index in parts)
+    return [replace.get(index, line) for index, line in enumerate(lines)
+            if index in replace or index not in drop]
+
+
+def merge_part_assigns(text):
+    """Drive each net that Yosys assigns part by part with one concatenation instead.
+
+    ``write_verilog`` writes a net made of several cells' outputs (a bus of lanes, a payload
+    of fields) as one ``assign net[hi:lo] = ...;`` per part. Icarus Verilog gives such a net a
+    resolver that, whenever any part changes, resolves the whole vector bit by bit and sends
+    it on, so a 16-lane bus whose lanes change one after the other is rebuilt and re-evaluated
+    downstream 16 times per clock. That made the 16-lane engine about 30 times slower in
+    Icarus (about 30 instead of about 1000 clocks per second with a tile every clock).
+    ``assign net = { partN, ..., part0 };`` is the same netlist (each bit still has exactly one
+    driver). Only a net whose parts cover its declared ``[W-1:0]`` exactly, each bit once, is
+    rewritten; anything else is left as Yosys wrote it. Deterministic: the output depends on
+    the input text only.
+    """
+    out, module = [], []
+    for line in text.split("\n"):
+        module.append(line)
+        if line.startswith("endmodule"):
+            out.extend(_merge_module_part_assigns(module))
+            module = []
+    out.extend(module)
+    return "\n".join(out)
+
+
 def generate_verilog(params, name=DEFAULT_NAME, *, engine=None):
     """Elaborate the flat-port engine and convert it to Verilog.
 
@@ -100,7 +177,7 @@ def generate_verilog(params, name=DEFAULT_NAME, *, engine=None):
     top = FlatRAE(params, engine=engine)
     text = verilog.convert(top, name=name, emit_src=False, strip_internal_attrs=True)
     order = ["clk", "rst"] + [port for port, _, _ in port_table(params)]
-    text = _reorder_header(text, name, order)
+    text = merge_part_assigns(_reorder_header(text, name, order))
     return text, build_manifest(params, name, top.latency)
 
 
