@@ -159,8 +159,8 @@ def test_merge_part_assigns_joins_only_exactly_covered_nets():
 
 
 def test_merged_verilog_is_equivalent_to_yosys_output(tmp_path, monkeypatch):
-    """The generated Verilog (parts joined) and Yosys' own output are the same netlist: Yosys
-    proves every net equal (odd-sized configuration, every bus with several parts)."""
+    """The generated Verilog (parts joined, registers in one block per module) and Yosys' own
+    output are the same netlist: Yosys proves every net equal (odd-sized configuration)."""
     from gen import generate
     from gen.area_yosys import yosys_command
     from hdl.params import RAEParams
@@ -169,9 +169,12 @@ def test_merged_verilog_is_equivalent_to_yosys_output(tmp_path, monkeypatch):
                        step_bits=5, rounding="half_even")
     merged, _ = generate.generate_verilog(params)
     monkeypatch.setattr(generate, "merge_part_assigns", lambda text: text)
+    monkeypatch.setattr(generate, "merge_register_blocks", lambda text: text)
     written, _ = generate.generate_verilog(params)
     part = re.compile(r"^  assign \S+ ?\[\d+(:\d+)?\] = ", re.MULTILINE)
     assert len(part.findall(written)) > 10 and part.findall(merged) == []
+    clocked = re.compile(r"^  always @\(posedge clk\)", re.MULTILINE)
+    assert len(clocked.findall(merged)) * 5 < len(clocked.findall(written))
     (tmp_path / "gold.v").write_text(written)
     (tmp_path / "gate.v").write_text(merged)
     steps = []
@@ -189,3 +192,47 @@ def test_merged_verilog_is_equivalent_to_yosys_output(tmp_path, monkeypatch):
     log = (tmp_path / "equiv.log").read_text()
     assert result.returncode == 0, log[-2000:]
     assert "Equivalence successfully proven!" in log
+
+
+def test_merge_register_blocks_joins_plain_registers_per_edge():
+    """Single plain non-blocking registers on the same edge share one block; conditional,
+    multi-line and memory blocks and other edges stay as written."""
+    from gen.generate import merge_register_blocks
+
+    text = "\n".join([
+        "module m(clk, rst, a, q);",
+        "  always @(posedge clk)",
+        "    q <= a;",
+        "  assign x = a;",
+        "  always @(posedge clk)",
+        "    \\r$1 [3:0] <= \\n$2 ;",
+        "  always @(posedge clk)",
+        "    if (rst) s <= 1'h0;",
+        "  always @(posedge clk)",
+        "    t <= a;",
+        "    u <= a;",
+        "  always @(posedge clk) begin",
+        "    mem[addr] <= a;",
+        "  end",
+        "  always @(negedge clk)",
+        "    n <= a;",
+        "  always @(posedge clk)",
+        "    w <= { a, \\n$2  };",
+        "endmodule",
+        "module k(clk);",
+        "  always @(posedge clk)",
+        "    v <= 1'h1;",
+        "endmodule",
+        ""])
+    merged = merge_register_blocks(text).split("\n")
+    assert merged[:7] == ["module m(clk, rst, a, q);", "  always @(posedge clk) begin",
+                          "    q <= a;", "    \\r$1 [3:0] <= \\n$2 ;",
+                          "    w <= { a, \\n$2  };", "  end", "  assign x = a;"]
+    rest = "\n".join(merged[7:])
+    for kept in ("  always @(posedge clk)\n    if (rst) s <= 1'h0;",
+                 "  always @(posedge clk)\n    t <= a;\n    u <= a;",
+                 "  always @(posedge clk) begin\n    mem[addr] <= a;\n  end",
+                 "  always @(negedge clk)\n    n <= a;",
+                 "module k(clk);\n  always @(posedge clk)\n    v <= 1'h1;\nendmodule"):
+        assert kept in rest
+    assert merge_register_blocks("\n".join(merged)) == "\n".join(merged)
