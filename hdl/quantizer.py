@@ -1,6 +1,6 @@
 """Quantizer of the RAE: ``Q_e(x)``, a rounding arithmetic shift right then saturation, per lane."""
 
-from amaranth.hdl import Module, Mux, Signal, signed, unsigned
+from amaranth.hdl import Cat, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -15,10 +15,12 @@ class Quantizer(wiring.Component):
 
     A barrel shifter moves ``x`` right by ``exp`` in ``exp_bits`` mux levels, keeping the
     *guard* bit (the last bit shifted out, weight ``1/2``) and the *sticky* bit (OR of every bit
-    below it). A register follows every ``levels_per_stage`` levels. The last stage rounds
+    below it). A register follows every ``levels_per_stage`` levels. Then two stages round
     (``half_up``: add guard; ``half_even``: add ``guard & (sticky | lsb)``; ``trunc``: add
-    nothing) and saturates to ``q_bits``, deciding saturation from the shifted value and the
-    increment without a full-width carry; its register drives the outputs.
+    nothing) and saturate to ``q_bits``, deciding saturation from the shifted value and the
+    increment without a full-width carry: the first forms the wide comparisons (upper bits all
+    equal to the sign, value at an edge) and the in-range sum, the second the decision, the
+    output value and the OR of the lanes' flags.
 
     Parameters
     ----------
@@ -45,6 +47,8 @@ class Quantizer(wiring.Component):
         Quantized values, ``latency`` clocks after ``x``.
     sat : Out(lanes)
         Bit ``j``: lane ``j`` saturated (``q != R(x / 2**e)``).
+    any_sat : Out(1)
+        Some lane saturated (the OR of ``sat``, registered with it).
     """
 
     @quiet_on_error
@@ -67,12 +71,13 @@ class Quantizer(wiring.Component):
             "exp": In(unsigned(exp_bits)),
             "q":   Out(data.ArrayLayout(signed(q_bits), lanes)),
             "sat": Out(lanes),
+            "any_sat": Out(1),
         })
 
     @staticmethod
     def pipeline_latency(exp_bits, levels_per_stage=2):
         """Latency of a quantizer with these parameters (without building one)."""
-        return -(-exp_bits // levels_per_stage) + 1
+        return -(-exp_bits // levels_per_stage) + 2
 
     @property
     def latency(self):
@@ -91,6 +96,7 @@ class Quantizer(wiring.Component):
             m.d.sync += exp_reg.eq(exp_at[-1])
             exp_at.append(exp_reg)
 
+        lane_sat = []
         for j in range(self.lanes):
             value, guard, sticky = self.x[j], 0, 0
             for level in range(self.exp_bits):
@@ -118,21 +124,26 @@ class Quantizer(wiring.Component):
                 inc = 0
             # Saturate ``r = floor + inc`` without waiting for the wide carry: decide from
             # ``floor`` (its bits above q_bits-1, and whether it sits just at an edge where the
-            # increment matters) while a q_bits-wide adder forms the in-range value.
+            # increment matters) while a q_bits-wide adder forms the in-range value. First
+            # stage: the wide comparisons and the sum; second: the decision and the choice.
             upper = value[k - 1:]
-            fits = (upper == 0) | (upper == (1 << len(upper)) - 1)
-            negative = value[-1]
-            sat_hi = (~negative & ~fits) | ((value == q_max) & inc)
-            sat_lo = negative & ~fits & ~((value == q_min - 1) & inc)
-            in_range = (value[:k] + inc)[:k].as_signed()
-            # The last register holds the two saturation decisions and the in-range value; the
-            # final choice among them is one LUT level after it (no clock added).
-            hi_reg = Signal(name=f"lane{j}_sat_hi", reset_less=True)
-            lo_reg = Signal(name=f"lane{j}_sat_lo", reset_less=True)
-            q_reg = Signal(signed(k), name=f"lane{j}_in_range", reset_less=True)
-            m.d.sync += [hi_reg.eq(sat_hi), lo_reg.eq(sat_lo), q_reg.eq(in_range)]
-            m.d.comb += [
-                self.q[j].eq(Mux(hi_reg, q_max, Mux(lo_reg, q_min, q_reg))),
-                self.sat[j].eq(hi_reg | lo_reg),
+            first = {
+                "fits": (upper == 0) | (upper == (1 << len(upper)) - 1),
+                "neg": value[-1],
+                "at_max": value == q_max,
+                "below_min": value == q_min - 1,
+                "inc": inc,
+            }
+            r = {name: Signal(name=f"lane{j}_{name}", reset_less=True) for name in first}
+            m.d.sync += [r[name].eq(v) for name, v in first.items()]
+            in_range = Signal(signed(k), name=f"lane{j}_in_range", reset_less=True)
+            m.d.sync += in_range.eq((value[:k] + inc)[:k].as_signed())
+            sat_hi = (~r["neg"] & ~r["fits"]) | (r["at_max"] & r["inc"])
+            sat_lo = r["neg"] & ~r["fits"] & ~(r["below_min"] & r["inc"])
+            m.d.sync += [
+                self.q[j].eq(Mux(sat_hi, q_max, Mux(sat_lo, q_min, in_range))),
+                self.sat[j].eq(sat_hi | sat_lo),
             ]
+            lane_sat.append(sat_hi | sat_lo)
+        m.d.sync += self.any_sat.eq(Cat(lane_sat).any())
         return m

@@ -24,7 +24,6 @@ that can be in flight, and a ``last`` tile is only issued while a credit is free
 
 from amaranth.hdl import Cat, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
-from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
@@ -36,6 +35,7 @@ from ._checks import check_int, quiet_on_error
 from .params import RAEParams
 from .quantizer import Quantizer
 from .issue import IssueQueue
+from .results import ResultFIFO
 
 
 __all__ = ["RAE", "tile_layout", "result_layout"]
@@ -230,8 +230,7 @@ class RAE(wiring.Component):
                                                q_bits=p.q_bits, exp_bits=p.exp_bits,
                                                rounding=p.rounding, levels_per_stage=lps)
         assert tree.latency == self._tree_latency and quant.latency == self._quant_latency
-        m.submodules.results = results = SyncFIFO(width=len(self.o.payload.as_value()),
-                                                  depth=self._result_depth)
+        m.submodules.results = results = ResultFIFO(result_layout(p), depth=self._result_depth)
 
         # ---- Input port: decode, refuse while the configuration is illegal.
         tile = self.i.payload
@@ -358,7 +357,7 @@ class RAE(wiring.Component):
 
         # ---- Write-back and result.
         wb = stages[-1]
-        sat = wb.sat | quant.sat.any()
+        sat = wb.sat | quant.any_sat
         m.d.comb += [
             banks.wr_en.eq(wb.valid & ~wb.last),
             banks.wr_bank.eq(wb.wr_bank),
@@ -367,17 +366,15 @@ class RAE(wiring.Component):
             banks.wr_data.exp.eq(wb.exp),
             banks.wr_data.sat.eq(sat),
         ]
-        result = data.View(result_layout(p), results.w_data)
+        result = results.w.payload
         m.d.comb += [
-            results.w_en.eq(wb.valid & wb.last),
+            results.w.valid.eq(wb.valid & wb.last),
             result.addr.eq(wb.addr),
             result.exp.eq(wb.exp),
             result.sat.eq(sat),
             result.data.eq(quant.q),
-            self.o.valid.eq(results.r_rdy),
-            self.o.payload.eq(results.r_data),
-            results.r_en.eq(self.o.ready),
         ]
+        wiring.connect(m, results.r, wiring.flipped(self.o))
 
         # ---- Credits for the result FIFO (a result is owed from issue until it is taken).
         owe = issue & head.last

@@ -74,15 +74,16 @@ def test_quantizer(in_bits, q_bits, exp_bits, lps, rounding):
             ctx.set(dut.x[j], x)
 
     def get_outputs(ctx):
-        return [ctx.get(dut.q[j]) for j in range(lanes)], ctx.get(dut.sat)
+        return [ctx.get(dut.q[j]) for j in range(lanes)], ctx.get(dut.sat), ctx.get(dut.any_sat)
 
     outputs = run_pipeline(dut, dut.latency, vectors, set_inputs, get_outputs)
     saw_sat = set()
-    for (xs, e), (qs, sat) in zip(vectors, outputs):
+    for (xs, e), (qs, sat, any_sat) in zip(vectors, outputs):
         want_q, want_sat = golden.quantize(np.array(xs, dtype=object), e, q_bits=q_bits,
                                            rounding=rounding)
         assert qs == [int(v) for v in want_q], f"x={xs} e={e}"
         assert [(sat >> j) & 1 for j in range(lanes)] == [int(s) for s in want_sat], f"x={xs} e={e}"
+        assert any_sat == int(any(want_sat)), f"x={xs} e={e}"
         for x, q, s in zip(xs, qs, want_sat):
             if s:
                 saw_sat.add(x > 0)

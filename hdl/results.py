@@ -1,0 +1,87 @@
+"""The engine's result FIFO: a queue whose writer never overflows it (the engine's credits)."""
+
+from amaranth.hdl import Module, Mux, Signal
+from amaranth.lib import stream, wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+from ._checks import check_int, quiet_on_error
+
+
+__all__ = ["ResultFIFO"]
+
+
+class ResultFIFO(wiring.Component):
+    """First-in first-out queue for a writer that never writes when it is full.
+
+    Unlike :class:`amaranth.lib.fifo.SyncFIFO` there is no full check on the write side (the
+    engine issues a ``last`` tile only with a free slot credited, so ``w.ready`` would always be
+    1), and ``r.valid`` is a flip-flop. The level counter is updated by selecting among
+    ``level``, ``level + 1`` and ``level - 1``, which are formed from registers: a write or a
+    read only drives a select. Storage is a memory with an asynchronous read port (LUT RAM on
+    FPGAs), so ``r.payload`` follows the oldest entry with no extra clock: a word written on
+    one edge can be read from the next.
+
+    Parameters
+    ----------
+    shape : ShapeLike
+        Payload shape.
+    depth : int
+        Entries; the writer must never have more than ``depth`` words in the queue.
+
+    Members
+    -------
+    w : In(stream.Signature(shape))
+        Write side; ``w.ready`` is always 1 (writing to a full queue is the writer's error:
+        the oldest word is overwritten).
+    r : Out(stream.Signature(shape))
+        Read side.
+    level : Out(range(depth + 1))
+        Words in the queue.
+    """
+
+    @quiet_on_error
+    def __init__(self, shape, *, depth):
+        check_int("depth", depth, 1)
+        self.shape = shape
+        self.depth = depth
+        super().__init__({
+            "w":     In(stream.Signature(shape)),
+            "r":     Out(stream.Signature(shape)),
+            "level": Out(range(depth + 1)),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        depth = self.depth
+        m.submodules.storage = storage = Memory(shape=self.shape, depth=depth, init=[])
+        wr = storage.write_port()
+        rd = storage.read_port(domain="comb")
+        produce = Signal(range(depth))
+        consume = Signal(range(depth))
+        nonempty = Signal()
+
+        def incr(ptr):
+            return Mux(ptr == depth - 1, 0, ptr + 1)
+
+        do_write = self.w.valid
+        do_read = self.r.ready & nonempty
+        m.d.comb += [
+            self.w.ready.eq(1),
+            wr.en.eq(do_write),
+            wr.addr.eq(produce),
+            wr.data.eq(self.w.payload),
+            rd.addr.eq(consume),
+            self.r.payload.eq(rd.data),
+            self.r.valid.eq(nonempty),
+        ]
+        with m.If(do_write):
+            m.d.sync += produce.eq(incr(produce))
+        with m.If(do_read):
+            m.d.sync += consume.eq(incr(consume))
+        up, down = self.level + 1, self.level - 1
+        with m.If(do_write & ~do_read):
+            m.d.sync += [self.level.eq(up), nonempty.eq(1)]
+        with m.Elif(do_read & ~do_write):
+            m.d.sync += [self.level.eq(down), nonempty.eq(self.level != 1)]
+        return m
