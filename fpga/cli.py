@@ -80,7 +80,6 @@ def _int_list(text):
 
 def _cmd_fmax(args):
     from .fmax import run_fmax, fmax_line
-    from .report import format_line
     out_path = Path(args.out) / "fmax.json"
     results = []
     if args.append and out_path.exists():
@@ -89,17 +88,18 @@ def _cmd_fmax(args):
     for board in boards:
         for lanes in args.lanes or [None]:
             params = _params(argparse.Namespace(**{**vars(args), "lanes": lanes}), board)
-            label = f"{board}-lanes{params.lanes}"
-            print(f"[fpga] fmax {label} at {args.target_mhz} MHz: {params}", flush=True)
-            report = run_fmax(board, params, mhz=args.target_mhz, out_dir=args.out,
-                              verbose=args.verbose, label=label)
-            print(fmax_line(report), flush=True)
-            crit = report["critical_paths"]
-            if crit:
-                print(_critical_line(crit[0]), flush=True)
-            results = [r for r in results if r["label"] != label] + [report]
-            out_path.parent.mkdir(parents=True, exist_ok=True)
-            out_path.write_text(json.dumps({"runs": results}, indent=2) + "\n")
+            for seed in args.seed or [None]:
+                label = f"{board}-lanes{params.lanes}" + (f"-seed{seed}" if args.seed else "")
+                print(f"[fpga] fmax {label} at {args.target_mhz} MHz: {params}", flush=True)
+                report = run_fmax(board, params, mhz=args.target_mhz, out_dir=args.out,
+                                  verbose=args.verbose, label=label, seed=seed)
+                print(fmax_line(report), flush=True)
+                crit = report["critical_paths"]
+                if crit:
+                    print(_critical_line(crit[0]), flush=True)
+                results = [r for r in results if r["label"] != label] + [report]
+                out_path.parent.mkdir(parents=True, exist_ok=True)
+                out_path.write_text(json.dumps({"runs": results}, indent=2) + "\n")
     print(f"[fpga] sweep: {out_path}")
     return 0
 
@@ -134,6 +134,9 @@ def build_parser():
                    help="lanes values to sweep; default: the board's")
     p.add_argument("--target-mhz", type=float, default=200.0,
                    help="clock constraint; default 200")
+    p.add_argument("--seed", type=_int_list, default=None, metavar="S,S,..",
+                   help="nextpnr placement seeds, one run each (Fmax varies by about 10 %% "
+                        "between seeds); default: nextpnr's own")
     p.add_argument("--append", action="store_true",
                    help="keep earlier runs of build/fpga/fmax.json (same label: replaced)")
     p.add_argument("--out", default="build/fpga", help="output folder; default build/fpga")

@@ -11,14 +11,14 @@ import os
 import time
 from pathlib import Path
 
-from amaranth import *
+from amaranth.hdl import Cat, Elaboratable, Module, Signal, Value
 from amaranth.build import Resource, Pins, Clock, Attrs
 
 from .boards import get_board, set_tool_env
 from .report import summarize, format_line, source_revision
 
 
-__all__ = ["RegisteredEngine", "fmax_platform", "run_fmax"]
+__all__ = ["RegisteredEngine", "fmax_platform", "fmax_overrides", "run_fmax"]
 
 
 class RegisteredEngine(Elaboratable):
@@ -80,8 +80,19 @@ def fmax_platform(board, mhz):
     return cls()
 
 
-def run_fmax(board, params, *, mhz, out_dir="build/fpga", verbose=False, label=None):
-    """Place and route the wrapped engine at a ``mhz`` target; the report dictionary."""
+def fmax_overrides(board, seed=None):
+    """Toolchain overrides of an Fmax run: the board's, plus ``--timing-allow-fail`` and the
+    nextpnr seed when given."""
+    overrides = get_board(board).build_overrides()
+    overrides["nextpnr_opts"] += " --timing-allow-fail"
+    if seed is not None:
+        overrides["nextpnr_opts"] += f" --seed {int(seed)}"
+    return overrides
+
+
+def run_fmax(board, params, *, mhz, out_dir="build/fpga", verbose=False, label=None, seed=None):
+    """Place and route the wrapped engine at a ``mhz`` target (nextpnr ``--seed seed`` when
+    given); the report dictionary."""
     set_tool_env()
     spec = get_board(board)
     platform = fmax_platform(board, mhz)
@@ -89,8 +100,7 @@ def run_fmax(board, params, *, mhz, out_dir="build/fpga", verbose=False, label=N
     build_dir = Path(out_dir) / "fmax" / label
     revision = source_revision()
     start = time.monotonic()
-    overrides = spec.build_overrides()
-    overrides["nextpnr_opts"] += " --timing-allow-fail"
+    overrides = fmax_overrides(board, seed)
     # The wrapper is not a design anyone loads: skip bitstream packing (``true`` as packer).
     packer = {"ecp5": "ECPPACK", "ice40": "ICEPACK"}[spec.family]
     saved = os.environ.get(packer)
@@ -107,7 +117,7 @@ def run_fmax(board, params, *, mhz, out_dir="build/fpga", verbose=False, label=N
     report.update({
         "board": board, "label": label, "device": f"{platform.device}-{platform.package}",
         "params": params.as_dict(),
-        "source_revision": revision, "target_mhz": mhz,
+        "source_revision": revision, "target_mhz": mhz, "seed": seed,
         "tool_seconds": round(time.monotonic() - start, 1),
     })
     (build_dir / "report.json").write_text(json.dumps(report, indent=2) + "\n")

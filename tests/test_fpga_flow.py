@@ -262,3 +262,32 @@ def test_host_session_against_stand_in(monkeypatch, corrupt):
         assert failures == 1 and "result 0: board" in text
     else:
         assert failures == 0 and text.count(": PASS") == 3
+
+
+def test_fmax_cli_runs_each_seed(tmp_path, monkeypatch, capsys):
+    """``fmax --seed 1,2``: one place-and-route per seed, labelled by seed, all kept in
+    fmax.json (the tools themselves are replaced by a recorder here)."""
+    import fpga.fmax
+    calls = []
+
+    def fake_run_fmax(board, params, *, mhz, out_dir, verbose, label, seed):
+        calls.append((board, params.lanes, mhz, label, seed))
+        return {"label": label, "seed": seed, "fmax_mhz": 140.0 + seed, "constraint_mhz": mhz,
+                "utilization": {"luts": 1, "ffs": 2, "bram": 3, "carry": 4},
+                "device_capacity": {}, "critical_paths": []}
+
+    monkeypatch.setattr(fpga.fmax, "run_fmax", fake_run_fmax)
+    assert main(["fmax", "--seed", "1,2", "--lanes", "4", "--target-mhz", "150",
+                 "--out", str(tmp_path)]) == 0
+    assert calls == [("ulx3s", 4, 150.0, "ulx3s-lanes4-seed1", 1),
+                     ("ulx3s", 4, 150.0, "ulx3s-lanes4-seed2", 2)]
+    runs = json.loads((tmp_path / "fmax.json").read_text())["runs"]
+    assert [(r["label"], r["fmax_mhz"]) for r in runs] == [("ulx3s-lanes4-seed1", 141.0),
+                                                          ("ulx3s-lanes4-seed2", 142.0)]
+    assert "Fmax 142.0 MHz" in capsys.readouterr().out
+
+
+def test_fmax_overrides_pass_the_seed():
+    from fpga.fmax import fmax_overrides
+    assert fmax_overrides("ulx3s", 7)["nextpnr_opts"].endswith("--timing-allow-fail --seed 7")
+    assert "--seed" not in fmax_overrides("icebreaker")["nextpnr_opts"]
