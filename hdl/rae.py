@@ -22,7 +22,7 @@ that can be in flight, and a ``last`` tile is only issued while a credit is free
 ``out_ready`` only reaches the FIFO and the credit counter.
 """
 
-from amaranth.hdl import Cat, Module, Mux, Signal, signed, unsigned
+from amaranth.hdl import Cat, Module, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -379,13 +379,14 @@ class RAE(wiring.Component):
         # ---- Credits for the result FIFO (a result is owed from issue until it is taken).
         owe = issue & head.last
         paid = self.o.valid & self.o.ready
-        m.d.sync += [
-            # The two candidates are formed from registers and the port, ``owe`` (the issue
-            # decision) only selects between them.
-            outstanding.eq(Mux(owe, outstanding - paid + 1, outstanding - paid)),
-            # Registered, so one clock old: leave room for the tile issued in this clock.
-            credit_ok.eq(outstanding < self._result_depth - 1),
-        ]
+        # ``outstanding + 1`` and ``- 1`` are formed from the register alone; ``owe`` (the issue
+        # decision) and ``paid`` (the port) only select.
+        with m.If(owe & ~paid):
+            m.d.sync += outstanding.eq(outstanding + 1)
+        with m.Elif(paid & ~owe):
+            m.d.sync += outstanding.eq(outstanding - 1)
+        # Registered, so one clock old: leave room for the tile issued in this clock.
+        m.d.sync += credit_ok.eq(outstanding < self._result_depth - 1)
 
         # ---- Busy.
         m.d.comb += self.busy.eq(queue.busy |
