@@ -44,14 +44,14 @@ area: $(STAMP)
 	$(PY) -m gen area --out $(BUILD)/area $(ARGS)
 
 test: $(STAMP) sim-deps
-	$(PY) -m pytest -q -n $(JOBS) -m "not slow and not realmodel"
+	$(PY) -m pytest -q -n $(JOBS) -m "not slow and not realmodel and not bench"
 
 regress: $(STAMP) sim-deps
 	$(PY) -m pytest -q -n $(JOBS)
 
 bench: $(STAMP) sim-deps
 	$(PY) -m golden.bench
-	$(PY) -m pytest -q tb -k throughput -s
+	$(PY) -m pytest -q tb -k "throughput or sim_speed" -s
 
 fpga: $(STAMP)
 	$(PY) -m fpga build --board $(BOARD) $(ARGS)

@@ -6,6 +6,7 @@ multiplies the amount of random traffic (the nightly sweep raises it).
 """
 
 import os
+import time
 
 import cocotb
 import numpy as np
@@ -167,6 +168,36 @@ async def throughput(dut):
         print(message, flush=True)
         assert ratio == 1.0, message
     await bench.finish()
+
+
+@cocotb.test()
+async def speed(dut):
+    """Simulation speed (``make bench``): weight-stationary tiles of every data kind, one per
+    clock (``out_ready = 1``), at group size 1 and the largest, scored like every other test;
+    prints clocks per second of wall time (simulator and Python together).
+    ``APSQ_TB_SPEED_TILES`` (default 3000) sets the number of tiles per group size."""
+    config = load_config()
+    bench = Bench(dut, config, "speed")
+    p, stim = bench.p, Stimulus(bench.p, bench.rng)
+    await bench.start()
+    tiles_per_gs = int(os.environ.get("APSQ_TB_SPEED_TILES", "3000"))
+    clocks = seconds = 0.0
+    for gs in sorted({1, p.max_group_size}):
+        n_addr = min(config["capacity"][gs], 64)
+        steps = max(1, tiles_per_gs // n_addr)
+        streams = {a: stim.accumulation(a, steps) for a in range(n_addr)}
+        items = stim.ws(streams) + [Drain()]
+        await bench.run([Configure(gs)])
+        start_cycle, start = bench.cycle, time.perf_counter()
+        await bench.run(items)
+        clocks += bench.cycle - start_cycle
+        seconds += time.perf_counter() - start
+    await bench.finish()
+    message = (f"simulation speed {os.environ.get('SIM', 'icarus')}: {int(clocks)} clocks in "
+               f"{seconds:.2f} s = {clocks / seconds:.0f} clocks/s (lanes {p.lanes}, "
+               f"max_group_size {p.max_group_size}, {bench.results} results checked)")
+    bench.log.info(message)
+    print(message, flush=True)
 
 
 @cocotb.test()

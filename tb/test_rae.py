@@ -2,8 +2,9 @@
 
 ``make test`` runs the fast sweep (:data:`tb.configs.FAST`), ``make regress`` adds the
 nightly sweep (:data:`tb.configs.SLOW`, ``@pytest.mark.slow``, more traffic), ``make bench``
-the throughput measurement. ``APSQ_SEED`` sets the seed (default 1; printed), ``SIM`` the
-simulator, ``WAVES=1`` records waveforms under ``sim_build/``.
+the throughput and simulation-speed measurements (``@pytest.mark.bench``). ``APSQ_SEED``
+sets the seed (default 1; printed), ``SIM`` the simulator, ``WAVES=1`` records waveforms
+under ``sim_build/``.
 """
 
 import pytest
@@ -46,3 +47,10 @@ def test_rae_nightly(name):
 def test_throughput():
     """One tile per clock on a long weight-stationary run (``make bench`` prints it)."""
     run(THROUGHPUT, "throughput")
+
+
+@pytest.mark.bench
+def test_sim_speed():
+    """Clocks per second of the cocotb simulation of the 16-lane default engine (``make
+    bench``; every result still scored). Prints the number, asserts no time."""
+    run(THROUGHPUT, "speed")
