@@ -22,7 +22,7 @@ def _scale():
 
 def _gs_list(p):
     """Run-time group sizes to exercise: all, or with ``APSQ_TB_GS=ends`` only 1 and the
-    largest (for the slowest-to-simulate configurations in the quick regression)."""
+    largest (a quicker run by hand)."""
     if os.environ.get("APSQ_TB_GS", "all") == "ends":
         return sorted({1, p.max_group_size})
     return list(range(1, p.max_group_size + 1))

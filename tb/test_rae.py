@@ -18,21 +18,17 @@ FUNCTIONAL = ["orders", "stress", "errors", "latency"]
 
 
 def traffic_scale(params, base=1.0):
-    """Random traffic per configuration: Icarus needs far more time per clock for wide
-    engines (16 lanes: some tens of clocks per second) than for narrow ones (hundreds), and
-    the larger group sizes have longer accumulations; scale so each run takes seconds."""
-    scale = base * min(1.0, 4 / params.max_group_size) ** 2
-    if params.lanes >= 8:
-        scale *= 0.05
-    return scale
+    """Random traffic per configuration: the larger group sizes have longer accumulations, so
+    scale them down to keep each run to seconds. Wide engines get the same traffic as narrow
+    ones: Icarus simulates the 16-lane engine at about 900 clocks per second (about 30 before
+    the generator's changes for Icarus, README "Generating Verilog")."""
+    return base * min(1.0, 4 / params.max_group_size) ** 2
 
 
 @pytest.mark.parametrize("name", list(FAST))
 def test_rae(name):
     params = FAST[name]
     env = {"APSQ_TB_SCALE": str(traffic_scale(params))}
-    if params.lanes >= 8:
-        env["APSQ_TB_GS"] = "ends"     # group sizes 1 and the largest
     run(params, FUNCTIONAL, run_name="functional", extra_env=env)
 
 

@@ -20,9 +20,8 @@ CAPTURES = sorted((Path(__file__).resolve().parent.parent / "tests" / "data")
                   .glob("capture_*.npz"))
 
 
-#: Addresses of each capture the quick regression replays (all of them in ``make regress``):
-#: Icarus runs the 16-lane engine at only some tens of clocks per second.
-QUICK_ADDRESSES = 16
+#: Addresses of each capture the quick regression replays (all of them in ``make regress``).
+QUICK_ADDRESSES = 64
 
 
 def _replay(path, addresses):
