@@ -48,7 +48,8 @@ class Quantizer(wiring.Component):
     sat : Out(lanes)
         Bit ``j``: lane ``j`` saturated (``q != R(x / 2**e)``).
     any_sat : Out(1)
-        Some lane saturated (the OR of ``sat``, registered with it).
+        Some lane saturated (the OR of ``sat``, with it: one LUT level after registered ORs
+        of four lanes each).
     """
 
     @quiet_on_error
@@ -145,5 +146,12 @@ class Quantizer(wiring.Component):
                 self.sat[j].eq(sat_hi | sat_lo),
             ]
             lane_sat.append(sat_hi | sat_lo)
-        m.d.sync += self.any_sat.eq(Cat(lane_sat).any())
+        # The OR over all lanes spans the whole datapath: registered in groups of four lanes,
+        # then one LUT level.
+        groups = []
+        for n in range(0, len(lane_sat), 4):
+            group = Signal(name=f"sat_group{n // 4}")
+            m.d.sync += group.eq(Cat(lane_sat[n:n + 4]).any())
+            groups.append(group)
+        m.d.comb += self.any_sat.eq(Cat(groups).any())
         return m
