@@ -120,8 +120,9 @@ BOARDS = {
     "icebreaker": Board(
         name="icebreaker", family="ice40",
         platform_path="amaranth_boards.icebreaker:ICEBreakerPlatform",
-        # The UP5K has 5280 logic cells: two lanes, shallow banks.
-        defaults={"lanes": 2, "depth": 64},
+        # The UP5K has 5280 logic cells: two lanes, shallow banks, INT24 partial sums (with
+        # INT32 the board top fills 88 % of the cells and nextpnr's placer does not finish).
+        defaults={"lanes": 2, "depth": 64, "psum_bits": 24},
         clk_pin="35", din_pin="6", dout_pin="9",
         pin_attrs={"IO_STANDARD": "SB_LVCMOS"},
         clk_attrs={"IO_STANDARD": "SB_LVCMOS", "GLOBAL": True},

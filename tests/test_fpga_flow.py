@@ -158,16 +158,18 @@ def test_summarize_counts_and_line(tmp_path):
 
 def test_board_defaults():
     assert board_params("ulx3s") == RAEParams()
-    assert board_params("icebreaker") == RAEParams(lanes=2, depth=64)
-    assert board_params("icebreaker", lanes=3, depth=None) == RAEParams(lanes=3, depth=64)
+    assert board_params("icebreaker") == RAEParams(lanes=2, depth=64, psum_bits=24)
+    assert board_params("icebreaker", lanes=3, depth=None) == RAEParams(lanes=3, depth=64,
+                                                                         psum_bits=24)
     assert set(BOARDS) == {"ulx3s", "icebreaker"}
 
 
 def test_cli_rejects_bad_option(capsys):
     assert main(["build", "--board", "icebreaker", "--q-bits", "1"]) == 2
     err = capsys.readouterr().err
+    # q_bits is at most the board's psum_bits (24 on the iCEBreaker).
     assert err.strip() == ("python -m fpga build: error: --q-bits = 1 is out of range "
-                           "(legal: 2..32)")
+                           "(legal: 2..24)")
 
 
 # --- Host script plumbing, against a pure-Python stand-in for the board. ---

@@ -16,6 +16,13 @@ from sim_helpers import run_sim, seed_from_env
 LAYOUT = data.StructLayout({"addr": unsigned(3), "tag": unsigned(10)})
 
 
+def show_stages(ctx, dut, stages):
+    """Drive the modelled pipeline, ``[(valid, addr)]`` from stage 0, onto the queue."""
+    ctx.set(dut.stage_valid, sum(v << s for s, (v, _) in enumerate(stages)))
+    for s, (_, a) in enumerate(stages):
+        ctx.set(dut.stage_addr[s], a)
+
+
 @pytest.mark.parametrize("n_stages,n_addr,p_in,p_take", [
     (5, 4, 0.7, 0.6), (5, 2, 0.9, 0.9), (1, 2, 0.5, 0.5), (12, 8, 0.95, 0.95), (3, 1, 0.8, 0.3)])
 def test_hazard_order_and_handshake(n_stages, n_addr, p_in, p_take):
@@ -39,9 +46,7 @@ def test_hazard_order_and_handshake(n_stages, n_addr, p_in, p_take):
             ready_before = ctx.get(dut.i.ready)
             ctx.set(dut.o.ready, take)
             ctx.set(dut.issue, issue)
-            ctx.set(dut.stage_valid, sum(v << s for s, (v, _) in enumerate(stages)))
-            for s, (_, a) in enumerate(stages):
-                ctx.set(dut.stage_addr[s], a)
+            show_stages(ctx, dut, stages)
             valid = int(rng.random() < p_in)
             addr = rng.randrange(n_addr)
             ctx.set(dut.i.valid, valid)
@@ -81,9 +86,7 @@ def test_full_throughput():
             ctx.set(dut.i.payload, {"addr": t % 5, "tag": t})
             o_valid, head = ctx.get(dut.o.valid), ctx.get(dut.o.payload)
             ctx.set(dut.issue, o_valid)
-            ctx.set(dut.stage_valid, sum(v << s for s, (v, _) in enumerate(stages)))
-            for s, (_, a) in enumerate(stages):
-                ctx.set(dut.stage_addr[s], a)
+            show_stages(ctx, dut, stages)
             assert ctx.get(dut.i.ready) == 1
             if o_valid:
                 assert ctx.get(dut.hazard) == 0
@@ -114,9 +117,7 @@ def test_back_to_back_same_address_flagged():
             issue = int(o_valid and not hazard)
             ctx.set(dut.o.ready, issue)
             ctx.set(dut.issue, issue)
-            ctx.set(dut.stage_valid, sum(v << s for s, (v, _) in enumerate(stages)))
-            for s, (_, a) in enumerate(stages):
-                ctx.set(dut.stage_addr[s], a)
+            show_stages(ctx, dut, stages)
             flags.append((o_valid, hazard, issue))
             await ctx.tick()
             stages = [(issue, head.addr if issue else 0)] + stages[:-1]
