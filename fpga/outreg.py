@@ -43,17 +43,18 @@ def _param_int(params, name, default=0):
 
 
 def _read_ports(cell):
-    """``{port letter: (clock pin, output enable pins, reset pins, data output pins)}`` of a
-    ``DP16KD``'s read ports. In the 36-bit pseudo-dual-port mode all 36 outputs belong to the
-    read port B, and both REGMODE parameters must agree (nextpnr does the same for
+    """``[(clock pin, output enable pins, reset pins, REGMODE parameters, data output pins)]``
+    of a ``DP16KD``'s read ports. In the 36-bit pseudo-dual-port mode all 36 outputs belong to
+    the read port B, and both REGMODE parameters must agree (nextpnr does the same for
     ``PDPW16KD``)."""
     conns = cell["connections"]
     outs = {letter: [f"DO{letter}{i}" for i in range(18) if f"DO{letter}{i}" in conns]
             for letter in "AB"}
     if _param_int(cell["parameters"], "DATA_WIDTH_A", 18) == 36:
-        return {"B": ("CLKB", ("OCEA", "OCEB"), ("RSTA", "RSTB"), outs["A"] + outs["B"])}
-    return {letter: (f"CLK{letter}", (f"OCE{letter}",), (f"RST{letter}",), outs[letter])
-            for letter in "AB"}
+        return [("CLKB", ("OCEA", "OCEB"), ("RSTA", "RSTB"), ("REGMODE_A", "REGMODE_B"),
+                 outs["A"] + outs["B"])]
+    return [(f"CLK{letter}", (f"OCE{letter}",), (f"RST{letter}",), (f"REGMODE_{letter}",),
+             outs[letter]) for letter in "AB"]
 
 
 def fold_output_registers(netlist):
@@ -88,10 +89,7 @@ def _fold_module(module):
         if cell.get("type") != "DP16KD":
             continue
         params, conns = cell["parameters"], cell["connections"]
-        ports = _read_ports(cell)
-        regmode_pins = ["REGMODE_A", "REGMODE_B"] if len(ports) == 1 else None
-        for letter, (clk_pin, oce_pins, rst_pins, out_pins) in ports.items():
-            mode_names = regmode_pins or [f"REGMODE_{letter}"]
+        for clk_pin, oce_pins, rst_pins, mode_names, out_pins in _read_ports(cell):
             if any(_param_str(params, p, "NOREG") != "NOREG" for p in mode_names):
                 continue
             used = [pin for pin in out_pins if not _is_const(conns[pin][0]) and sinks[conns[pin][0]]]

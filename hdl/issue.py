@@ -17,7 +17,7 @@ from amaranth.hdl import Cat, Module, Mux, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ._checks import quiet_on_error
+from ._checks import check_int, quiet_on_error
 
 
 __all__ = ["IssueQueue"]
@@ -61,8 +61,7 @@ class IssueQueue(wiring.Component):
     def __init__(self, shape, *, n_stages):
         if not isinstance(shape, data.StructLayout) or "addr" not in shape.members:
             raise TypeError(f"shape must be a StructLayout with an 'addr' field, not {shape!r}")
-        if not isinstance(n_stages, int) or n_stages < 1:
-            raise ValueError(f"n_stages must be a positive integer, not {n_stages!r}")
+        check_int("n_stages", n_stages, 1)
         self.shape = shape
         self.n_stages = n_stages
         addr = shape.members["addr"]
@@ -119,26 +118,24 @@ class IssueQueue(wiring.Component):
                     Cat(self.stage_valid[s] & (self.stage_addr[s] == p.addr)
                         for s in range(n - 2)))
 
-        m.d.sync += [
-            h_vec.eq(shifted(h_vec, 0)),
-            k_vec.eq(shifted(k_vec, eq_hk)),
-            r_vec.eq(shifted(r_vec, eq_hr)),
-            self.hazard.eq(h_vec[:-1].any()),
-        ]
+        # Each entry's vector next clock, wherever the entry moves; the hazard register is the
+        # OR of the next head's, so it always equals ``h_vec.any()`` without that OR in front
+        # of ``take``.
+        h_next, k_next, r_next = shifted(h_vec, 0), shifted(k_vec, eq_hk), shifted(r_vec, eq_hr)
+        m.d.sync += [h_vec.eq(h_next), k_vec.eq(k_next), r_vec.eq(r_next),
+                     self.hazard.eq(h_next.any())]
         with m.If(h_free):
             # The head register loads: from k if full, else from r (when r moves).
             with m.If(k_valid):
-                m.d.sync += [h.eq(k), h_valid.eq(1), h_vec.eq(shifted(k_vec, eq_hk)),
-                             self.hazard.eq((issue & eq_hk) | k_vec[:-1].any()),
-                             k_valid.eq(0)]
+                m.d.sync += [h.eq(k), h_valid.eq(1), h_vec.eq(k_next),
+                             self.hazard.eq(k_next.any()), k_valid.eq(0)]
                 # r stays (it cannot move while k is full); its head is now k.
                 m.d.sync += eq_hr.eq(eq_kr)
             with m.Else():
-                m.d.sync += [h.eq(r), h_valid.eq(r_valid), h_vec.eq(shifted(r_vec, eq_hr)),
-                             self.hazard.eq((issue & eq_hr) | r_vec[:-1].any())]
+                m.d.sync += [h.eq(r), h_valid.eq(r_valid), h_vec.eq(r_next),
+                             self.hazard.eq(r_next.any())]
         with m.Elif(r_move):
-            m.d.sync += [k.eq(r), k_valid.eq(1), k_vec.eq(shifted(r_vec, eq_hr)),
-                         eq_hk.eq(eq_hr)]
+            m.d.sync += [k.eq(r), k_valid.eq(1), k_vec.eq(r_next), eq_hk.eq(eq_hr)]
 
         # The input register: loads from the port when it is empty or moves on.
         with m.If(r_move | ~r_valid):

@@ -141,11 +141,11 @@ class Quantizer(wiring.Component):
             m.d.sync += in_range.eq((value[:k] + inc)[:k].as_signed())
             sat_hi = (~r["neg"] & ~r["fits"]) | (r["at_max"] & r["inc"])
             sat_lo = r["neg"] & ~r["fits"] & ~(r["below_min"] & r["inc"])
+            lane_sat.append(sat_hi | sat_lo)
             m.d.sync += [
                 self.q[j].eq(Mux(sat_hi, q_max, Mux(sat_lo, q_min, in_range))),
-                self.sat[j].eq(sat_hi | sat_lo),
+                self.sat[j].eq(lane_sat[-1]),
             ]
-            lane_sat.append(sat_hi | sat_lo)
         # The OR over all lanes spans the whole datapath: registered in groups of four lanes,
         # then one LUT level.
         groups = []

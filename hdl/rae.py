@@ -213,12 +213,12 @@ class RAE(wiring.Component):
 
         m.submodules.decoder = decoder = TileDecoder(p)
         m.submodules.select = select = BankSelect(p)
-        # The queue also watches the clock a registered bank write takes to land.
-        w_lat = 1 if self.bank_write_register else 0
-        m.submodules.queue = queue = IssueQueue(_issue_layout(p), n_stages=n_stages + w_lat)
         m.submodules.banks = banks = Banks(p, output_register=self.bank_output_register,
                                            write_register=self.bank_write_register)
-        assert banks.read_latency == self._read_latency and banks.write_latency == w_lat
+        assert banks.read_latency == self._read_latency
+        # The queue also watches the clocks a registered bank write takes to land.
+        w_lat = banks.write_latency
+        m.submodules.queue = queue = IssueQueue(_issue_layout(p), n_stages=n_stages + w_lat)
         dequant = []
         for b in range(G):
             dequant.append(ShiftDequantizer(lanes=p.lanes, q_bits=p.q_bits, exp_bits=p.exp_bits,

@@ -134,5 +134,7 @@ def test_parameter_errors():
         IssueQueue(unsigned(8), n_stages=2)
     with pytest.raises(TypeError, match=r"'addr' field"):
         IssueQueue(data.StructLayout({"row": 3}), n_stages=2)
-    with pytest.raises(ValueError, match=r"n_stages must be a positive integer, not 0"):
+    with pytest.raises(ValueError, match=r"n_stages = 0 is out of range \(legal: >= 1\)"):
         IssueQueue(LAYOUT, n_stages=0)
+    with pytest.raises(TypeError, match=r"n_stages must be an integer, not 2.0"):
+        IssueQueue(LAYOUT, n_stages=2.0)
