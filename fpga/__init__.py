@@ -5,5 +5,5 @@
 - ``boards``: supported boards, their default engines and toolchain settings.
 - ``build``, ``fmax``, ``report``: place-and-route flows and their reports.
 - ``host``: workload, golden check and the serial-port session.
-- ``cli`` / ``python -m fpga``: ``build``, ``fmax``, ``host``.
+- ``cli``: ``apsq-rae fpga build``, ``fmax``, ``host``.
 """

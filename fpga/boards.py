@@ -24,7 +24,7 @@ TOOL_ENV = {
 
 def set_tool_env():
     """Point Amaranth at the YoWASP tools unless the user chose others (the venv's scripts
-    folder is searched too, so an unactivated ``.venv/bin/python -m fpga`` works)."""
+    folder is searched too, so an unactivated ``.venv/bin/apsq-rae fpga`` works)."""
     scripts = os.path.dirname(sys.executable)
     for name, value in TOOL_ENV.items():
         if name in os.environ:

@@ -4,7 +4,7 @@ import json
 import time
 from pathlib import Path
 
-from hdl.params import RAEParams
+from apsq_rae.hdl.params import RAEParams
 
 from .boards import get_board, set_tool_env
 from .report import summarize, format_line, source_revision

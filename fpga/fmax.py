@@ -30,12 +30,12 @@ class RegisteredEngine(Elaboratable):
     params : RAEParams
         Engine parameters.
     engine : wiring.Component or None
-        The engine; ``None`` builds ``hdl.rae.RAE(params)``.
+        The engine; ``None`` builds ``apsq_rae.hdl.rae.RAE(params)``.
     """
 
     def __init__(self, params, *, engine=None):
         if engine is None:
-            from hdl.rae import RAE
+            from apsq_rae.hdl.rae import RAE
             engine = RAE(params)
         self.params = params
         self.engine = engine

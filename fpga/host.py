@@ -1,5 +1,5 @@
 """Host script: stream a random workload to a board over its serial port and check every
-result against the golden model (``python -m fpga host --port /dev/ttyUSB0``).
+result against the golden model (``apsq-rae fpga host --port /dev/ttyUSB0``).
 
 The workload and the check are plain functions so the simulation test of the board top uses
 the same ones. ``golden`` is imported only inside the functions that need it (``fpga`` depends
@@ -24,7 +24,7 @@ def make_workload(params, *, n_addresses, n_steps, seed, order="weight-stationar
     address's data has its own magnitude, and exponents are chosen near the magnitude of the
     running sum so that results are neither all zero nor all saturated (some saturate).
 
-    Returns a list of :class:`fpga.protocol.Tile`.
+    Returns a list of :class:`apsq_rae.fpga.protocol.Tile`.
     """
     p = params
     rng = random.Random(seed)
@@ -57,9 +57,9 @@ def make_workload(params, *, n_addresses, n_steps, seed, order="weight-stationar
 
 
 def golden_engine(params, group_size):
-    """A ``golden.Engine`` with ``params``, configured to ``group_size`` (non-strict: an
+    """A ``apsq_rae.golden.Engine`` with ``params``, configured to ``group_size`` (non-strict: an
     address beyond the capacity is dropped and sets ``err`` bit 1, as the hardware does)."""
-    import golden
+    from apsq_rae import golden
     eng = golden.Engine(**params.as_dict(), strict=False)
     eng.configure(group_size)
     return eng

@@ -1,10 +1,10 @@
-"""The board side of the framed UART protocol (:mod:`fpga.protocol`): bytes to engine streams."""
+"""The board side of the framed UART protocol (:mod:`apsq_rae.fpga.protocol`): bytes to engine streams."""
 
 from amaranth import *
 from amaranth.lib import wiring, stream
 from amaranth.lib.wiring import In, Out
 
-from hdl.params import RAEParams
+from apsq_rae.hdl.params import RAEParams
 
 from . import protocol as P
 from .uart import UARTRx, UARTTx

@@ -2,7 +2,7 @@
 
 This module is plain Python (no Amaranth): the host script uses it over a serial port and the
 simulation test uses it to drive the simulated UART bit by bit. The hardware side is
-:mod:`fpga.link`, which takes its frame sizes from :func:`tile_bits` and :func:`result_bits`.
+:mod:`apsq_rae.fpga.link`, which takes its frame sizes from :func:`tile_bits` and :func:`result_bits`.
 
 Frames
 ------
@@ -40,7 +40,7 @@ An ``S`` frame leaves after every result frame that was already started, so a st
 
 from dataclasses import dataclass
 
-from hdl.params import RAEParams, ROUNDING_RULES
+from apsq_rae.hdl.params import RAEParams, ROUNDING_RULES
 
 
 __all__ = [
@@ -170,7 +170,7 @@ class Tile:
 
 @dataclass(frozen=True)
 class Result:
-    """One ``R`` frame, decoded (same fields as ``golden.Result``)."""
+    """One ``R`` frame, decoded (same fields as ``apsq_rae.golden.Result``)."""
     addr: int
     exp: int
     sat: bool

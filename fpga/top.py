@@ -4,7 +4,7 @@ from amaranth import *
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from hdl.params import RAEParams
+from apsq_rae.hdl.params import RAEParams
 
 from . import protocol as P
 from .link import Link
@@ -14,7 +14,7 @@ __all__ = ["LinkedEngine", "BoardTop"]
 
 
 def _make_engine(params):
-    from hdl.rae import RAE
+    from apsq_rae.hdl.rae import RAE
     return RAE(params)
 
 
@@ -30,7 +30,7 @@ class LinkedEngine(wiring.Component):
     timeout : int
         Clocks after which a half-received frame is discarded.
     engine : wiring.Component or None
-        The engine; ``None`` builds ``hdl.rae.RAE(params)``. Its signature must be the RAE's
+        The engine; ``None`` builds ``apsq_rae.hdl.rae.RAE(params)``. Its signature must be the RAE's
         (``cfg_group_size``, ``i``, ``o``, ``busy``, ``err``, ``err_clear``).
 
     Members

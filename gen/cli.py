@@ -1,50 +1,38 @@
-"""The ``apsq-rae`` command line (also ``python -m gen``).
+"""``apsq-rae generate``: write the engine as Verilog and its JSON manifest."""
 
-Each subcommand lives in its own module, which provides ``register(subparsers)``: it adds
-its parser and sets ``func`` to a callable taking the parsed arguments. A ``ValueError``
-raised by that callable is a user error: one line on standard error and exit code 2.
-"""
-
-import argparse
-import importlib
 import sys
 
-
-__all__ = ["main"]
-
-
-#: Subcommand modules, in the order ``--help`` lists them.
-SUBCOMMANDS = ("gen.generate", "gen.area", "gen.explore.cli")
+from apsq_rae.options import add_engine_options, engine_params
+from .generate import DEFAULT_NAME, check_name, generate_verilog, write_outputs
 
 
-def build_parser():
-    parser = argparse.ArgumentParser(
-        prog="apsq-rae",
-        description="Generate, measure and explore the Reconfigurable APSQ Engine.")
-    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module_name in SUBCOMMANDS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as error:
-            if error.name is None or not module_name.startswith(error.name):
-                raise
-            continue  # subcommand not built yet
-        module.register(subparsers)
-    return parser
+__all__ = ["register"]
 
 
-def main(argv=None):
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        return args.func(args) or 0
-    except ValueError as error:
-        print(f"{parser.prog} {args.command}: error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"{parser.prog} {args.command}: interrupted", file=sys.stderr)
-        return 130
+def _run(args):
+    name = check_name(args.name)
+    params = engine_params(args)
+    text, manifest = generate_verilog(params, name)
+    v_path, j_path = write_outputs(args.out, name, text, manifest)
+    p = params
+    print(f"wrote {v_path} (module {name}: lanes={p.lanes} psum_bits={p.psum_bits} "
+          f"q_bits={p.q_bits} max_group_size={p.max_group_size} depth={p.depth} "
+          f"exp_bits={p.exp_bits} step_bits={p.step_bits} rounding={p.rounding})")
+    capacity = ", ".join(f"gs={gs}: {c}" for gs, c in manifest["capacity"].items())
+    print(f"wrote {j_path} (latency {manifest['latency']} clocks; capacity {capacity})")
+    sys.stdout.flush()
+    return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def register(subparsers):
+    """Add the ``generate`` subcommand."""
+    parser = subparsers.add_parser(
+        "generate", help="write the engine as Verilog and its JSON manifest",
+        description="Write OUT/NAME.v (flat ports of docs/spec.md section 5) and OUT/NAME.json "
+                    "(parameters, ports, latency, capacity, versions).")
+    add_engine_options(parser)
+    parser.add_argument("--name", default=DEFAULT_NAME,
+                        help=f"Verilog module name and file stem; default {DEFAULT_NAME}")
+    parser.add_argument("--out", default="build", metavar="DIR",
+                        help="output directory (created if missing); default build")
+    parser.set_defaults(func=_run, prog=parser.prog)

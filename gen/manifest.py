@@ -9,7 +9,7 @@ no paths or dates, so the same configuration always gives the same bytes.
 import json
 from importlib import metadata
 
-from .flat_top import port_table
+from apsq_rae.hdl.top import port_table
 
 
 __all__ = ["build_manifest", "manifest_json", "MANIFEST_FORMAT"]

@@ -2,7 +2,7 @@
 
 :func:`apsq_step` is the one place where a step of section 3 is computed; both
 :func:`apsq_accumulate` (vectorized over addresses and lanes) and the transaction-level
-:class:`golden.Engine` (one address at a time) call it.
+:class:`apsq_rae.golden.Engine` (one address at a time) call it.
 """
 
 from dataclasses import dataclass

@@ -1,8 +1,8 @@
 """Throughput of the golden model (``make bench``).
 
-Reports lane-steps per second of :func:`golden.apsq_accumulate` on a weight-stationary
+Reports lane-steps per second of :func:`apsq_rae.golden.apsq_accumulate` on a weight-stationary
 workload (every address at step i before any at step i+1) of at least 1e7 lane-steps, for each
-group size, and transactions per second of the transaction-level :class:`golden.Engine`.
+group size, and transactions per second of the transaction-level :class:`apsq_rae.golden.Engine`.
 """
 
 import argparse
@@ -41,7 +41,7 @@ def bench_engine(lanes, transactions, rng):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m golden.bench", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m apsq_rae.golden.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--lanes", type=int, default=16)
     parser.add_argument("--addresses", type=int, default=4096)
     parser.add_argument("--steps", type=int, default=160)

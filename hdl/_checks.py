@@ -1,4 +1,4 @@
-"""Argument checks shared by the engine's components (same messages as :mod:`hdl.params`)."""
+"""Argument checks shared by the engine's components (same messages as :mod:`apsq_rae.hdl.params`)."""
 
 import functools
 

@@ -3,7 +3,7 @@
 It keeps every partial sum at full ``psum_bits`` precision in one memory and accumulates by
 read-add-write; only the final sum of an address is quantized, once, with the same ``Q_e``
 (rounding rule and saturation) as the engine. It takes the same tile stream and gives the
-same result stream as :class:`hdl.rae.RAE`, so both can sit in the same place of an
+same result stream as :class:`apsq_rae.hdl.rae.RAE`, so both can sit in the same place of an
 accelerator.
 """
 

@@ -3,7 +3,7 @@
 One coroutine does everything, two scheduler steps per clock: after the falling edge it
 drives the inputs (``in_*``, ``out_ready``, ``cfg_group_size``, ``err_clear``); in the
 read-only phase that follows it samples the handshakes, so it knows exactly which transfers
-the next rising edge performs. Accepted tiles go into :class:`golden.Engine` in acceptance
+the next rising edge performs. Accepted tiles go into :class:`apsq_rae.golden.Engine` in acceptance
 order; every result the engine hands out is compared with the golden result at the head of
 the queue (address, exponent, saturation flag and every lane).
 """
@@ -17,8 +17,8 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, ReadOnly
 
-import golden
-from hdl.params import RAEParams
+from apsq_rae import golden
+from apsq_rae.hdl.params import RAEParams
 
 from .stimulus import Tile, Configure, BadConfig, ClearErr, Drain, CheckErr, Idle
 
@@ -45,7 +45,7 @@ class Bench:
     test_name : str
         Mixed into the seed, so every test draws its own random numbers.
     strict : bool
-        Passed to :class:`golden.Engine` (``False`` for the beyond-capacity test).
+        Passed to :class:`apsq_rae.golden.Engine` (``False`` for the beyond-capacity test).
 
     Members
     -------
@@ -238,7 +238,7 @@ class Bench:
                 raise AssertionError(f"clock {self.cycle}: busy stays 1 with no result due")
 
     async def run(self, items, *, gap=0.0, backpressure=0.0):
-        """Execute stimulus items (see :mod:`tb.stimulus`) with random ``in_valid`` gaps and
+        """Execute stimulus items (see :mod:`apsq_rae.tb.stimulus`) with random ``in_valid`` gaps and
         ``out_ready`` backpressure (probabilities)."""
         self._last_progress = self.cycle
         for item in items:

@@ -60,7 +60,7 @@ def capture_params(capture, *, max_group_size=4):
     when present) from its meta, a depth such that the capacity at the largest group size
     covers its highest address, a step width that holds its longest accumulation (at least
     the default), the spec defaults otherwise."""
-    from hdl.params import RAEParams
+    from apsq_rae.hdl.params import RAEParams
 
     meta, defaults = capture["meta"], RAEParams()
     highest = int(capture["addr"].max()) if capture["addr"].size else 0

@@ -1,7 +1,7 @@
 """cocotb tests of the generated engine (run by ``tb/test_rae.py`` through the runner).
 
-Every test reads its configuration from ``APSQ_TB_CONFIG`` (see :func:`tb.bench.load_config`)
-and scores every result against :class:`golden.Engine`. ``APSQ_TB_SCALE`` (default 1)
+Every test reads its configuration from ``APSQ_TB_CONFIG`` (see :func:`apsq_rae.tb.bench.load_config`)
+and scores every result against :class:`apsq_rae.golden.Engine`. ``APSQ_TB_SCALE`` (default 1)
 multiplies the amount of random traffic (the nightly sweep raises it).
 """
 
@@ -202,7 +202,7 @@ async def speed(dut):
 
 @cocotb.test()
 async def replay(dut):
-    """Replay the capture in ``APSQ_CAPTURE`` (.npz, see :mod:`tb.capture`) at every group
+    """Replay the capture in ``APSQ_CAPTURE`` (.npz, see :mod:`apsq_rae.tb.capture`) at every group
     size, scored by the golden model. ``APSQ_REPLAY_ADDRS=k`` keeps only the tiles of the
     first ``k`` addresses (whole accumulations, original order)."""
     config = load_config()

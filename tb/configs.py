@@ -6,7 +6,7 @@ Every configuration is exercised at every run-time group size it supports.
 
 import itertools
 
-from hdl.params import RAEParams
+from apsq_rae.hdl.params import RAEParams
 
 
 __all__ = ["config_name", "FAST", "SLOW", "THROUGHPUT"]

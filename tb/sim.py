@@ -1,6 +1,7 @@
 """Build the generated Verilog of one parameter set and run cocotb tests on it.
 
-One build directory per parameter set, ``sim_build/<config name>/``, shared by every test
+One build directory per parameter set, ``sim_build/<config name>/`` under the working directory
+(or under ``APSQ_SIM_BUILD``), shared by every test
 of that set. A file lock makes parallel pytest-xdist workers build it once; the build is
 redone only when the generated Verilog changed. Each test runs in its own sub-directory
 (results, waveforms). ``SIM`` selects the simulator (``icarus`` default, ``verilator``
@@ -16,15 +17,14 @@ from pathlib import Path
 
 from cocotb_tools.runner import get_runner
 
-from gen.generate import generate_verilog, write_outputs
+from apsq_rae.gen.generate import generate_verilog, write_outputs
 from .configs import config_name
 
 
-__all__ = ["ROOT", "SIM_BUILD", "TOPLEVEL", "build", "run", "base_seed"]
+__all__ = ["SIM_BUILD", "TOPLEVEL", "build", "run", "base_seed"]
 
 
-ROOT = Path(__file__).resolve().parent.parent
-SIM_BUILD = ROOT / "sim_build"
+SIM_BUILD = Path(os.environ.get("APSQ_SIM_BUILD", "sim_build")).resolve()
 TOPLEVEL = "apsq_rae"
 
 
@@ -62,7 +62,7 @@ def build(params, *, name=None):
     ----------
     params : RAEParams
     name : str, optional
-        Build directory name; :func:`tb.configs.config_name` by default.
+        Build directory name; :func:`apsq_rae.tb.configs.config_name` by default.
     """
     sim = _simulator()
     waves = _waves()
@@ -82,7 +82,7 @@ def build(params, *, name=None):
     return runner, build_dir, manifest
 
 
-def run(params, testcase, *, module="tb.cocotb_rae", seed=None, extra_env=None,
+def run(params, testcase, *, module="apsq_rae.tb.cocotb_rae", seed=None, extra_env=None,
         run_name=None, build_name=None):
     """Run cocotb test(s) ``testcase`` of ``module`` on the Verilog of ``params``.
 
@@ -94,8 +94,7 @@ def run(params, testcase, *, module="tb.cocotb_rae", seed=None, extra_env=None,
     seed = base_seed() if seed is None else seed
     config = {"params": params.as_dict(), "latency": manifest["latency"],
               "capacity": manifest["capacity"], "seed": seed}
-    env = {"APSQ_TB_CONFIG": json.dumps(config),
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    env = {"APSQ_TB_CONFIG": json.dumps(config)}
     env.update(extra_env or {})
     test_dir = build_dir / (run_name or (testcase if isinstance(testcase, str) else "_".join(testcase)))
     if test_dir.exists():

@@ -1,6 +1,6 @@
 """Stimulus for the engine: tiles, their orders, and control steps (pure Python).
 
-A test is a list of items that :class:`tb.bench.Bench` executes in order:
+A test is a list of items that :class:`apsq_rae.tb.bench.Bench` executes in order:
 
 - :class:`Tile`: one tile for the input port (sent when the engine accepts it);
 - :class:`Configure`: wait until idle, then set ``cfg_group_size`` (golden model too);

@@ -5,11 +5,11 @@ import json
 
 import pytest
 
-from gen.area import run_area, sweep_configs, DEFAULT_SWEEP
-from gen.area_report import block_of, SRAM_GE_PER_BIT
-from gen.area_yosys import cell_areas, rtlil_memories
-from gen.cli import main
-from hdl.params import RAEParams
+from apsq_rae.area.flow import run_area, sweep_configs, DEFAULT_SWEEP
+from apsq_rae.area.report import block_of, SRAM_GE_PER_BIT
+from apsq_rae.area.yosys import cell_areas, rtlil_memories
+from apsq_rae.cli import main
+from apsq_rae.hdl.params import RAEParams
 
 
 TINY = RAEParams(lanes=1, psum_bits=8, q_bits=4, max_group_size=2, depth=4, exp_bits=3,
@@ -56,7 +56,7 @@ def test_sweep_configs_one_parameter_at_a_time():
 
 @pytest.mark.parametrize("argv, message", [
     (["--sweep-max-group-size", "0"], "max_group_size = 0 is out of range"),
-    (["--sweep-lanes", "1,x"], "--sweep-lanes = '1,x' is not a comma-separated list"),
+    (["--sweep-lanes", "1,x"], "--sweep-lanes = '1,x' is not a list of integers"),
     (["--flows", "asic,vhdl"], "'vhdl' is not a flow"),
     (["--jobs", "0"], "--jobs = 0 is out of range"),
     (["--lanes", "0"], "--lanes = 0 is out of range"),
@@ -146,7 +146,7 @@ def test_fpga_flows_on_tiny_configuration(tmp_path):
 def test_asic_script_names_no_absolute_path():
     # YoWASP's Yosys cannot open every absolute host path (nothing under /tmp, where a fresh
     # clone may live), so the script must only name files in its work directory.
-    from gen.area_yosys import _script
+    from apsq_rae.area.yosys import _script
     words = _script("asic", "top").split()
     assert [w for w in words if w.startswith("/")] == []
     assert "ge45.lib" in words

@@ -7,9 +7,9 @@ import os
 import numpy as np
 import pytest
 
-from gen.explore.bert import (Bert, BertConfig, WordTokenizer, cosine, float_linear, gelu,
+from apsq_rae.explore.bert import (Bert, BertConfig, WordTokenizer, cosine, float_linear, gelu,
                               layer_norm, minilm_available, tiny_bert)
-from gen.explore.sentences import CALIBRATION, EVALUATION, SIMILARITY
+from apsq_rae.explore.sentences import CALIBRATION, EVALUATION, SIMILARITY
 
 
 def test_gelu_matches_erf_definition():
@@ -88,7 +88,7 @@ needs_minilm = pytest.mark.skipif(not minilm_available(),
 @pytest.mark.realmodel
 @needs_minilm
 def test_minilm_similar_sentences_score_higher():
-    from gen.explore.bert import load_minilm
+    from apsq_rae.explore.bert import load_minilm
     model = load_minilm()
     assert model.config.num_layers == 6 and model.config.hidden_size == 384
     for anchor, similar, unrelated in SIMILARITY:
@@ -103,7 +103,7 @@ def test_minilm_matches_sentence_transformers():
     pytest.importorskip("sentence_transformers")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from sentence_transformers import SentenceTransformer
-    from gen.explore.bert import load_minilm, minilm_path
+    from apsq_rae.explore.bert import load_minilm, minilm_path
     sentences = EVALUATION[:8] + CALIBRATION[:4]
     ours = load_minilm().encode(sentences)
     ref = SentenceTransformer(str(minilm_path()), device="cpu").encode(sentences)

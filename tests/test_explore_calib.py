@@ -5,8 +5,8 @@ import os
 import numpy as np
 import pytest
 
-import golden
-from gen.explore.calib import apsq_exps, collect_stats, exponent_for, psq_exps, safe_exps
+from apsq_rae import golden
+from apsq_rae.explore.calib import apsq_exps, collect_stats, exponent_for, psq_exps, safe_exps
 
 
 def _seed(default):

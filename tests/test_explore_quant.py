@@ -5,7 +5,7 @@ import os
 import numpy as np
 import pytest
 
-from gen.explore.quant import (act_scale, psum_tiles, quantize_act, quantize_weight,
+from apsq_rae.explore.quant import (act_scale, psum_tiles, quantize_act, quantize_weight,
                                stream_order, to_addresses)
 
 

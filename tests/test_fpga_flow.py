@@ -7,13 +7,13 @@ import pytest
 
 from amaranth.sim import Simulator
 
-from hdl.params import RAEParams
-from fpga import protocol as P
-from fpga.boards import BOARDS
-from fpga.build import board_params
-from fpga.cli import main
-from fpga.report import parse_yosys_stat, summarize, format_line
-from fpga.uart import UARTRx, UARTTx, divisor_for
+from apsq_rae.hdl.params import RAEParams
+from apsq_rae.fpga import protocol as P
+from apsq_rae.fpga.boards import BOARDS
+from apsq_rae.fpga.build import board_params
+from apsq_rae.cli import main
+from apsq_rae.fpga.report import parse_yosys_stat, summarize, format_line
+from apsq_rae.fpga.uart import UARTRx, UARTTx, divisor_for
 
 
 SMALL = RAEParams(lanes=2, psum_bits=16, q_bits=8, max_group_size=4, depth=4, exp_bits=4,
@@ -165,10 +165,10 @@ def test_board_defaults():
 
 
 def test_cli_rejects_bad_option(capsys):
-    assert main(["build", "--board", "icebreaker", "--q-bits", "1"]) == 2
+    assert main(["fpga", "build", "--board", "icebreaker", "--q-bits", "1"]) == 2
     err = capsys.readouterr().err
     # q_bits is at most the board's psum_bits (24 on the iCEBreaker).
-    assert err.strip() == ("python -m fpga build: error: --q-bits = 1 is out of range "
+    assert err.strip() == ("apsq-rae fpga build: error: --q-bits = 1 is out of range "
                            "(legal: 2..24)")
 
 
@@ -179,7 +179,7 @@ class _FakeBoard:
     golden.Engine (optionally with one lane of one result corrupted)."""
 
     def __init__(self, params, corrupt=False):
-        import golden
+        from apsq_rae import golden
         self.params, self.corrupt = params, corrupt
         self.engine = golden.Engine(**params.as_dict(), strict=False)
         self.gs = 1
@@ -252,7 +252,7 @@ class _FakeBoard:
 def test_host_session_against_stand_in(monkeypatch, corrupt):
     import io
     import serial
-    from fpga.host import run_serial
+    from apsq_rae.fpga.host import run_serial
     board = _FakeBoard(RAEParams(lanes=3, depth=8), corrupt=corrupt)
     monkeypatch.setattr(serial, "Serial", board)
     out = io.StringIO()
@@ -269,7 +269,7 @@ def test_host_session_against_stand_in(monkeypatch, corrupt):
 def test_fmax_cli_runs_each_seed(tmp_path, monkeypatch, capsys):
     """``fmax --seed 1,2``: one place-and-route per seed, labelled by seed, all kept in
     fmax.json (the tools themselves are replaced by a recorder here)."""
-    import fpga.fmax
+    import apsq_rae.fpga.fmax
     calls = []
 
     def fake_run_fmax(board, params, *, mhz, out_dir, verbose, label, seed):
@@ -278,8 +278,8 @@ def test_fmax_cli_runs_each_seed(tmp_path, monkeypatch, capsys):
                 "utilization": {"luts": 1, "ffs": 2, "bram": 3, "carry": 4},
                 "device_capacity": {}, "critical_paths": []}
 
-    monkeypatch.setattr(fpga.fmax, "run_fmax", fake_run_fmax)
-    assert main(["fmax", "--seed", "1,2", "--lanes", "4", "--target-mhz", "150",
+    monkeypatch.setattr(apsq_rae.fpga.fmax, "run_fmax", fake_run_fmax)
+    assert main(["fpga", "fmax", "--seed", "1,2", "--lanes", "4", "--target-mhz", "150",
                  "--out", str(tmp_path)]) == 0
     assert calls == [("ulx3s", 4, 150.0, "ulx3s-lanes4-seed1", 1),
                      ("ulx3s", 4, 150.0, "ulx3s-lanes4-seed2", 2)]
@@ -290,6 +290,6 @@ def test_fmax_cli_runs_each_seed(tmp_path, monkeypatch, capsys):
 
 
 def test_fmax_overrides_pass_the_seed():
-    from fpga.fmax import fmax_overrides
+    from apsq_rae.fpga.fmax import fmax_overrides
     assert fmax_overrides("ulx3s", 7)["nextpnr_opts"].endswith("--timing-allow-fail --seed 7")
     assert "--seed" not in fmax_overrides("icebreaker")["nextpnr_opts"]

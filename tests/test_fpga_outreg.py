@@ -11,10 +11,10 @@ import pytest
 
 from amaranth.back import rtlil
 
-from fpga import outreg
-from fpga.boards import BOARDS, set_tool_env
-from hdl.banks import Banks
-from hdl.params import RAEParams
+from apsq_rae.fpga import outreg
+from apsq_rae.fpga.boards import BOARDS, set_tool_env
+from apsq_rae.hdl.banks import Banks
+from apsq_rae.hdl.params import RAEParams
 
 
 CLK, CE, RST, OTHER_CLK = 2, 3, 4, 5
@@ -132,7 +132,7 @@ def test_command_line(tmp_path, capsys):
 
 
 def test_build_script_runs_the_pass(tmp_path):
-    from fpga.fmax import RegisteredEngine, fmax_platform
+    from apsq_rae.fpga.fmax import RegisteredEngine, fmax_platform
     small = RAEParams(lanes=2, depth=64)
     plan = fmax_platform("ulx3s", 100).build(
         RegisteredEngine(small), name="top", do_build=False, **BOARDS["ulx3s"].build_overrides())

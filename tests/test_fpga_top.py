@@ -1,7 +1,7 @@
 """The whole board top (UART, framed protocol, RAE) in the Amaranth simulator.
 
-The host codec (`fpga.protocol`) and the host workload/check (`fpga.host`) drive the simulated
-UART bit by bit at a fast divisor; every result is checked against `golden.Engine`.
+The host codec (`apsq_rae.fpga.protocol`) and the host workload/check (`apsq_rae.fpga.host`) drive the simulated
+UART bit by bit at a fast divisor; every result is checked against `apsq_rae.golden.Engine`.
 Seed: env var APSQ_SEED (printed).
 """
 
@@ -11,10 +11,10 @@ import pytest
 
 from amaranth.sim import Simulator
 
-from hdl.params import RAEParams
-from fpga import protocol as P
-from fpga.host import make_workload, golden_engine, expected_results, check_results
-from fpga.top import LinkedEngine
+from apsq_rae.hdl.params import RAEParams
+from apsq_rae.fpga import protocol as P
+from apsq_rae.fpga.host import make_workload, golden_engine, expected_results, check_results
+from apsq_rae.fpga.top import LinkedEngine
 
 
 DIVISOR = 4

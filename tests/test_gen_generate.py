@@ -15,8 +15,9 @@ SMALL = ["--lanes", "2", "--max-group-size", "2", "--depth", "4", "--psum-bits",
 
 def run_generate(args, cwd=ROOT, pythonpath=None):
     env = dict(os.environ, AMARANTH_USE_YOSYS="builtin")
-    env["PYTHONPATH"] = str(pythonpath or cwd)
-    return subprocess.run([sys.executable, "-m", "gen", "generate", *args], cwd=cwd, env=env,
+    if pythonpath:
+        env["PYTHONPATH"] = str(pythonpath)
+    return subprocess.run([sys.executable, "-m", "apsq_rae", "generate", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=600)
 
 
@@ -34,14 +35,15 @@ def test_byte_identical_from_two_checkouts(tmp_path):
     """Same options, different checkout paths and output directories: same bytes."""
     outputs = []
     for k in range(2):
+        # The package as installed: apsq_rae/ with its subpackages inside.
         checkout = tmp_path / f"checkout{k}" / ("deeper" * k)
-        checkout.mkdir(parents=True)
-        for package in ("gen", "hdl", "golden"):
-            shutil.copytree(ROOT / package, checkout / package,
-                            ignore=shutil.ignore_patterns("__pycache__"))
+        ignore = shutil.ignore_patterns("__pycache__")
+        shutil.copytree(ROOT / "apsq_rae", checkout / "apsq_rae", ignore=ignore)
+        for package in ("gen", "hdl", "golden", "area", "fpga", "explore"):
+            shutil.copytree(ROOT / package, checkout / "apsq_rae" / package, ignore=ignore)
         out = tmp_path / f"out{k}" / ("x" * k)
         result = run_generate([*SMALL, "--rounding", "half_even", "--out", str(out)],
-                              cwd=checkout)
+                              cwd=checkout, pythonpath=checkout)
         assert result.returncode == 0, result.stderr
         outputs.append({p.name: p.read_bytes() for p in out.iterdir()})
     assert sorted(outputs[0]) == ["apsq_rae.json", "apsq_rae.v"]
@@ -63,7 +65,7 @@ def test_byte_identical_from_two_checkouts(tmp_path):
     (["--name", "a-b"], "--name = 'a-b' is not a legal Verilog identifier"),
 ])
 def test_bad_option_one_line_exit_2_nothing_written(tmp_path, capsys, args, fragment):
-    from gen.cli import main
+    from apsq_rae.cli import main
 
     out = tmp_path / "out"
     out.mkdir()
@@ -97,7 +99,7 @@ def test_rounding_choices_are_checked(tmp_path):
 
 def test_failed_write_leaves_no_temporaries(tmp_path, monkeypatch):
     """If writing fails half way, neither final nor temporary files remain."""
-    from gen import generate
+    from apsq_rae.gen import generate
 
     calls = []
     real_replace = os.replace
@@ -117,7 +119,7 @@ def test_failed_write_leaves_no_temporaries(tmp_path, monkeypatch):
 def test_merge_part_assigns_joins_only_exactly_covered_nets():
     """A net assigned part by part becomes one concatenation when its parts cover it exactly
     once; partial, overlapping, undeclared and register targets are left as written."""
-    from gen.generate import merge_part_assigns
+    from apsq_rae.gen.generate import merge_part_assigns
 
     text = "\n".join([
         "module m(a, b, y);",
@@ -161,9 +163,9 @@ def test_merge_part_assigns_joins_only_exactly_covered_nets():
 def test_merged_verilog_is_equivalent_to_yosys_output(tmp_path, monkeypatch):
     """The generated Verilog (parts joined, registers in one block per module) and Yosys' own
     output are the same netlist: Yosys proves every net equal (odd-sized configuration)."""
-    from gen import generate
-    from gen.area_yosys import yosys_command
-    from hdl.params import RAEParams
+    from apsq_rae.gen import generate
+    from apsq_rae.area.yosys import yosys_command
+    from apsq_rae.hdl.params import RAEParams
 
     params = RAEParams(lanes=2, psum_bits=12, q_bits=5, max_group_size=3, depth=5, exp_bits=3,
                        step_bits=5, rounding="half_even")
@@ -197,7 +199,7 @@ def test_merged_verilog_is_equivalent_to_yosys_output(tmp_path, monkeypatch):
 def test_merge_register_blocks_joins_plain_registers_per_edge():
     """Single plain non-blocking registers on the same edge share one block; conditional,
     multi-line and memory blocks and other edges stay as written."""
-    from gen.generate import merge_register_blocks
+    from apsq_rae.gen.generate import merge_register_blocks
 
     text = "\n".join([
         "module m(clk, rst, a, q);",

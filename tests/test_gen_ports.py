@@ -1,6 +1,6 @@
 """The generated top module's port list against the spec section 5 table, and the manifest.
 
-Widths come from the spec's formulas, computed here independently of ``hdl.params``.
+Widths come from the spec's formulas, computed here independently of ``apsq_rae.hdl.params``.
 """
 
 import json
@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from hdl.params import RAEParams
-from gen.generate import generate_verilog
+from apsq_rae.hdl.params import RAEParams
+from apsq_rae.gen.generate import generate_verilog
 
 
 def spec_ports(lanes=16, psum_bits=32, q_bits=8, max_group_size=4, depth=256, exp_bits=5,

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-import golden
+from apsq_rae import golden
 
 
 def test_quantize_rejects_floats():

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st, HealthCheck
 
-import golden
+from apsq_rae import golden
 
 
 def ref_round(x, e, rounding):

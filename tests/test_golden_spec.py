@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-import golden
+from apsq_rae import golden
 
 
 X = [-7, -6, -5, -2, 2, 5, 6, 7]

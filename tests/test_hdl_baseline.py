@@ -1,7 +1,7 @@
 """The INT32 baseline PSUM buffer (hdl/baseline.py) in the Amaranth simulator, against golden/.
 
-Expected values: ``golden.exact_sum`` of an address's tiles (wrapped to ``psum_bits`` bits,
-as the baseline's accumulator is), then ``golden.quantize`` with the last tile's exponent.
+Expected values: ``apsq_rae.golden.exact_sum`` of an address's tiles (wrapped to ``psum_bits`` bits,
+as the baseline's accumulator is), then ``apsq_rae.golden.quantize`` with the last tile's exponent.
 Random tests print their seed and take ``APSQ_SEED`` from the environment.
 """
 
@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from amaranth.sim import Simulator
 
-import golden
-from hdl.baseline import Baseline, BaselineQuantizer
-from hdl.rae import result_layout, tile_layout
-from hdl.params import RAEParams
+from apsq_rae import golden
+from apsq_rae.hdl.baseline import Baseline, BaselineQuantizer
+from apsq_rae.hdl.rae import result_layout, tile_layout
+from apsq_rae.hdl.params import RAEParams
 
 
 def _seed():
@@ -180,7 +180,7 @@ def test_layouts_match_spec_order():
 
 
 def test_streams_match_the_engine():
-    from hdl.rae import RAE
+    from apsq_rae.hdl.rae import RAE
     for p in (RAEParams(), RAEParams(lanes=3, psum_bits=12, q_bits=5, max_group_size=3, depth=5)):
         baseline, engine = Baseline(p), RAE(p)
         for port in ("i", "o"):

@@ -8,7 +8,7 @@ import pytest
 from amaranth.hdl import unsigned
 from amaranth.lib import data
 
-from hdl.issue import IssueQueue
+from apsq_rae.hdl.issue import IssueQueue
 
 from sim_helpers import run_sim, seed_from_env
 

@@ -10,9 +10,9 @@ import random
 import pytest
 from amaranth.hdl import Module, Signal
 
-import golden
-from hdl.mode import ModeEncoder, mod_const
-from hdl.params import RAEParams
+from apsq_rae import golden
+from apsq_rae.hdl.mode import ModeEncoder, mod_const
+from apsq_rae.hdl.params import RAEParams
 
 from sim_helpers import run_sim, seed_from_env
 

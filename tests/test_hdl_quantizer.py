@@ -5,9 +5,9 @@ import random
 import numpy as np
 import pytest
 
-import golden
-from hdl.dequant import ShiftDequantizer
-from hdl.quantizer import Quantizer
+from apsq_rae import golden
+from apsq_rae.hdl.dequant import ShiftDequantizer
+from apsq_rae.hdl.quantizer import Quantizer
 
 from sim_helpers import run_sim, seed_from_env
 

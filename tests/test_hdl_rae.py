@@ -9,9 +9,9 @@ import zlib
 
 import pytest
 
-import golden
-from hdl.params import RAEParams
-from hdl.rae import RAE
+from apsq_rae import golden
+from apsq_rae.hdl.params import RAEParams
+from apsq_rae.hdl.rae import RAE
 
 from sim_helpers import run_sim, seed_from_env, stream_put
 
@@ -84,7 +84,7 @@ def random_sequence(rng, p, gs, n_tiles, *, p_same=0.3, p_out_of_range=0.03, max
 
 def run_engine(p, plan, *, seed, p_valid=1.0, p_ready=1.0, **rae_options):
     """Drive ``plan`` (list of ``(gs, tiles)``) through an RAE; score every result against
-    ``golden.Engine``. Returns the number of results checked."""
+    ``apsq_rae.golden.Engine``. Returns the number of results checked."""
     rng = random.Random(seed)
     dut = RAE(p, **rae_options)
     ref = golden.Engine(**p.as_dict(), strict=False)

@@ -5,9 +5,9 @@ import random
 
 import pytest
 
-import golden
-from hdl.params import RAEParams
-from hdl.rae import RAE, result_layout, tile_layout
+from apsq_rae import golden
+from apsq_rae.hdl.params import RAEParams
+from apsq_rae.hdl.rae import RAE, result_layout, tile_layout
 
 from sim_helpers import run_sim, seed_from_env, stream_put
 

@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from hdl.results import ResultFIFO
+from apsq_rae.hdl.results import ResultFIFO
 
 from sim_helpers import run_sim, seed_from_env
 

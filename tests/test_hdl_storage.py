@@ -5,10 +5,10 @@ import random
 import numpy as np
 import pytest
 
-import golden
-from hdl.adder_tree import AdderTree
-from hdl.banks import Banks
-from hdl.params import RAEParams
+from apsq_rae import golden
+from apsq_rae.hdl.adder_tree import AdderTree
+from apsq_rae.hdl.banks import Banks
+from apsq_rae.hdl.params import RAEParams
 
 from sim_helpers import run_sim, seed_from_env
 

@@ -1,7 +1,7 @@
 """The cocotb regression of the generated Verilog, driven from pytest.
 
-``make test`` runs the fast sweep (:data:`tb.configs.FAST`), ``make regress`` adds the
-nightly sweep (:data:`tb.configs.SLOW`, ``@pytest.mark.slow``, more traffic), ``make bench``
+``make test`` runs the fast sweep (:data:`apsq_rae.tb.configs.FAST`), ``make regress`` adds the
+nightly sweep (:data:`apsq_rae.tb.configs.SLOW`, ``@pytest.mark.slow``, more traffic), ``make bench``
 the throughput and simulation-speed measurements (``@pytest.mark.bench``). ``APSQ_SEED``
 sets the seed (default 1; printed), ``SIM`` the simulator, ``WAVES=1`` records waveforms
 under ``sim_build/``.
@@ -9,8 +9,8 @@ under ``sim_build/``.
 
 import pytest
 
-from tb.configs import FAST, SLOW, THROUGHPUT
-from tb.sim import run
+from apsq_rae.tb.configs import FAST, SLOW, THROUGHPUT
+from apsq_rae.tb.sim import run
 
 
 #: cocotb tests every configuration runs (one simulator run per configuration).

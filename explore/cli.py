@@ -4,39 +4,23 @@
 exact INT32 accumulation, of plain PSQ and of APSQ at each group size and ``q_bits``, models
 the PSUM traffic and energy per dataflow, recommends a group size per layer, and writes
 ``report.md``, ``report.json`` and plots. ``capture`` writes the PSUM tiles of one layer as a
-capture file for replay on the engine (:mod:`gen.explore.capture`).
+capture file for replay on the engine (:mod:`apsq_rae.explore.capture`).
 """
 
 from pathlib import Path
 import sys
 import time
 
-from hdl.params import RAEParams, ROUNDING_RULES
+from apsq_rae.hdl.params import RAEParams
+from apsq_rae.options import add_engine_options, parse_int_list
 
 
-__all__ = ["register", "parse_int_list"]
+__all__ = ["register"]
 
 
-def parse_int_list(text, name, lo, hi):
-    """``"1-8"`` or ``"8,6,4"`` -> list of ints in ``lo..hi`` (order kept, duplicates dropped)."""
-    values = []
-    try:
-        for part in str(text).split(","):
-            part = part.strip()
-            if "-" in part[1:]:
-                a, b = part.split("-", 1)
-                values += list(range(int(a), int(b) + 1))
-            else:
-                values.append(int(part))
-    except ValueError:
-        raise ValueError(f"{name} = {text!r} is not a list of integers "
-                         f"(e.g. 1-8 or 8,6,4)") from None
-    if not values:
-        raise ValueError(f"{name} = {text!r} is empty")
-    for v in values:
-        if not lo <= v <= hi:
-            raise ValueError(f"{name} holds {v}, out of range (legal: {lo}..{hi})")
-    return list(dict.fromkeys(values))
+#: Many small matrix products: one BLAS thread is faster than two fighting over a busy
+#: 2-core machine. Set before NumPy loads, unless the user has set it.
+ENVIRONMENT = {"OPENBLAS_NUM_THREADS": "1"}
 
 
 def _check_int(name, value, lo, hi):
@@ -54,12 +38,6 @@ def _add_model_options(p):
     p.add_argument("--seed", type=int, default=0, help="seed of the tiny model; default 0")
     p.add_argument("--chunk", type=int, default=32, metavar="N",
                    help="input channels per accumulation step (e.g. 16, 32, 64); default 32")
-    p.add_argument("--lanes", type=int, default=16, metavar="N",
-                   help="output channels per tile (engine lanes); default 16")
-    p.add_argument("--exp-bits", type=int, default=5, metavar="N",
-                   help="exponent width (1..6); default 5")
-    p.add_argument("--rounding", choices=ROUNDING_RULES, default="half_up",
-                   help="PSUM quantizer rounding; default half_up")
     p.add_argument("--weight-granularity", choices=("channel", "tensor"), default="channel",
                    help="INT8 weight scales per output channel or per tensor; default channel")
     p.add_argument("--act-granularity", choices=("tensor", "token"), default="token",
@@ -75,7 +53,14 @@ def _add_model_options(p):
                    help="built-in calibration sentences to use; default 16")
 
 
+def _add_engine_options(p, names, help=None):
+    add_engine_options(p, names=("lanes", "exp_bits", "rounding") + names,
+                       title="engine parameters (docs/spec.md section 4)",
+                       help={"lanes": "output channels per tile (engine lanes)", **(help or {})})
+
+
 def register(subparsers):
+    """Add the ``explore`` and ``capture`` subcommands."""
     p = subparsers.add_parser(
         "explore", help="APSQ error and PSUM-traffic explorer on a real transformer",
         description="Per-layer and end-to-end error of INT32, PSQ and APSQ accumulation of a "
@@ -92,12 +77,9 @@ def register(subparsers):
                    help="error budget: allowed loss of a layer's output SQNR against OUT "
                         "(exact accumulation, result quantized once to q_bits), in dB; "
                         "default 3")
+    _add_engine_options(p, ("psum_bits", "max_group_size", "depth"),
+                        help={"psum_bits": "INT32-baseline PSUM width (2..64)"})
     g = p.add_argument_group("buffer and energy model")
-    g.add_argument("--depth", type=int, default=256, metavar="N", help="rows per bank; default 256")
-    g.add_argument("--max-group-size", type=int, default=4, metavar="N",
-                   help="banks of the engine (1..16); default 4")
-    g.add_argument("--psum-bits", type=int, default=32, metavar="N",
-                   help="INT32-baseline PSUM width; default 32")
     g.add_argument("--sram-pj-per-bit", type=float, default=20.0 / 64, metavar="PJ",
                    help="SRAM access energy per bit; default 0.3125 (Horowitz ISSCC 2014: "
                         "20 pJ per 64-bit access of a 32 KB SRAM, 45 nm)")
@@ -109,12 +91,13 @@ def register(subparsers):
     g.add_argument("--is-rows", type=int, default=8, metavar="N",
                    help="tokens held in the array in IS (alive: rows x output blocks); "
                         "default 8")
-    p.set_defaults(func=run_explore, model_default="minilm")
+    p.set_defaults(func=run_explore, prog=p.prog, model_default="minilm",
+                   environment=ENVIRONMENT)
 
     c = subparsers.add_parser(
         "capture", help="write one layer's PSUM tiles as a capture file for engine replay",
         description="PSUM tiles, exponents and step order of one linear layer, in WS or IS "
-                    "arrival order, as an .npz (see gen/explore/capture.py).")
+                    "arrival order, as an .npz (format: docs/explorer.md).")
     _add_model_options(c)
     c.add_argument("--layer", default="encoder.layer.0.output.dense",
                    help="linear layer; default encoder.layer.0.output.dense")
@@ -122,14 +105,13 @@ def register(subparsers):
                    help="arrival order; default is")
     c.add_argument("--max-addresses", type=int, default=256, metavar="N",
                    help="largest number of addresses (whole tokens); default 256")
-    c.add_argument("--q-bits", type=int, default=8, metavar="N",
-                   help="q_bits the exponents are calibrated for; default 8")
-    c.add_argument("--psum-bits", type=int, default=32, metavar="N",
-                   help="PSUM width recorded in meta; default 32")
+    _add_engine_options(c, ("psum_bits", "q_bits"),
+                        help={"q_bits": "q_bits the exponents are calibrated for (2..psum_bits)",
+                              "psum_bits": "PSUM width recorded in meta (2..64)"})
     c.add_argument("--sentences", type=int, default=24, metavar="N",
                    help="built-in evaluation sentences to take tokens from; default 24")
     c.add_argument("--out", default="build/capture.npz", help="output file")
-    c.set_defaults(func=run_capture, model_default="tiny")
+    c.set_defaults(func=run_capture, prog=c.prog, model_default="tiny", environment=ENVIRONMENT)
 
 
 def _log(msg):

@@ -1,5 +1,5 @@
 import sys
 
-from fpga.cli import main
+from apsq_rae.cli import main
 
 sys.exit(main())

@@ -23,7 +23,7 @@ step ``i`` of every address comes before step ``i + 1`` of any; input-stationary
 token's input chunk and streams every weight block, finishing one token's addresses before
 the next token's. APSQ's arithmetic per address does not depend on that order (spec
 section 3); the order decides how many addresses are alive at once (the buffer's working set,
-see :mod:`gen.explore.energy`) and is what a capture file records.
+see :mod:`apsq_rae.explore.energy`) and is what a capture file records.
 """
 
 import numpy as np

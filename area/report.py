@@ -1,6 +1,6 @@
 """The area report: per-block summaries, engine-vs-baseline comparison, area.json/md/png.
 
-Everything here works on the parsed synthesis results of :mod:`gen.area_yosys`; nothing runs
+Everything here works on the parsed synthesis results of :mod:`apsq_rae.area.yosys`; nothing runs
 Yosys. Blocks are found from the instance path of each synthesized module (the RTLIL keeps the
 Amaranth hierarchy): the first path element below the top that names a known block decides.
 """
@@ -9,8 +9,8 @@ import json
 import re
 from pathlib import Path
 
-from hdl.params import RAEParams
-from .area_yosys import FF_CELL, cell_areas
+from apsq_rae.hdl.params import RAEParams
+from .yosys import FF_CELL, cell_areas
 
 
 __all__ = ["SRAM_GE_PER_BIT", "BLOCKS", "block_of", "summarize_design", "compare",
@@ -59,7 +59,7 @@ def summarize_design(results, top, *, sram_ge_per_bit=SRAM_GE_PER_BIT):
     Parameters
     ----------
     results : dict
-        ``{flow: parsed result}`` from :func:`gen.area_yosys.synthesize`; needs ``"asic"``.
+        ``{flow: parsed result}`` from :func:`apsq_rae.area.yosys.synthesize`; needs ``"asic"``.
     top : str
         Top module name.
     sram_ge_per_bit : float

@@ -1,16 +1,16 @@
 """The explorer's experiments: per-layer PSUM-quantization error and end-to-end similarity.
 
-An :class:`Explorer` wraps a :class:`gen.explore.bert.Bert` with W8A8 integer linear layers
-(:mod:`gen.explore.quant`) whose PSUMs are accumulated by one **scheme**:
+An :class:`Explorer` wraps a :class:`apsq_rae.explore.bert.Bert` with W8A8 integer linear layers
+(:mod:`apsq_rae.explore.quant`) whose PSUMs are accumulated by one **scheme**:
 
-* ``INT32``: the exact sum of the tiles (``golden.exact_sum``), W8A8 error only;
+* ``INT32``: the exact sum of the tiles (``apsq_rae.golden.exact_sum``), W8A8 error only;
 * ``OUT qK``: exact accumulation, then the result quantized once to ``K`` bits with the
   calibrated exponent of the final step: the error floor of any ``K``-bit stored result;
 * ``PSQ qK``: every tile quantized on its own to ``K`` bits and the dequantized values summed
-  (``golden.psq_accumulate``);
-* ``APSQ qK gsG``: APSQ with grouping (``golden.apsq_accumulate``), spec section 3.
+  (``apsq_rae.golden.psq_accumulate``);
+* ``APSQ qK gsG``: APSQ with grouping (``apsq_rae.golden.apsq_accumulate``), spec section 3.
 
-Exponents come from :mod:`gen.explore.calib` on the calibration sentences.
+Exponents come from :mod:`apsq_rae.explore.calib` on the calibration sentences.
 :meth:`Explorer.layer_sweep` feeds every linear layer the *float* model's input (teacher
 forcing) so each layer's error is its own; :meth:`Explorer.end_to_end` runs the whole
 network with one scheme in every linear layer and compares sentence embeddings with the float
@@ -24,9 +24,9 @@ import time
 
 import numpy as np
 
-import golden
+from apsq_rae import golden
 
-from golden.apsq import apsq_step
+from apsq_rae.golden.apsq import apsq_step
 
 from .bert import cosine, float_linear
 from .calib import apsq_exps, collect_stats, psq_exps
@@ -84,7 +84,7 @@ class Explorer:
 
     Parameters
     ----------
-    model : gen.explore.bert.Bert
+    model : apsq_rae.explore.bert.Bert
         The float model.
     chunk : int
         Input channels per accumulation step (PE-array depth), e.g. 16, 32, 64.
@@ -108,7 +108,7 @@ class Explorer:
 
     Members
     -------
-    stats : dict of str to gen.explore.calib.LayerStats
+    stats : dict of str to apsq_rae.explore.calib.LayerStats
         Filled by :meth:`calibrate`.
     """
 

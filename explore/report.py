@@ -30,7 +30,7 @@ def recommend(rows, *, q_bits, group_sizes, budget_db, capacity, max_group_size,
     Parameters
     ----------
     rows : list of dict
-        :meth:`gen.explore.sweep.Explorer.layer_sweep` rows.
+        :meth:`apsq_rae.explore.sweep.Explorer.layer_sweep` rows.
     capacity : callable
         ``gs -> addresses the buffer holds``.
     alive : callable

@@ -1,35 +1,31 @@
-"""``apsq-rae area``: Yosys area sweep of the engine against the INT32 baseline.
+"""Yosys area sweep of the engine against the INT32 baseline (``apsq-rae area``).
 
-For every configuration of the sweep, the engine (:class:`hdl.rae.RAE`) and the baseline
-(:class:`hdl.baseline.Baseline`, a ``psum_bits`` read-add-write PSUM buffer with the engine's
+For every configuration of the sweep, the engine (:class:`apsq_rae.hdl.rae.RAE`) and the baseline
+(:class:`apsq_rae.hdl.baseline.Baseline`, a ``psum_bits`` read-add-write PSUM buffer with the engine's
 address space) are elaborated to RTLIL with their hierarchy and synthesized three ways (see
-:mod:`gen.area_yosys`): an ASIC gate-count estimate on a small cell library, ``synth_ecp5`` and
+:mod:`apsq_rae.area.yosys`): an ASIC gate-count estimate on a small cell library, ``synth_ecp5`` and
 ``synth_ice40``. The results go to ``area.json`` (everything), ``area.md`` (the tables) and
-``area.png`` (the plot), see :mod:`gen.area_report`.
+``area.png`` (the plot), see :mod:`apsq_rae.area.report`.
 
 The default sweep changes one parameter at a time around the base configuration (the spec's
 defaults, or the engine options given): ``max_group_size`` 1, 2, 4, 8; ``lanes`` 1, 4, 16;
 ``q_bits`` 4, 8. ``--default-only`` synthesizes the base configuration alone.
 """
 
-import argparse
 import dataclasses
-import os
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from amaranth.back import rtlil
 
-from hdl.baseline import Baseline
-from hdl.params import RAEParams
-from .area_yosys import FLOWS, synthesize
-from .area_report import SRAM_GE_PER_BIT, summarize_design, compare, write_outputs
-from .options import add_param_options, params_from_args
+from apsq_rae.hdl.baseline import Baseline
+from apsq_rae.hdl.params import RAEParams
+from .yosys import FLOWS, synthesize
+from .report import SRAM_GE_PER_BIT, summarize_design, compare, write_outputs
 
 
-__all__ = ["register", "sweep_configs", "run_area", "DEFAULT_SWEEP"]
+__all__ = ["sweep_configs", "run_area", "DEFAULT_SWEEP", "FLOWS"]
 
 
 #: The default sweep: each parameter varied on its own around the base configuration.
@@ -38,17 +34,6 @@ DEFAULT_SWEEP = {"max_group_size": (1, 2, 4, 8), "lanes": (1, 4, 16), "q_bits": 
 #: Top-module names in the RTLIL given to Yosys.
 ENGINE_TOP = "rae"
 BASELINE_TOP = "baseline"
-
-
-def _int_list(option, text):
-    """``"1,2,4"`` -> ``(1, 2, 4)``; ``ValueError`` naming ``option`` otherwise."""
-    if isinstance(text, tuple):
-        return text
-    try:
-        return tuple(int(v) for v in text.split(",") if v.strip())
-    except ValueError:
-        raise ValueError(f"{option} = {text!r} is not a comma-separated list of "
-                         f"integers") from None
 
 
 def sweep_configs(base, sweep=DEFAULT_SWEEP):
@@ -89,7 +74,7 @@ def _label(params, base):
 def _elaborate(params, *, engine):
     # Imported here: `apsq-rae --help` must work even while the engine does not elaborate.
     if engine:
-        from hdl.rae import RAE
+        from apsq_rae.hdl.rae import RAE
         return rtlil.convert(RAE(params), name=ENGINE_TOP, emit_src=False)
     return rtlil.convert(Baseline(params), name=BASELINE_TOP, emit_src=False)
 
@@ -190,59 +175,3 @@ def run_area(configs, out, *, flows=FLOWS, jobs=2, use_cache=True,
     log(f"[area] wrote {out / 'area.json'}, {out / 'area.md'}, {out / 'area.png'} "
         f"in {time.monotonic() - start:.0f} s (Yosys CPU {total_cpu:.0f} s in all)")
     return report
-
-
-def _main(args):
-    base = params_from_args(args)
-    if args.default_only:
-        configs = [base]
-    else:
-        sweep = {"max_group_size": _int_list("--sweep-max-group-size",
-                                             args.sweep_max_group_size),
-                 "lanes": _int_list("--sweep-lanes", args.sweep_lanes),
-                 "q_bits": _int_list("--sweep-q-bits", args.sweep_q_bits)}
-        try:
-            configs = sweep_configs(base, sweep)
-        except ValueError as error:
-            raise ValueError(f"sweep: {error}") from None
-    flows = tuple(f.strip() for f in args.flows.split(",") if f.strip())
-    try:
-        run_area(configs, Path(args.out), flows=flows, jobs=args.jobs,
-                 use_cache=not args.no_cache, sram_ge_per_bit=args.sram_ge_per_bit,
-                 log=lambda line: print(line, flush=True))
-    except RuntimeError as error:       # a Yosys run failed: its log tail, no traceback
-        print(f"apsq-rae area: synthesis failed: {error}", file=sys.stderr)
-        return 1
-    return 0
-
-
-def register(subparsers):
-    parser = subparsers.add_parser(
-        "area", help="Yosys area report: engine vs INT32 baseline (ASIC estimate, ECP5, iCE40)",
-        description="Synthesize the engine and the INT32 baseline PSUM buffer for a sweep of "
-                    "configurations and write area.json, area.md and area.png.")
-    add_param_options(parser)
-    parser.add_argument("--out", default="build/area", metavar="DIR",
-                        help="output directory; default build/area")
-    parser.add_argument("--default-only", action="store_true",
-                        help="synthesize the base configuration alone (no sweep)")
-    parser.add_argument("--sweep-max-group-size",
-                        default=DEFAULT_SWEEP["max_group_size"], metavar="LIST",
-                        help="max_group_size values of the sweep; default 1,2,4,8")
-    parser.add_argument("--sweep-lanes", default=DEFAULT_SWEEP["lanes"],
-                        metavar="LIST", help="lanes values of the sweep; default 1,4,16")
-    parser.add_argument("--sweep-q-bits",
-                        default=DEFAULT_SWEEP["q_bits"], metavar="LIST",
-                        help="q_bits values of the sweep; default 4,8")
-    parser.add_argument("--flows", default=",".join(FLOWS), metavar="LIST",
-                        help="synthesis flows, from asic,ecp5,ice40; default all")
-    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), metavar="N",
-                        help="Yosys processes at once; default 2")
-    parser.add_argument("--no-cache", action="store_true",
-                        help="ignore and do not write cached synthesis results")
-    parser.add_argument("--sram-ge-per-bit", type=float, default=SRAM_GE_PER_BIT, metavar="GE",
-                        help=f"SRAM area estimate per memory bit in gate equivalents; "
-                             f"default {SRAM_GE_PER_BIT}")
-    # `make` passes the same ARGS to `generate` and `area`: accept (and ignore) --name.
-    parser.add_argument("--name", default=None, help=argparse.SUPPRESS)
-    parser.set_defaults(func=_main)

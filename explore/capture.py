@@ -1,7 +1,7 @@
 """Capture files: the PSUM tiles of one real layer, in arrival order, for replay on the engine.
 
 An ``.npz`` holds, for ``n`` tiles in the order they reach the engine (WS or IS, see
-:func:`gen.explore.quant.stream_order`):
+:func:`apsq_rae.explore.quant.stream_order`):
 
 ========  ===========  ====================================================================
 ``addr``  (n,) int64   address, ``token * n_blocks + block``
@@ -13,7 +13,7 @@ An ``.npz`` holds, for ``n`` tiles in the order they reach the engine (WS or IS,
                        n_addresses n_steps rounding``
 ========  ===========  ====================================================================
 
-The exponents are group-size independent (:func:`gen.explore.calib.safe_exps`, from the
+The exponents are group-size independent (:func:`apsq_rae.explore.calib.safe_exps`, from the
 calibration sentences), so the same file replays at every group size.
 """
 
@@ -38,7 +38,7 @@ def make_capture(explorer, layer, sentences, *, dataflow="is", max_addresses=256
 
     Parameters
     ----------
-    explorer : gen.explore.sweep.Explorer
+    explorer : apsq_rae.explore.sweep.Explorer
         A calibrated explorer (its ``lanes``, ``chunk``, ``exp_bits`` are used).
     layer : str
         A linear layer name, e.g. ``encoder.layer.0.output.dense``.

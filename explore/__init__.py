@@ -5,9 +5,3 @@ Modules: :mod:`.bert` (NumPy encoder), :mod:`.quant` (W8A8, PSUM tiles, dataflow
 traffic and energy), :mod:`.report` (report.md/json, plots), :mod:`.capture` (capture files),
 :mod:`.cli` (``apsq-rae explore`` and ``apsq-rae capture``).
 """
-
-import os
-
-# Many small matrix products: one BLAS thread is faster than two fighting over a busy
-# 2-core machine. Only takes effect if NumPy is not imported yet; the user's setting wins.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")

@@ -1,4 +1,4 @@
-"""Flat-port top module around :class:`hdl.rae.RAE` (spec section 5).
+"""Flat-port top module around :class:`apsq_rae.hdl.rae.RAE` (spec section 5).
 
 The engine speaks Amaranth streams with structured payloads; a Verilog integrator wants the
 flat port list of the spec table. This wrapper only renames and packs: it adds no logic, no
@@ -9,7 +9,7 @@ from amaranth.hdl import Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from hdl.params import RAEParams
+from apsq_rae.hdl.params import RAEParams
 
 
 __all__ = ["FlatRAE", "port_table"]
@@ -61,7 +61,7 @@ class FlatRAE(wiring.Component):
     params : RAEParams, optional
         Elaboration parameters; the spec defaults if omitted.
     engine : wiring.Component, optional
-        The engine to wrap; ``hdl.rae.RAE(params)`` if omitted (tests may pass a stand-in
+        The engine to wrap; ``apsq_rae.hdl.rae.RAE(params)`` if omitted (tests may pass a stand-in
         with the same signature).
 
     Members
@@ -77,7 +77,7 @@ class FlatRAE(wiring.Component):
         if not isinstance(params, RAEParams):
             raise TypeError(f"params must be an RAEParams, not {params!r}")
         if engine is None:
-            from hdl.rae import RAE
+            from apsq_rae.hdl.rae import RAE
             engine = RAE(params)
         self.params = params
         self.engine = engine

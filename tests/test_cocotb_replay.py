@@ -1,7 +1,7 @@
 """Replay PSUM captures (``tests/data/capture_*.npz``) through the generated Verilog.
 
 Each capture runs at every group size of an engine sized for it (see
-:func:`tb.capture.capture_params`), scored by :class:`golden.Engine`. A synthetic capture
+:func:`apsq_rae.tb.capture.capture_params`), scored by :class:`apsq_rae.golden.Engine`. A synthetic capture
 made here proves the replay path even when no real capture is present.
 """
 
@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hdl.params import RAEParams
-from tb.capture import capture_params, load_capture, save_capture
-from tb.sim import base_seed, run
-from tb.stimulus import Stimulus
+from apsq_rae.hdl.params import RAEParams
+from apsq_rae.tb.capture import capture_params, load_capture, save_capture
+from apsq_rae.tb.sim import base_seed, run
+from apsq_rae.tb.stimulus import Stimulus
 
 CAPTURES = sorted((Path(__file__).resolve().parent.parent / "tests" / "data")
                   .glob("capture_*.npz"))

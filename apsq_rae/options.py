@@ -1,0 +1,141 @@
+"""Command-line options shared by the subcommands: the engine parameters and integer lists.
+
+The engine's options (``--lanes --psum-bits --q-bits --max-group-size --depth --exp-bits
+--step-bits --rounding``) are declared here once, from :class:`apsq_rae.hdl.params.RAEParams`
+(names, legal ranges in the help, the spec's defaults). A subcommand takes the subset it needs
+and may pass its own defaults (a board's, say); :func:`engine_params` turns the parsed options
+back into an :class:`RAEParams` and rewords its ``ValueError`` with the option's spelling.
+"""
+
+import argparse
+
+from apsq_rae.hdl.params import PARAM_HELP, RAEParams, ROUNDING_RULES, as_option_error
+
+
+__all__ = ["add_engine_options", "engine_params", "parse_int_list", "int_list"]
+
+
+_SPEC_DEFAULTS = RAEParams()
+
+#: Every engine option, in the spec's order.
+ENGINE_OPTIONS = tuple(RAEParams.names())
+
+
+def option_name(name):
+    """``q_bits`` -> ``--q-bits``."""
+    return "--" + name.replace("_", "-")
+
+
+def add_engine_options(parser, *, names=ENGINE_OPTIONS, unset=False, title=None, help=None):
+    """Add engine-parameter options to an :class:`argparse.ArgumentParser`.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+    names : iterable of str
+        The parameters to offer (default: all of them), in :data:`ENGINE_OPTIONS` order.
+    unset : bool
+        If true, an option not given is ``None`` (:func:`engine_params` fills it from its
+        ``defaults``, then from the spec); otherwise it defaults to the spec's value, which
+        its help names.
+    title : str, optional
+        Title of the option group.
+    help : dict of str to str, optional
+        Help texts that replace the standard ones, by parameter name.
+    """
+    help = help or {}
+    unknown = set(names) - set(ENGINE_OPTIONS)
+    if unknown:
+        raise ValueError(f"not engine parameters: {', '.join(sorted(unknown))}")
+    group = parser.add_argument_group(title or "engine parameters (docs/spec.md section 4)")
+    for name in ENGINE_OPTIONS:
+        if name not in names:
+            continue
+        default = None if unset else getattr(_SPEC_DEFAULTS, name)
+        text = help.get(name, PARAM_HELP.get(name, "rounding rule of the quantizer"))
+        if not unset:
+            text += f"; default {default}"
+        if name == "rounding":
+            group.add_argument(option_name(name), dest=name, default=default,
+                               choices=ROUNDING_RULES, help=text)
+        else:
+            group.add_argument(option_name(name), dest=name, type=int, default=default,
+                               metavar="N", help=text)
+
+
+def engine_params(args, defaults=None):
+    """The :class:`RAEParams` of parsed options.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed options; engine parameters missing from it, or ``None`` in it, take
+        ``defaults``, then the spec's defaults.
+    defaults : dict, optional
+        Defaults over the spec's (e.g. a board's).
+
+    Raises
+    ------
+    ValueError
+        The first illegal option, spelled as an option (``--q-bits = 40 is out of range
+        (legal: 2..32)``); the command line prints it as one line and exits 2.
+    """
+    values = dict(defaults or {})
+    for name in ENGINE_OPTIONS:
+        value = getattr(args, name, None)
+        if value is not None:
+            values[name] = value
+    try:
+        return RAEParams(**values)
+    except ValueError as error:
+        raise as_option_error(error) from None
+
+
+def parse_int_list(text, option, lo=None, hi=None):
+    """Parse a list of integers such as ``"8,6,4"`` or ``"1-8"`` (ranges are inclusive).
+
+    Order is kept and duplicates are dropped. A tuple or list is taken as already parsed.
+
+    Raises
+    ------
+    ValueError
+        One line naming ``option``: not a list, empty, or a value outside ``lo..hi``.
+    """
+    if isinstance(text, (tuple, list)):
+        values = list(text)
+    else:
+        values = []
+        try:
+            for part in str(text).split(","):
+                part = part.strip()
+                if not part:
+                    continue
+                # A leading minus is a sign; a later one separates a range's two ends.
+                head, dash, tail = part[1:].partition("-")
+                if dash:
+                    values += list(range(int(part[0] + head), int(tail) + 1))
+                else:
+                    values.append(int(part))
+        except ValueError:
+            raise ValueError(f"{option} = {text!r} is not a list of integers "
+                             f"(e.g. 1-8 or 8,6,4)") from None
+    if not values:
+        raise ValueError(f"{option} = {text!r} is empty")
+    for value in values:
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            legal = (f"{lo}..{hi}" if lo is not None and hi is not None
+                     else f">= {lo}" if lo is not None else f"<= {hi}")
+            raise ValueError(f"{option} holds {value}, out of range (legal: {legal})")
+    return list(dict.fromkeys(values))
+
+
+def int_list(option, lo=None, hi=None):
+    """An argparse ``type`` for :func:`parse_int_list`: a bad list is argparse's one-line
+    error (exit 2)."""
+    def parse(text):
+        try:
+            return parse_int_list(text, option, lo, hi)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+    parse.__name__ = "integer list"
+    return parse

@@ -1,5 +1,0 @@
-import sys
-
-from gen.cli import main
-
-sys.exit(main())

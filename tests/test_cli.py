@@ -1,0 +1,117 @@
+"""The one command line: subcommands, shared engine options, integer lists, errors."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from apsq_rae.cli import build_parser, main
+from apsq_rae.options import add_engine_options, engine_params, int_list, parse_int_list
+
+
+SUBCOMMANDS = ["generate", "area", "fpga", "explore", "capture"]
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "apsq_rae", *args], capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_help_lists_every_subcommand():
+    result = run_cli("--help")
+    assert result.returncode == 0, result.stderr
+    for name in SUBCOMMANDS:
+        assert f"    {name} " in result.stdout, name
+    result = run_cli("fpga", "--help")
+    assert result.returncode == 0, result.stderr
+    for name in ("build", "fmax", "host"):
+        assert f"    {name} " in result.stdout, name
+
+
+@pytest.mark.parametrize("argv, line", [
+    (["generate", "--q-bits", "40"],
+     "apsq-rae generate: error: --q-bits = 40 is out of range (legal: 2..32)"),
+    (["area", "--lanes", "0"],
+     "apsq-rae area: error: --lanes = 0 is out of range (legal: >= 1)"),
+    (["fpga", "build", "--board", "icebreaker", "--q-bits", "30"],
+     "apsq-rae fpga build: error: --q-bits = 30 is out of range (legal: 2..24)"),
+    (["fpga", "fmax", "--exp-bits", "9"],
+     "apsq-rae fpga fmax: error: --exp-bits = 9 is out of range (legal: 1..6)"),
+    (["explore", "--model", "tiny", "--max-group-size", "17"],
+     "apsq-rae explore: error: --max-group-size = 17 is out of range (legal: 1..16)"),
+    (["capture", "--model", "tiny", "--q-bits", "33"],
+     "apsq-rae capture: error: --q-bits = 33 is out of range (legal: 2..32)"),
+])
+def test_bad_engine_option_is_one_line_exit_2(argv, line, tmp_path):
+    """Every subcommand that takes engine options refuses them the same way."""
+    result = run_cli(*argv, "--out", str(tmp_path / "never"))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [line]
+    assert not (tmp_path / "never").exists()
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["fpga", "fmax", "--seed", "1,x"], "--seed = '1,x' is not a list of integers"),
+    (["fpga", "host", "--port", "/dev/null", "--group-size", "0"], "--group-size holds 0"),
+    (["generate", "--rounding", "nearest"], "argument --rounding: invalid choice"),
+    (["frobnicate"], "invalid choice: 'frobnicate'"),
+])
+def test_argparse_errors_are_one_line_exit_2(argv, fragment):
+    result = run_cli(*argv)
+    assert result.returncode == 2
+    lines = [l for l in result.stderr.splitlines() if not l.startswith("usage")
+             and not l.startswith(" ")]
+    assert len(lines) == 1 and fragment in lines[0], result.stderr
+
+
+def test_engine_options_are_declared_once():
+    """The same options, help and defaults wherever they appear (explore and capture take a
+    subset; fpga leaves them unset for the board defaults)."""
+    parser = build_parser()
+    args = parser.parse_args(["generate"])
+    assert engine_params(args) == engine_params(parser.parse_args(["area"]))
+    args = parser.parse_args(["explore", "--lanes", "8", "--rounding", "trunc"])
+    assert (args.lanes, args.exp_bits, args.rounding, args.depth) == (8, 5, "trunc", 256)
+    args = parser.parse_args(["capture"])
+    assert (args.lanes, args.psum_bits, args.q_bits) == (16, 32, 8)
+    args = parser.parse_args(["fpga", "build"])
+    assert args.lanes is None and args.rounding is None
+    assert engine_params(args, {"lanes": 2, "depth": 64}).lanes == 2
+    with pytest.raises(ValueError, match="not engine parameters: width"):
+        add_engine_options(build_parser(), names=("width",))
+
+
+def test_explorer_settings_stay_in_the_explorer(monkeypatch):
+    """Building the command line (every subcommand's module) sets no environment variable;
+    the explorer's BLAS setting is applied only when explore or capture runs."""
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    before = dict(os.environ)
+    parser = build_parser()
+    assert dict(os.environ) == before
+    assert parser.parse_args(["explore"]).environment == {"OPENBLAS_NUM_THREADS": "1"}
+    assert not hasattr(parser.parse_args(["generate"]), "environment")
+
+
+def test_parse_int_list():
+    assert parse_int_list("1-4", "x", 1, 8) == [1, 2, 3, 4]
+    assert parse_int_list("8,6,4,8", "x", 2, 32) == [8, 6, 4]
+    assert parse_int_list("-3,-1-1", "x") == [-3, -1, 0, 1]
+    assert parse_int_list((4, 1, 16), "x") == [4, 1, 16]
+    with pytest.raises(ValueError, match=r"--group-sizes holds 0, out of range \(legal: 1..8\)"):
+        parse_int_list("0-2", "--group-sizes", 1, 8)
+    with pytest.raises(ValueError, match=r"--q-bits = 'a' is not a list of integers"):
+        parse_int_list("a", "--q-bits", 1, 8)
+    with pytest.raises(ValueError, match=r"--seed = ',' is empty"):
+        parse_int_list(",", "--seed")
+    with pytest.raises(ValueError, match=r"legal: >= 1"):
+        parse_int_list("0", "--lanes", 1)
+
+
+def test_int_list_type_reports_through_argparse(capsys):
+    parse = int_list("--lanes", 1)
+    assert parse("4,8") == [4, 8]
+    with pytest.raises(SystemExit) as stop:
+        main(["fpga", "fmax", "--lanes", "0"])
+    assert stop.value.code == 2
+    assert "--lanes holds 0, out of range (legal: >= 1)" in capsys.readouterr().err
