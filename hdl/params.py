@@ -9,7 +9,7 @@ from dataclasses import dataclass, asdict, fields
 from ._checks import ROUNDING_RULES, check_int, check_rounding
 
 
-__all__ = ["RAEParams", "ROUNDING_RULES", "PARAM_HELP", "as_option_error"]
+__all__ = ["RAEParams", "ROUNDING_RULES", "PARAM_HELP", "as_option_error", "as_params"]
 
 
 #: One line of help per integer parameter, with its legal range (for command lines).
@@ -126,3 +126,24 @@ class RAEParams:
     @classmethod
     def names(cls):
         return [f.name for f in fields(cls)]
+
+
+def as_params(params=None, **kwargs):
+    """The :class:`RAEParams` a component was given: ``params`` itself, or the spec defaults
+    for ``None``, or ``RAEParams(**kwargs)`` when only keyword parameters are given.
+
+    Raises
+    ------
+    TypeError
+        ``params`` is neither ``None`` nor an :class:`RAEParams`, or both ``params`` and
+        keyword parameters are given.
+    ValueError
+        A keyword parameter is out of its legal range (see :class:`RAEParams`).
+    """
+    if params is None:
+        return RAEParams(**kwargs)
+    if kwargs:
+        raise TypeError("pass either an RAEParams or keyword parameters, not both")
+    if not isinstance(params, RAEParams):
+        raise TypeError(f"params must be an RAEParams, not {params!r}")
+    return params
