@@ -50,9 +50,17 @@ def apsq_step(tile, exp, *, step, last, group_size, pend_sum, ap_deq, q_bits, ro
         if step >= group_size:            # an AP exists (spec: i >= gs)
             s = s + ap_deq
         ap, saturated = quantize(s, exp, q_bits=q_bits, rounding=rounding)
-        return 0, dequantize(ap, exp), ap, saturated
+        return 0, _exact_like(dequantize(ap, exp), tile), ap, saturated
     q, saturated = quantize(tile, exp, q_bits=q_bits, rounding=rounding)
-    return pend_sum + dequantize(q, exp), ap_deq, None, saturated
+    return pend_sum + _exact_like(dequantize(q, exp), tile), ap_deq, None, saturated
+
+
+def _exact_like(deq, tile):
+    """``deq`` as Python integers when ``tile`` is: a tile held as ``object`` promises sums of
+    ``gs`` dequantized values that may pass ``int64``, though each value alone fits it."""
+    if getattr(tile, "dtype", None) == object:
+        return np.asarray(deq).astype(object)
+    return deq
 
 
 @dataclass(frozen=True)

@@ -127,3 +127,19 @@ def test_psq_and_exact_references():
     # Q_60(2**62) = 4 -> 4 * 2**60; Q_1(2**62) saturates to 127 -> 254.
     # Lane 1: Q_60(-3) = 0; Q_1(5) = 3 -> 6; Q_1(7) = 4 -> 8.
     assert [int(v) for v in psq] == [2 ** 62 + 254 + 254, 14]
+
+
+def test_pending_sum_past_int64():
+    """Three pending values that each fit int64 but whose sum does not (q_bits 62, gs 4): the
+    sum stays exact and the final AP saturates to 2**61 - 1, as the reference says."""
+    tiles = [[0, 2 ** 61 - 2], [0, 3 * 2 ** 60 - 1], [0, 3 * 2 ** 60 + 1], [0, 0]]
+    # Pending: 2**61 - 2, then Q_1 gives 3 * 2**59 and 3 * 2**59 + 1 (half_up), dequantized
+    # 3 * 2**60 and 3 * 2**60 + 2; the last step's S = 2**63 > 2**61 - 1.
+    r = golden.apsq_accumulate(np.array(tiles, dtype=object), [0, 1, 1, 0], 4, q_bits=62)
+    assert [int(v) for v in r.values] == [0, 2 ** 61 - 1] and r.exp == 0 and r.sat
+    assert ref_apsq(tiles, [0, 1, 1, 0], 4, 62, "half_up") == ([0, 2 ** 61 - 1], 0, True)
+    eng = golden.Engine(lanes=2, psum_bits=64, q_bits=62, max_group_size=4, depth=1,
+                        exp_bits=1)
+    eng.configure(4)
+    results = [eng.push(0, i, i == 3, e, t) for i, (t, e) in enumerate(zip(tiles, [0, 1, 1, 0]))]
+    assert results[-1] == golden.Result(0, 0, True, (0, 2 ** 61 - 1))
