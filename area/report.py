@@ -209,7 +209,7 @@ def render_markdown(configs, *, flows, sram_ge_per_bit):
         "",
         "**Estimates, not sign-off numbers.** ASIC: Yosys `synth` with the hierarchy kept and "
         "memories kept as memories, then `dfflibmap` and `abc -liberty` onto "
-        f"`gen/cells/ge45.lib`, a library of {len(cell_areas())} cells whose areas are NAND2 "
+        f"`area/cells/ge45.lib`, a library of {len(cell_areas())} cells whose areas are NAND2 "
         "gate equivalents (GE) of a typical 45 nm library; no timing constraints, placement or "
         "clock tree. Memories are left out of the gate count: their bits are listed and their "
         f"area is estimated at {sram_ge_per_bit} GE per bit (1R1W SRAM macro with periphery, an "
@@ -379,7 +379,7 @@ def write_outputs(configs, out, *, flows, sram_ge_per_bit=SRAM_GE_PER_BIT):
     report = {
         "method": {
             "asic": "yosys synth (hierarchy kept, memory -nomap), dfflibmap + abc -liberty "
-                    "gen/cells/ge45.lib; areas in NAND2 gate equivalents (GE); memories "
+                    "area/cells/ge45.lib; areas in NAND2 gate equivalents (GE); memories "
                     "excluded from the gate count",
             "sram_ge_per_bit": sram_ge_per_bit,
             "ecp5": "synth_ecp5 -run begin:map_luts; splitnets; synth_ecp5 -run map_luts:",

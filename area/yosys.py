@@ -6,7 +6,7 @@ Flows
     Generic ``synth`` with hierarchy kept and memories kept as ``$mem_v2`` cells (``memory
     -nomap``: never mapped to flip-flops; only the ROMs that Yosys infers from constant case
     statements become logic, ``memory_map -rom-only``), then ``dfflibmap`` and ``abc -liberty`` onto the small
-    cell library ``gen/cells/ge45.lib`` (areas in NAND2 equivalents, GE). ``stat -json`` gives
+    cell library ``area/cells/ge45.lib`` (areas in NAND2 equivalents, GE). ``stat -json`` gives
     cells per module; the area of a module is the sum of its library cells' areas. Memory bits
     are read from the RTLIL ``memory`` declarations and checked to survive synthesis.
 ``ecp5``, ``ice40``
@@ -42,9 +42,9 @@ CELL_LIBRARY = Path(__file__).with_name("cells") / "ge45.lib"
 #: Name of the flip-flop cell in CELL_LIBRARY.
 FF_CELL = "DFF"
 
-#: Timeout of one Yosys run, seconds.
+
 def cell_areas(path=CELL_LIBRARY):
-    """``{cell name: area}`` of a Liberty file (the simple subset used in ``gen/cells``)."""
+    """``{cell name: area}`` of a Liberty file (the simple subset used in ``area/cells``)."""
     text = Path(path).read_text()
     text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
     return {name: float(area)

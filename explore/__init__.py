@@ -2,6 +2,7 @@
 
 Modules: :mod:`.bert` (NumPy encoder), :mod:`.quant` (W8A8, PSUM tiles, dataflow order),
 :mod:`.calib` (exponent calibration), :mod:`.sweep` (experiments), :mod:`.energy` (PSUM
-traffic and energy), :mod:`.report` (report.md/json, plots), :mod:`.capture` (capture files),
-:mod:`.cli` (``apsq-rae explore`` and ``apsq-rae capture``).
+traffic and energy), :mod:`.report` (report.md/json, plots), :mod:`.capture` (a capture from
+one layer), :mod:`.capture_file` (the capture file format, NumPy only), :mod:`.cli`
+(``apsq-rae explore`` and ``apsq-rae capture``).
 """

@@ -1,23 +1,13 @@
-"""Capture files: the PSUM tiles of one real layer, in arrival order, for replay on the engine.
+"""Capture files from the explorer: the PSUM tiles of one real layer, in arrival order.
 
-An ``.npz`` holds, for ``n`` tiles in the order they reach the engine (WS or IS, see
-:func:`apsq_rae.explore.quant.stream_order`):
-
-========  ===========  ====================================================================
-``addr``  (n,) int64   address, ``token * n_blocks + block``
-``step``  (n,) int64   step index ``i`` of that address
-``last``  (n,) bool    ``i`` is the address's final step
-``exp``   (n,) int64   exponent ``e_i``, ``0 <= exp < 2**exp_bits``
-``data``  (n, lanes)   ``Tp_i`` as int64, ``|value| < 2**(psum_bits - 1)``
-``meta``  0-d str      JSON: ``lanes psum_bits exp_bits q_bits layer dataflow chunk model
-                       n_addresses n_steps rounding``
-========  ===========  ====================================================================
+:func:`make_capture` runs a calibrated :class:`apsq_rae.explore.sweep.Explorer` on some
+sentences and returns the tiles of one linear layer in the order they reach the engine (WS or
+IS, see :func:`apsq_rae.explore.quant.stream_order`), as a capture ``dict``; the file format
+and its reader and writer are :mod:`apsq_rae.explore.capture_file`.
 
 The exponents are group-size independent (:func:`apsq_rae.explore.calib.safe_exps`, from the
 calibration sentences), so the same file replays at every group size.
 """
-
-import json
 
 import numpy as np
 
@@ -26,10 +16,7 @@ from .quant import DATAFLOWS, stream_order, to_addresses
 from .bert import float_linear
 
 
-__all__ = ["make_capture", "write_capture", "read_capture", "KEYS"]
-
-
-KEYS = ("addr", "step", "last", "exp", "data", "meta")
+__all__ = ["make_capture"]
 
 
 def make_capture(explorer, layer, sentences, *, dataflow="is", max_addresses=256, q_bits=8,
@@ -48,6 +35,24 @@ def make_capture(explorer, layer, sentences, *, dataflow="is", max_addresses=256
         ``"ws"`` or ``"is"``.
     max_addresses : int
         Upper bound on the addresses (whole tokens of ``n_blocks`` addresses each).
+    q_bits : int
+        Width of the stored values the exponents are calibrated for.
+    psum_bits : int
+        Width of a PSUM; every tile must fit it.
+
+    Returns
+    -------
+    dict
+        A capture (:mod:`apsq_rae.explore.capture_file`): the arrays and ``meta`` with
+        ``lanes psum_bits exp_bits q_bits layer dataflow chunk model n_addresses n_steps
+        rounding``.
+
+    Raises
+    ------
+    ValueError
+        ``layer`` is not a linear layer of the model, ``dataflow`` is not ``ws`` or ``is``,
+        ``max_addresses`` is below one token's output blocks, or a PSUM does not fit
+        ``psum_bits``.
     """
     model = explorer.model
     if layer not in model.linear_names:
@@ -81,43 +86,6 @@ def make_capture(explorer, layer, sentences, *, dataflow="is", max_addresses=256
             "model": model.name, "n_addresses": int(n_tokens * n_blocks),
             "n_steps": int(n_steps), "rounding": explorer.rounding}
     return {"addr": addr, "step": step, "last": step == n_steps - 1,
-            "exp": (exps[step] if exps.ndim == 1 else exps[step, addr % n_blocks]).astype(np.int64), "data": tiles[step, addr].astype(np.int64),
-            "meta": meta}
+            "exp": (exps[step] if exps.ndim == 1 else exps[step, addr % n_blocks]).astype(np.int64),
+            "data": tiles[step, addr].astype(np.int64), "meta": meta}
 
-
-def _check(cap):
-    meta = cap["meta"]
-    n = len(cap["addr"])
-    for key in ("addr", "step", "last", "exp"):
-        if np.shape(cap[key]) != (n,):
-            raise ValueError(f"capture {key} has shape {np.shape(cap[key])}, expected ({n},)")
-    if np.shape(cap["data"]) != (n, meta["lanes"]):
-        raise ValueError(f"capture data has shape {np.shape(cap['data'])}, "
-                         f"expected ({n}, {meta['lanes']})")
-    if n and (cap["exp"].min() < 0 or cap["exp"].max() >= 1 << meta["exp_bits"]):
-        raise ValueError(f"capture exp out of range 0..{(1 << meta['exp_bits']) - 1}")
-    if n and np.abs(cap["data"]).max() >= 1 << (meta["psum_bits"] - 1):
-        raise ValueError(f"capture data does not fit psum_bits = {meta['psum_bits']}")
-
-
-def write_capture(path, cap):
-    """Write a capture dictionary to ``path`` (compressed ``.npz``)."""
-    _check(cap)
-    np.savez_compressed(path, addr=np.asarray(cap["addr"], dtype=np.int64),
-                        step=np.asarray(cap["step"], dtype=np.int64),
-                        last=np.asarray(cap["last"], dtype=bool),
-                        exp=np.asarray(cap["exp"], dtype=np.int64),
-                        data=np.asarray(cap["data"], dtype=np.int64),
-                        meta=np.array(json.dumps(cap["meta"], sort_keys=True)))
-
-
-def read_capture(path):
-    """Read and check a capture file; ``meta`` comes back as a dict."""
-    with np.load(path, allow_pickle=False) as f:
-        missing = [k for k in KEYS if k not in f.files]
-        if missing:
-            raise ValueError(f"{path}: capture file lacks {', '.join(missing)}")
-        cap = {k: f[k] for k in KEYS}
-    cap["meta"] = json.loads(str(cap["meta"]))
-    _check(cap)
-    return cap

@@ -4,7 +4,8 @@
 exact INT32 accumulation, of plain PSQ and of APSQ at each group size and ``q_bits``, models
 the PSUM traffic and energy per dataflow, recommends a group size per layer, and writes
 ``report.md``, ``report.json`` and plots. ``capture`` writes the PSUM tiles of one layer as a
-capture file for replay on the engine (:mod:`apsq_rae.explore.capture`).
+capture file for replay on the engine (:mod:`apsq_rae.explore.capture`, format
+:mod:`apsq_rae.explore.capture_file`).
 """
 
 from pathlib import Path
@@ -18,8 +19,9 @@ from apsq_rae.options import add_engine_options, parse_int_list
 __all__ = ["register"]
 
 
-#: Many small matrix products: one BLAS thread is faster than two fighting over a busy
-#: 2-core machine. Set before NumPy loads, unless the user has set it.
+#: The explorer does many small matrix products: extra BLAS threads cost more in
+#: synchronization than they gain and compete for the cores with other busy processes, so
+#: one thread. Set before NumPy loads, unless the user has set it.
 ENVIRONMENT = {"OPENBLAS_NUM_THREADS": "1"}
 
 
@@ -227,7 +229,8 @@ def run_explore(args):
 
 
 def run_capture(args):
-    from .capture import make_capture, write_capture
+    from .capture import make_capture
+    from .capture_file import write_capture
     from .sentences import EVALUATION
     _check_int("--sentences", args.sentences, 1, len(EVALUATION))
     _check_int("--psum-bits", args.psum_bits, 2, 64)

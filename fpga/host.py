@@ -2,13 +2,15 @@
 result against the golden model (``apsq-rae fpga host --port /dev/ttyUSB0``).
 
 The workload and the check are plain functions so the simulation test of the board top uses
-the same ones. ``golden`` is imported only inside the functions that need it (``fpga`` depends
-on ``hdl`` only; this script is a user tool on top).
+the same ones. Tiles are :class:`apsq_rae.golden.Tile`; the expected results come from
+:class:`apsq_rae.golden.Engine`.
 """
 
 import random
 import sys
 import time
+
+from apsq_rae import golden
 
 from . import protocol as P
 
@@ -24,7 +26,7 @@ def make_workload(params, *, n_addresses, n_steps, seed, order="weight-stationar
     address's data has its own magnitude, and exponents are chosen near the magnitude of the
     running sum so that results are neither all zero nor all saturated (some saturate).
 
-    Returns a list of :class:`apsq_rae.fpga.protocol.Tile`.
+    Returns a list of :class:`apsq_rae.golden.Tile`.
     """
     p = params
     rng = random.Random(seed)
@@ -39,8 +41,8 @@ def make_workload(params, *, n_addresses, n_steps, seed, order="weight-stationar
             peak = max(1, max(abs(v) for v in data)) * (i + 1)
             exp = peak.bit_length() - (p.q_bits - 1) + rng.randint(-2, 1)
             exp = max(0, min(p.max_exp, exp))
-            tiles.append(P.Tile(addr=a, step=i % (1 << p.step_bits), last=i == n_steps - 1,
-                                exp=exp, data=data))
+            tiles.append(golden.Tile(addr=a, step=i % (1 << p.step_bits),
+                                     last=i == n_steps - 1, exp=exp, data=data))
         per_addr.append(tiles)
     if order == "weight-stationary":
         return [per_addr[a][i] for i in range(n_steps) for a in range(n_addresses)]
@@ -59,7 +61,6 @@ def make_workload(params, *, n_addresses, n_steps, seed, order="weight-stationar
 def golden_engine(params, group_size):
     """A ``apsq_rae.golden.Engine`` with ``params``, configured to ``group_size`` (non-strict: an
     address beyond the capacity is dropped and sets ``err`` bit 1, as the hardware does)."""
-    from apsq_rae import golden
     eng = golden.Engine(**params.as_dict(), strict=False)
     eng.configure(group_size)
     return eng

@@ -4,7 +4,7 @@ from amaranth import *
 from amaranth.lib import wiring, stream
 from amaranth.lib.wiring import In, Out
 
-from apsq_rae.hdl.params import RAEParams
+from apsq_rae.hdl.params import as_params
 
 from . import protocol as P
 from .uart import UARTRx, UARTTx
@@ -18,8 +18,9 @@ class Link(wiring.Component):
 
     Parameters
     ----------
-    params : RAEParams
-        Engine parameters (frame sizes and the info frame derive from them).
+    params : RAEParams or None
+        Engine parameters (frame sizes and the info frame derive from them); ``None`` takes
+        the spec defaults.
     divisor : int
         UART clocks per bit (>= 4).
     latency : int
@@ -45,11 +46,17 @@ class Link(wiring.Component):
         The engine's ``err``.
     engine_busy : In(1)
         The engine's ``busy``.
+
+    Raises
+    ------
+    TypeError
+        ``params`` is neither ``None`` nor an :class:`RAEParams`.
+    ValueError
+        ``latency`` or ``timeout`` is out of range.
     """
 
     def __init__(self, params, *, divisor, latency=0, timeout=1 << 16):
-        if not isinstance(params, RAEParams):
-            raise TypeError(f"params must be an RAEParams, not {params!r}")
+        params = as_params(params)
         if isinstance(latency, bool) or not isinstance(latency, int) or not 0 <= latency < 65536:
             raise ValueError(f"latency = {latency!r} is out of range (legal: 0..65535)")
         if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < 1:

@@ -12,8 +12,8 @@ Yosys and nextpnr, on the JSON netlist::
 A read port is folded only when every data output it drives feeds exactly one ``TRELLIS_FF``
 (its ``DI``, nothing else) and all those flip-flops are plain copies of the output register:
 same clock as the port (rising edge), no set/reset (``LSR`` tied to 0), one common clock enable
-or none, the port's own reset tied to 0. Otherwise the port is left as it is. The behaviour is
-unchanged: the data appear one clock after the read latch either way.
+or none, the port's own reset tied to 0. Otherwise the port is left as it is. A folded port
+behaves as the fabric register did: the data appear one clock after the read latch.
 
 This file depends on the standard library only, so the build script can run it by path.
 """

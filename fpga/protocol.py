@@ -40,7 +40,8 @@ An ``S`` frame leaves after every result frame that was already started, so a st
 
 from dataclasses import dataclass
 
-from apsq_rae.hdl.params import RAEParams, ROUNDING_RULES
+from apsq_rae.golden import Tile
+from apsq_rae.hdl.params import RAEParams, ROUNDING_RULES, as_params
 
 
 __all__ = [
@@ -159,16 +160,6 @@ def _uint_to_lanes(word, lanes, width):
 
 
 @dataclass(frozen=True)
-class Tile:
-    """One tile as the host sends it."""
-    addr: int
-    step: int
-    last: bool
-    exp: int
-    data: tuple
-
-
-@dataclass(frozen=True)
 class Result:
     """One ``R`` frame, decoded (same fields as ``apsq_rae.golden.Result``)."""
     addr: int
@@ -203,9 +194,9 @@ class HostCodec:
 
     Parameters
     ----------
-    params : RAEParams
+    params : RAEParams or None
         The board's engine parameters (the host learns them from an ``I`` frame; see
-        :meth:`from_info`).
+        :meth:`decode_info`); ``None`` takes the spec defaults.
 
     Members
     -------
@@ -213,12 +204,15 @@ class HostCodec:
     frames : list
         Decoded frames not yet taken by :meth:`take` (``Result``, ``Status`` or
         ``(RAEParams, latency)`` for an info frame).
+
+    Raises
+    ------
+    TypeError
+        ``params`` is neither ``None`` nor an :class:`RAEParams`.
     """
 
     def __init__(self, params):
-        if not isinstance(params, RAEParams):
-            raise TypeError(f"params must be an RAEParams, not {params!r}")
-        self.params = params
+        self.params = params = as_params(params)
         self._tile_fields, self._result_fields = _field_widths(params)
         self._buf = bytearray()
         self.frames = []

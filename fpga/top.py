@@ -4,7 +4,7 @@ from amaranth import *
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from apsq_rae.hdl.params import RAEParams
+from apsq_rae.hdl.params import as_params
 
 from . import protocol as P
 from .link import Link
@@ -23,8 +23,8 @@ class LinkedEngine(wiring.Component):
 
     Parameters
     ----------
-    params : RAEParams
-        Engine parameters.
+    params : RAEParams or None
+        Engine parameters; ``None`` takes the spec defaults.
     divisor : int
         UART clocks per bit (>= 4).
     timeout : int
@@ -43,12 +43,17 @@ class LinkedEngine(wiring.Component):
         1 while the engine or the link is busy (for an LED).
     error : Out(1)
         1 while a status flag other than busy is set (for an LED).
+
+    Raises
+    ------
+    TypeError
+        ``params`` is neither ``None`` nor an :class:`RAEParams`.
+    ValueError
+        The engine's payloads are not as wide as the protocol's frames for ``params``.
     """
 
     def __init__(self, params, *, divisor, timeout=1 << 16, engine=None):
-        if not isinstance(params, RAEParams):
-            raise TypeError(f"params must be an RAEParams, not {params!r}")
-        self.params = params
+        self.params = params = as_params(params)
         self.engine = _make_engine(params) if engine is None else engine
         for name, want in (("i", P.tile_bits(params)), ("o", P.result_bits(params))):
             got = len(Value.cast(getattr(self.engine, name).payload))

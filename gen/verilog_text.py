@@ -99,12 +99,11 @@ def merge_part_assigns(text):
     of fields) as one ``assign net[hi:lo] = ...;`` per part. Icarus Verilog gives such a net a
     resolver that, whenever any part changes, resolves the whole vector bit by bit and sends
     it on, so a 16-lane bus whose lanes change one after the other is rebuilt and re-evaluated
-    downstream 16 times per clock. That made the 16-lane engine about 30 times slower in
-    Icarus (about 30 instead of about 1000 clocks per second with a tile every clock).
+    downstream 16 times per clock; in a wide engine that work would dominate the simulation.
     ``assign net = { partN, ..., part0 };`` is the same netlist (each bit still has exactly one
-    driver). Only a net whose parts cover its declared ``[W-1:0]`` exactly, each bit once, is
-    rewritten; anything else is left as Yosys wrote it. Deterministic: the output depends on
-    the input text only.
+    driver), and one assignment drives the whole net, so Icarus needs no resolver. Only a net
+    whose parts cover its declared ``[W-1:0]`` exactly, each bit once, is rewritten; anything
+    else is left as Yosys wrote it. Deterministic: the output depends on the input text only.
     """
     return _per_module(text, _merge_module_part_assigns)
 
@@ -146,11 +145,10 @@ def merge_register_blocks(text):
 
     ``write_verilog`` writes every register as its own ``always @(posedge clk) q <= d;``.
     Icarus Verilog runs each such block as a thread that every clock edge wakes, schedules
-    and suspends again: with 1400 of them (16 lanes, ``max_group_size`` 16) that was half the
-    time of an idle clock, and that configuration's nightly cocotb run took 72 s instead of
-    55 s. One block per module and
-    edge, holding the same non-blocking assignments, is the same logic: every right-hand side
-    is still read before any register changes. Only blocks of exactly one unconditional
-    non-blocking assignment are merged; memories and anything else stay as written.
+    and suspends again, a cost per register (a 16-lane engine with ``max_group_size`` 16 has
+    about 1400) that one block per module and edge pays once. That block, holding the same
+    non-blocking assignments, is the same logic: every right-hand side is still read before
+    any register changes. Only blocks of exactly one unconditional non-blocking assignment
+    are merged; memories and anything else stay as written.
     """
     return _per_module(text, _merge_module_register_blocks)

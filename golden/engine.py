@@ -2,7 +2,8 @@
 
 Feed :meth:`Engine.push` the tiles the hardware accepts, in the order it accepts them, with
 the same flags as the ports of section 5; it returns the result the hardware must produce for
-every ``last`` tile, in order.
+every ``last`` tile, in order. The transactions are :class:`Tile` (into the engine; the
+testbench and the FPGA host send these) and :class:`Result` (out of it).
 """
 
 from dataclasses import dataclass
@@ -13,7 +14,31 @@ from .apsq import apsq_step
 from .quant import check_rounding
 
 
-__all__ = ["Engine", "Result"]
+__all__ = ["Engine", "Tile", "Result"]
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One tile, as it enters the engine's input port (the arguments of :meth:`Engine.push`).
+
+    Members
+    -------
+    addr : int
+    step : int
+        The step index ``i`` of this address's accumulation.
+    last : bool
+        ``i`` is the address's final step.
+    exp : int
+        ``e_i``, the exponent of this step's quantization.
+    data : tuple of int
+        ``Tp_i``, one signed ``psum_bits`` value per lane.
+    """
+
+    addr: int
+    step: int
+    last: bool
+    exp: int
+    data: tuple
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,10 @@ from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, ReadOnly
 
 from apsq_rae import golden
+from apsq_rae.golden import Tile
 from apsq_rae.hdl.params import RAEParams
 
-from .stimulus import Tile, Configure, BadConfig, ClearErr, Drain, CheckErr, Idle
+from .stimulus import Configure, BadConfig, ClearErr, Drain, CheckErr, Idle
 
 
 __all__ = ["load_config", "Bench"]

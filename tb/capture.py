@@ -1,65 +1,37 @@
-"""PSUM capture files (``.npz``) replayed by the ``replay`` cocotb test.
+"""The engine that replays a capture file in the ``replay`` cocotb test.
 
-Format (produced from a real transformer into ``tests/data/capture_*.npz``): arrays ``addr``
-``(n,)`` int64, ``step`` ``(n,)`` int64, ``last`` ``(n,)`` bool, ``exp`` ``(n,)`` int64,
-``data`` ``(n, lanes)`` int64, all in arrival order, and ``meta``: a 0-d string array holding
-JSON with at least ``lanes``, ``psum_bits``, ``exp_bits`` (also ``layer``, ``dataflow``,
-``chunk``).
+The format, its reader and its writer are :mod:`apsq_rae.explore.capture_file`; this module
+adds what only the testbench needs: :func:`capture_params`, the engine sized for a capture.
 """
 
-import json
 
-import numpy as np
-
-
-__all__ = ["load_capture", "save_capture", "capture_params"]
+__all__ = ["capture_params"]
 
 
-_ARRAYS = {"addr": 1, "step": 1, "last": 1, "exp": 1, "data": 2}
+def capture_params(capture, *, max_group_size=4):
+    """Engine parameters that replay ``capture`` at every group size up to ``max_group_size``.
 
+    ``lanes``, ``psum_bits`` and ``exp_bits`` (and ``q_bits``, ``rounding`` when present) come
+    from the capture's meta; the depth makes the capacity at the largest group size cover the
+    highest address; the step width holds the longest accumulation (at least the default);
+    everything else takes the spec defaults.
 
-def load_capture(path):
-    """Read and check a capture; returns a ``dict`` of arrays plus ``meta`` (a ``dict``).
+    Parameters
+    ----------
+    capture : dict
+        A capture, as :func:`apsq_rae.explore.capture_file.read_capture` returns it.
+    max_group_size : int
+        The largest group size to replay at.
+
+    Returns
+    -------
+    apsq_rae.hdl.params.RAEParams
 
     Raises
     ------
     ValueError
-        A missing array, a wrong shape or a ``meta`` that is not JSON with the required keys.
+        The parameters are out of the engine's ranges (see :class:`RAEParams`).
     """
-    with np.load(path, allow_pickle=False) as npz:
-        missing = [k for k in (*_ARRAYS, "meta") if k not in npz.files]
-        if missing:
-            raise ValueError(f"{path}: capture lacks arrays {missing}")
-        capture = {k: npz[k] for k in _ARRAYS}
-        meta = json.loads(str(npz["meta"][()]))
-    for key in ("lanes", "psum_bits", "exp_bits"):
-        if key not in meta:
-            raise ValueError(f"{path}: meta lacks {key!r}")
-    n = capture["addr"].shape[0]
-    for key, ndim in _ARRAYS.items():
-        if capture[key].ndim != ndim or capture[key].shape[0] != n:
-            raise ValueError(f"{path}: {key} has shape {capture[key].shape}, expected "
-                             f"({n}{', lanes' if ndim == 2 else ''})")
-    if capture["data"].shape[1] != meta["lanes"]:
-        raise ValueError(f"{path}: data has {capture['data'].shape[1]} lanes, meta says "
-                         f"{meta['lanes']}")
-    capture["meta"] = meta
-    return capture
-
-
-def save_capture(path, addr, step, last, exp, data, **meta):
-    """Write a capture in the format above (``meta`` keywords become the JSON)."""
-    np.savez(path, addr=np.asarray(addr, dtype=np.int64), step=np.asarray(step, dtype=np.int64),
-             last=np.asarray(last, dtype=bool), exp=np.asarray(exp, dtype=np.int64),
-             data=np.asarray(data, dtype=np.int64), meta=np.array(json.dumps(meta)))
-
-
-def capture_params(capture, *, max_group_size=4):
-    """Engine parameters that replay ``capture`` at every group size up to
-    ``max_group_size``: ``lanes``, ``psum_bits``, ``exp_bits`` (and ``q_bits``, ``rounding``
-    when present) from its meta, a depth such that the capacity at the largest group size
-    covers its highest address, a step width that holds its longest accumulation (at least
-    the default), the spec defaults otherwise."""
     from apsq_rae.hdl.params import RAEParams
 
     meta, defaults = capture["meta"], RAEParams()

@@ -1,4 +1,5 @@
-"""cocotb tests of the generated engine (run by ``tb/test_rae.py`` through the runner).
+"""cocotb tests of the generated engine (run through :func:`apsq_rae.tb.sim.run` by
+``tests/test_cocotb_rae.py`` and ``tests/test_cocotb_replay.py``).
 
 Every test reads its configuration from ``APSQ_TB_CONFIG`` (see :func:`apsq_rae.tb.bench.load_config`)
 and scores every result against :class:`apsq_rae.golden.Engine`. ``APSQ_TB_SCALE`` (default 1)
@@ -11,9 +12,11 @@ import time
 import cocotb
 import numpy as np
 
+from apsq_rae.explore.capture_file import read_capture
+from apsq_rae.golden import Tile
+
 from .bench import Bench, load_config
-from .stimulus import Stimulus, Configure, BadConfig, ClearErr, CheckErr, Drain, Idle, Tile
-from .capture import load_capture
+from .stimulus import Stimulus, Configure, BadConfig, ClearErr, CheckErr, Drain, Idle
 
 
 def _scale():
@@ -202,12 +205,12 @@ async def speed(dut):
 
 @cocotb.test()
 async def replay(dut):
-    """Replay the capture in ``APSQ_CAPTURE`` (.npz, see :mod:`apsq_rae.tb.capture`) at every group
-    size, scored by the golden model. ``APSQ_REPLAY_ADDRS=k`` keeps only the tiles of the
-    first ``k`` addresses (whole accumulations, original order)."""
+    """Replay the capture in ``APSQ_CAPTURE`` (.npz, see :mod:`apsq_rae.explore.capture_file`)
+    at every group size, scored by the golden model. ``APSQ_REPLAY_ADDRS=k`` keeps only the
+    tiles of the first ``k`` addresses (whole accumulations, original order)."""
     config = load_config()
     bench = Bench(dut, config, "replay")
-    capture = load_capture(os.environ["APSQ_CAPTURE"])
+    capture = read_capture(os.environ["APSQ_CAPTURE"])
     limit = int(os.environ.get("APSQ_REPLAY_ADDRS", "0"))
     if limit:
         # Keep every tile of the first `limit` addresses, in the capture's order.

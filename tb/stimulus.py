@@ -1,8 +1,9 @@
-"""Stimulus for the engine: tiles, their orders, and control steps (pure Python).
+"""Stimulus for the engine: tiles, their orders, and control steps (no simulator needed).
 
 A test is a list of items that :class:`apsq_rae.tb.bench.Bench` executes in order:
 
-- :class:`Tile`: one tile for the input port (sent when the engine accepts it);
+- :class:`apsq_rae.golden.Tile`: one tile for the input port (sent when the engine accepts
+  it);
 - :class:`Configure`: wait until idle, then set ``cfg_group_size`` (golden model too);
 - :class:`BadConfig`: drive an illegal ``cfg_group_size`` for some clocks while a tile is
   offered (it must be refused), then restore the legal one;
@@ -14,18 +15,10 @@ A test is a list of items that :class:`apsq_rae.tb.bench.Bench` executes in orde
 
 from dataclasses import dataclass
 
-
-__all__ = ["Tile", "Configure", "BadConfig", "ClearErr", "Drain", "CheckErr", "Idle",
-           "Stimulus"]
+from apsq_rae.golden import Tile
 
 
-@dataclass(frozen=True)
-class Tile:
-    addr: int
-    step: int
-    last: bool
-    exp: int
-    data: tuple
+__all__ = ["Configure", "BadConfig", "ClearErr", "Drain", "CheckErr", "Idle", "Stimulus"]
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""The area report (gen/area*.py) on tiny configurations: it runs, its numbers make sense and
-its files parse. The full sweep is `make area`, not part of the tests."""
+"""The area report (:mod:`apsq_rae.area`) on tiny configurations: it runs, its numbers make
+sense and its files parse. The full sweep is `make area`, not part of the tests."""
 
 import json
 

@@ -1,7 +1,10 @@
-"""Capture files: the shipped tests/data/capture_tiny.npz, its round trip, and its replay on
-the golden transaction-level engine at every group size."""
+"""Capture files: the format's reader and writer, the shipped tests/data/capture_tiny.npz (its
+format, the command that makes it, its round trip) and its replay on the golden
+transaction-level engine at every group size."""
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +12,9 @@ import pytest
 
 from apsq_rae import golden
 from apsq_rae.explore.bert import tiny_bert
-from apsq_rae.explore.capture import make_capture, read_capture, write_capture
+from apsq_rae.cli import main
+from apsq_rae.explore.capture import make_capture
+from apsq_rae.explore.capture_file import ARRAYS, KEYS, META_KEYS, read_capture, write_capture
 from apsq_rae.explore.sentences import CALIBRATION, EVALUATION
 from apsq_rae.explore.sweep import Explorer
 
@@ -71,13 +76,116 @@ def test_round_trip(tmp_path):
     assert back["meta"] == cap["meta"]
 
 
+def test_capture_command_reproduces_the_shipped_file(tmp_path):
+    """The documented command writes the shipped file's exact bytes."""
+    out = tmp_path / "capture_tiny.npz"
+    assert main(["capture", "--model", "tiny", "--chunk", "16", "--dataflow", "is",
+                 "--out", str(out)]) == 0
+    assert out.read_bytes() == TINY.read_bytes()
+
+
+def test_format_constants():
+    assert KEYS == ("addr", "step", "last", "exp", "data", "meta")
+    assert [np.dtype(d).name for d in ARRAYS.values()] == ["int64"] * 2 + ["bool"] + ["int64"] * 2
+    assert META_KEYS == ("lanes", "psum_bits", "exp_bits")
+
+
+def test_format_module_loads_no_model_code():
+    """The testbench reads captures through capture_file: it must not pull in the explorer's
+    model (nor Amaranth)."""
+    code = ("import sys, apsq_rae.explore.capture_file; "
+            "print(sorted(m for m in sys.modules if m.startswith(('apsq_rae', 'amaranth'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "['apsq_rae', 'apsq_rae.explore', 'apsq_rae.explore.capture_file']"
+
+
+def _small(**changes):
+    """A valid 2-tile capture of 2 lanes, psum_bits 8, exp_bits 2, with ``changes``."""
+    cap = {"addr": [0, 0], "step": [0, 1], "last": [False, True], "exp": [0, 3],
+           "data": [[-128, 127], [5, -5]], "meta": {"lanes": 2, "psum_bits": 8, "exp_bits": 2}}
+    cap.update(changes)
+    return cap
+
+
+def test_write_and_read_a_small_capture(tmp_path):
+    """The extremes of the ranges are legal; meta keys beyond the required ones survive."""
+    path = tmp_path / "small.npz"
+    write_capture(path, _small(meta={"lanes": 2, "psum_bits": 8, "exp_bits": 2, "x": "y"}))
+    back = read_capture(path)
+    assert back["addr"].tolist() == [0, 0] and back["step"].tolist() == [0, 1]
+    assert back["last"].tolist() == [False, True] and back["exp"].tolist() == [0, 3]
+    assert back["data"].tolist() == [[-128, 127], [5, -5]]
+    assert back["meta"] == {"lanes": 2, "psum_bits": 8, "exp_bits": 2, "x": "y"}
+    with np.load(path) as f:
+        assert f.files == list(KEYS)
+        assert str(f["meta"]) == '{"exp_bits": 2, "lanes": 2, "psum_bits": 8, "x": "y"}'
+    write_capture(tmp_path / "empty.npz", _small(addr=[], step=[], last=[], exp=[],
+                                                 data=np.zeros((0, 2))))
+    assert read_capture(tmp_path / "empty.npz")["data"].shape == (0, 2)
+
+
+@pytest.mark.parametrize("changes,message", [
+    ({"exp": [0, 4]}, "capture: exp = 4 is out of range (legal: 0..3, exp_bits = 2)"),
+    ({"exp": [-1, 0]}, "capture: exp = -1 is out of range (legal: 0..3, exp_bits = 2)"),
+    ({"data": [[-129, 0], [0, 0]]},
+     "capture: data = -129 is out of range (legal: -128..127, psum_bits = 8)"),
+    ({"data": [[0, 128], [0, 0]]},
+     "capture: data = 128 is out of range (legal: -128..127, psum_bits = 8)"),
+    ({"data": [[0, 0, 0], [0, 0, 0]]}, "capture: data has shape (2, 3), expected (2, 2)"),
+    ({"step": [0]}, "capture: step has shape (1,), expected (2,)"),
+    ({"addr": 0}, "capture: addr has shape (), expected (n,)"),
+    ({"addr": [-1, -1]}, "capture: addr = -1 is out of range (legal: >= 0)"),
+    ({"step": [-1, 0]}, "capture: step = -1 is out of range (legal: >= 0)"),
+    ({"meta": {"lanes": 2, "psum_bits": 8}},
+     "capture: meta lacks 'exp_bits' (required: lanes, psum_bits, exp_bits)"),
+    ({"meta": {"lanes": 0, "psum_bits": 8, "exp_bits": 2}},
+     "capture: meta lanes = 0 is out of range (legal: integer >= 1)"),
+    ({"meta": {"lanes": 2, "psum_bits": "8", "exp_bits": 2}},
+     "capture: meta psum_bits = '8' is out of range (legal: integer >= 1)"),
+    ({"meta": [2, 8, 2]},
+     "capture: meta = [2, 8, 2] is not a JSON object (legal: a dict with lanes, psum_bits, "
+     "exp_bits)"),
+])
+def test_write_refuses_a_broken_capture(tmp_path, changes, message):
+    path = tmp_path / "bad.npz"
+    with pytest.raises(ValueError) as e:
+        write_capture(path, _small(**changes))
+    assert str(e.value) == message
+    assert not path.exists()
+
+
 def test_read_refuses_a_broken_file(tmp_path):
-    np.savez(tmp_path / "bad.npz", addr=np.zeros(2, dtype=np.int64))
-    with pytest.raises(ValueError, match="lacks"):
-        read_capture(tmp_path / "bad.npz")
+    path = tmp_path / "bad.npz"
+    good = {"addr": np.zeros(2, np.int64), "step": np.arange(2), "last": np.array([0, 1], bool),
+            "exp": np.zeros(2, np.int64), "data": np.zeros((2, 3), np.int64),
+            "meta": np.array('{"lanes": 3, "psum_bits": 8, "exp_bits": 2}')}
+    np.savez(path, addr=good["addr"], step=good["step"])
+    with pytest.raises(ValueError) as e:
+        read_capture(path)
+    assert str(e.value) == (f"{path}: capture file lacks last, exp, data, meta (a capture "
+                            f"holds addr, step, last, exp, data, meta)")
+    np.savez(path, **{**good, "meta": np.array("{lanes: 3}")})
+    with pytest.raises(ValueError) as e:
+        read_capture(path)
+    assert str(e.value) == (f"{path}: meta = '{{lanes: 3}}' is not JSON (legal: a JSON object "
+                            f"with lanes, psum_bits, exp_bits)")
+    np.savez(path, **{**good, "exp": np.zeros(2, np.int32)})
+    with pytest.raises(ValueError) as e:
+        read_capture(path)
+    assert str(e.value) == f"{path}: exp has dtype int32, expected int64"
+    np.savez(path, **{**good, "meta": np.array('{"lanes": 2, "psum_bits": 8, "exp_bits": 2}')})
+    with pytest.raises(ValueError) as e:
+        read_capture(path)
+    assert str(e.value) == f"{path}: data has shape (2, 3), expected (2, 2)"
+    np.savez(path, **good)
+    assert read_capture(path)["meta"] == {"lanes": 3, "psum_bits": 8, "exp_bits": 2}
+
+
+def test_write_refuses_a_made_capture_with_exponents_beyond_exp_bits(tmp_path):
     cap = _tiny_capture(max_addresses=2)
     cap["exp"] = cap["exp"] + 40
-    with pytest.raises(ValueError, match="exp out of range"):
+    with pytest.raises(ValueError, match=r"^capture: exp = 4\d is out of range"):
         write_capture(tmp_path / "bad2.npz", cap)
 
 

@@ -1,16 +1,23 @@
 """FPGA flow pieces that need no place and route: protocol codec, UART, report parser, board
 defaults and the command line."""
 
+import gc
 import json
+import warnings
 
 import pytest
 
+from amaranth.hdl import UnusedElaboratable
 from amaranth.sim import Simulator
 
+from apsq_rae import golden
 from apsq_rae.hdl.params import RAEParams
 from apsq_rae.fpga import protocol as P
 from apsq_rae.fpga.boards import BOARDS
 from apsq_rae.fpga.build import board_params
+from apsq_rae.fpga.host import make_workload
+from apsq_rae.fpga.link import Link
+from apsq_rae.fpga.top import LinkedEngine
 from apsq_rae.cli import main
 from apsq_rae.fpga.report import parse_yosys_stat, summarize, format_line
 from apsq_rae.fpga.uart import UARTRx, UARTTx, divisor_for
@@ -18,6 +25,28 @@ from apsq_rae.fpga.uart import UARTRx, UARTTx, divisor_for
 
 SMALL = RAEParams(lanes=2, psum_bits=16, q_bits=8, max_group_size=4, depth=4, exp_bits=4,
                   step_bits=4)
+
+
+# --- The params argument (apsq_rae.hdl.params.as_params). ---
+
+@pytest.mark.parametrize("make", [
+    lambda params: P.HostCodec(params),
+    lambda params: Link(params, divisor=4),
+    lambda params: LinkedEngine(params, divisor=4),
+], ids=["HostCodec", "Link", "LinkedEngine"])
+def test_params_argument(make):
+    with warnings.catch_warnings():
+        # Built only to read their params, never elaborated: collect them here, quietly.
+        warnings.simplefilter("ignore", UnusedElaboratable)
+        with pytest.raises(TypeError) as e:
+            make({"lanes": 2})
+        message = str(e.value)
+        del e
+        defaults, small = make(None).params, make(SMALL).params
+        gc.collect()
+    assert message == "params must be an RAEParams, not {'lanes': 2}"
+    assert defaults == RAEParams()
+    assert small is SMALL
 
 
 # --- Protocol codec. ---
@@ -29,6 +58,13 @@ def test_tile_frame_layout():
     word = 3 | 2 << 4 | 1 << 8 | 5 << 9 | 0xFFFF << 13 | 2 << 29
     assert frame == bytes([ord("T")]) + word.to_bytes(6, "little")
     assert P.tile_bits(SMALL) == 45 and P.tile_bytes(SMALL) == 6
+
+
+def test_workload_tiles_are_golden_tiles():
+    tiles = make_workload(SMALL, n_addresses=2, n_steps=2, seed=1)
+    assert all(type(t) is golden.Tile for t in tiles)
+    assert [(t.addr, t.step, t.last) for t in tiles] == [(0, 0, False), (1, 0, False),
+                                                         (0, 1, True), (1, 1, True)]
 
 
 def test_result_and_status_decoding():

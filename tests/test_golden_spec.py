@@ -1,4 +1,4 @@
-"""The spec's literal examples (APSQ.md sections 2 and 3) against the golden model."""
+"""The spec's literal examples (docs/spec.md sections 2 and 3) against the golden model."""
 
 import numpy as np
 import pytest
