@@ -1,5 +1,6 @@
 """The installed project: one top-level package, apsq_rae, and one command, apsq-rae."""
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -12,10 +13,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory):
+    # Built from a copy: setuptools writes build/ and *.egg-info beside the sources.
+    source = tmp_path_factory.mktemp("source") / "apsq-rae"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "sim_build", "__pycache__", "*.egg-info", ".pytest_cache",
+        ".hypothesis"))
     out = tmp_path_factory.mktemp("wheel")
     result = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(out), str(ROOT)], capture_output=True, text=True, timeout=600)
+         "-w", str(out), str(source)], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
     wheels = list(out.glob("apsq_rae-*.whl"))
     assert len(wheels) == 1, wheels
