@@ -40,7 +40,7 @@ An ``S`` frame leaves after every result frame that was already started, so a st
 
 from dataclasses import dataclass
 
-from apsq_rae.golden import Tile
+from apsq_rae.golden import Result, Tile
 from apsq_rae.hdl.params import RAEParams, ROUNDING_RULES, as_params
 
 
@@ -157,15 +157,6 @@ def _uint_to_lanes(word, lanes, width):
         v = (word >> (j * width)) & ((1 << width) - 1)
         out.append(v - (1 << width) if v >> (width - 1) else v)
     return tuple(out)
-
-
-@dataclass(frozen=True)
-class Result:
-    """One ``R`` frame, decoded (same fields as ``apsq_rae.golden.Result``)."""
-    addr: int
-    exp: int
-    sat: bool
-    data: tuple
 
 
 @dataclass(frozen=True)

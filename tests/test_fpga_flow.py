@@ -75,6 +75,8 @@ def test_result_and_status_decoding():
     codec.feed(word.to_bytes(4, "little")[2:] + bytes([ord("S"), 0x06, 3]))
     result, status = codec.take()
     assert result == P.Result(addr=9, exp=7, sat=True, data=(-128, 127))
+    # The frame decodes to the golden model's own transaction: comparable with its results.
+    assert result == golden.Result(addr=9, exp=7, sat=True, data=(-128, 127))
     assert status == P.Status(flags=6, group_size=3)
     assert status.err == 2 and status.busy and status.link_errors == 0
 
