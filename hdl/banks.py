@@ -12,7 +12,7 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from ._checks import quiet_on_error
-from .params import RAEParams
+from .params import as_params
 
 
 __all__ = ["Banks", "row_layout"]
@@ -36,9 +36,9 @@ class Banks(wiring.Component):
 
     Parameters
     ----------
-    params : RAEParams
-        Elaboration parameters (``lanes``, ``q_bits``, ``exp_bits``, ``max_group_size``,
-        ``depth`` are used).
+    params : RAEParams, optional
+        Elaboration parameters, the spec defaults if omitted (``lanes``, ``q_bits``,
+        ``exp_bits``, ``max_group_size``, ``depth`` are used).
     output_register : bool
         Register the read data once more (``read_latency`` 2 instead of 1): takes the block
         RAM's clock-to-output and its routing off the dequantizer's first stage.
@@ -54,7 +54,7 @@ class Banks(wiring.Component):
     rd_row : In(range(depth))
         Row to read.
     rd_data : Out(ArrayLayout(row_layout(params), max_group_size))
-        Row of every bank, one cycle after the read.
+        Row of every bank, ``read_latency`` clocks after the read.
     wr_en : In(1)
         Write ``wr_data`` to bank ``wr_bank`` at ``wr_row``, ``write_latency`` clocks after
         this edge.
@@ -64,15 +64,20 @@ class Banks(wiring.Component):
         Row to write.
     wr_data : In(row_layout(params))
         Row contents.
+
+    Attributes
+    ----------
+    read_latency : int
+        Clocks from the edge with ``rd_en`` to the rows on ``rd_data``: 1, or 2 with
+        ``output_register``.
+    write_latency : int
+        Clocks from the edge with ``wr_en`` to the edge that writes the memory: 0, or 1 with
+        ``write_register``.
     """
 
     @quiet_on_error
     def __init__(self, params=None, *, output_register=False, write_register=False):
-        if params is None:
-            params = RAEParams()
-        if not isinstance(params, RAEParams):
-            raise TypeError(f"params must be an RAEParams, not {params!r}")
-        self.params = params
+        self.params = params = as_params(params)
         self.output_register = bool(output_register)
         self.write_register = bool(write_register)
         row = row_layout(params)
@@ -86,15 +91,25 @@ class Banks(wiring.Component):
             "wr_data": In(row),
         })
 
+    @staticmethod
+    def pipeline_read_latency(output_register=False):
+        """``read_latency`` of banks with this ``output_register`` (without building them)."""
+        return 2 if output_register else 1
+
+    @staticmethod
+    def pipeline_write_latency(write_register=False):
+        """``write_latency`` of banks with this ``write_register`` (without building them)."""
+        return 1 if write_register else 0
+
     @property
     def read_latency(self):
         """Clocks from a read to its data on ``rd_data``."""
-        return 2 if self.output_register else 1
+        return self.pipeline_read_latency(self.output_register)
 
     @property
     def write_latency(self):
         """Clocks from ``wr_en`` to the row being in the memory (0: written on that edge)."""
-        return 1 if self.write_register else 0
+        return self.pipeline_write_latency(self.write_register)
 
     def elaborate(self, platform):
         m = Module()

@@ -7,57 +7,66 @@ same result stream as :class:`apsq_rae.hdl.rae.RAE`, so both can sit in the same
 accelerator.
 """
 
-from amaranth.hdl import Const, Elaboratable, Module, Mux, Signal, signed, unsigned, Cat
+from amaranth.hdl import Cat, Const, MemoryData, MemoryInstance, Module, Mux, Signal, signed
 from amaranth.lib import data, stream, wiring
-from amaranth.lib.memory import Memory
+from amaranth.lib.memory import ReadPort, WritePort
 from amaranth.lib.wiring import In, Out
+from amaranth.utils import ceil_log2
 
-from ._checks import check_int, quiet_on_error
-from .params import RAEParams
+from ._checks import check_int, check_rounding, quiet_on_error
+from .params import as_params
 from .rae import result_layout, tile_layout  # the same streams as the engine
 
 
 __all__ = ["Baseline", "BaselineQuantizer"]
 
 
-class BaselineQuantizer(Elaboratable):
+class BaselineQuantizer(wiring.Component):
     """Combinational ``Q_e`` of ``lanes`` signed values (spec section 2).
 
     Parameters
     ----------
     width : int
-        Width of a signed input value.
+        Width of a signed input value (>= 2).
     q_bits : int
-        Width of a signed output value.
+        Width of a signed output value (2..``width``).
     exp_bits : int
-        Width of the exponent.
+        Width of the exponent (1..6).
     lanes : int
-        Number of values.
+        Number of values (>= 1).
     rounding : str
         ``"half_up"``, ``"half_even"`` or ``"trunc"``.
 
     Members
     -------
-    x : Signal array, in
-        ``lanes`` signed ``width``-bit values.
-    exp : Signal(exp_bits), in
+    x : In(ArrayLayout(signed(width), lanes))
+        Values to quantize.
+    exp : In(exp_bits)
         Exponent ``e``.
-    q : Signal array, out
-        ``lanes`` signed ``q_bits``-bit results ``Q_e(x)``.
-    sat : Signal(1), out
+    q : Out(ArrayLayout(signed(q_bits), lanes))
+        ``Q_e(x)``, in the same clock.
+    sat : Out(1)
         Some lane saturated.
     """
 
+    @quiet_on_error
     def __init__(self, *, width, q_bits, exp_bits, lanes, rounding):
+        check_int("width", width, 2)
+        check_int("q_bits", q_bits, 2, width)
+        check_int("exp_bits", exp_bits, 1, 6)
+        check_int("lanes", lanes, 1)
+        check_rounding(rounding)
         self.width = width
         self.q_bits = q_bits
         self.exp_bits = exp_bits
         self.lanes = lanes
         self.rounding = rounding
-        self.x = Signal(data.ArrayLayout(signed(width), lanes))
-        self.exp = Signal(exp_bits)
-        self.q = Signal(data.ArrayLayout(signed(q_bits), lanes))
-        self.sat = Signal()
+        super().__init__({
+            "x":   In(data.ArrayLayout(signed(width), lanes)),
+            "exp": In(exp_bits),
+            "q":   Out(data.ArrayLayout(signed(q_bits), lanes)),
+            "sat": Out(1),
+        })
 
     def elaborate(self, platform):
         m = Module()
@@ -88,31 +97,85 @@ class BaselineQuantizer(Elaboratable):
         return m
 
 
-class _Bank(Elaboratable):
+class _Bank(wiring.Component):
     """The PSUM memory in a module of its own (``bank``), so that the area report can tell it
-    apart; one write port and one read port transparent to it."""
+    apart: one write port and one synchronous read port transparent to it.
 
+    Parameters
+    ----------
+    shape : ShapeLike
+        Shape of a row.
+    depth : int
+        Rows (>= 1).
+
+    Members
+    -------
+    wr : Out(WritePort.Signature(addr_width=ceil_log2(depth), shape=shape))
+        Write port: ``data`` is written at ``addr`` on an edge with ``en``.
+    rd : Out(ReadPort.Signature(addr_width=ceil_log2(depth), shape=shape))
+        Read port: ``data`` shows the row at ``addr`` from an edge with ``en`` on, with the
+        write of that edge to the same row.
+    """
+
+    @quiet_on_error
     def __init__(self, shape, depth):
-        self.mem = Memory(shape=shape, depth=depth, init=[])
-        self.wr = self.mem.write_port()
-        self.rd = self.mem.read_port(transparent_for=(self.wr,))
+        check_int("depth", depth, 1)
+        self.shape = shape
+        self.depth = depth
+        addr_width = ceil_log2(depth)
+        super().__init__({
+            "wr": Out(WritePort.Signature(addr_width=addr_width, shape=shape)),
+            "rd": Out(ReadPort.Signature(addr_width=addr_width, shape=shape)),
+        })
 
     def elaborate(self, platform):
         m = Module()
-        m.submodules.mem = self.mem
+        # The memory primitive on the ports' own signals (what a ``lib.memory.Memory`` turns
+        # into), so the module's ports are the memory's, with no second set of port signals.
+        mem = MemoryInstance(data=MemoryData(shape=self.shape, depth=self.depth, init=[]))
+        wr = mem.write_port(domain="sync", addr=self.wr.addr, data=self.wr.data, en=self.wr.en)
+        mem.read_port(domain="sync", addr=self.rd.addr, data=self.rd.data, en=self.rd.en,
+                      transparent_for=(wr,))
+        m.submodules.mem = mem
         return m
 
 
-class _Adder(Elaboratable):
+class _Adder(wiring.Component):
     """The read-add-write adders in a module of their own (``adder``): ``sums = (first ? 0 :
-    stored) + data`` per lane, at ``psum_bits`` (two's-complement wrap)."""
+    stored) + data`` per lane, at ``psum_bits`` (two's-complement wrap).
 
+    Parameters
+    ----------
+    psum_bits : int
+        Width of a signed value (>= 1).
+    lanes : int
+        Lanes (>= 1).
+
+    Members
+    -------
+    first : In(1)
+        The tile starts a new sum: ``stored`` is ignored.
+    stored : In(ArrayLayout(signed(psum_bits), lanes))
+        The running sum read from the memory.
+    data : In(ArrayLayout(signed(psum_bits), lanes))
+        The tile.
+    sums : Out(ArrayLayout(signed(psum_bits), lanes))
+        The new running sum, in the same clock.
+    """
+
+    @quiet_on_error
     def __init__(self, psum_bits, lanes):
+        check_int("psum_bits", psum_bits, 1)
+        check_int("lanes", lanes, 1)
+        self.psum_bits = psum_bits
         self.lanes = lanes
-        self.first = Signal()
-        self.stored = Signal(data.ArrayLayout(signed(psum_bits), lanes))
-        self.data = Signal(data.ArrayLayout(signed(psum_bits), lanes))
-        self.sums = Signal(data.ArrayLayout(signed(psum_bits), lanes))
+        layout = data.ArrayLayout(signed(psum_bits), lanes)
+        super().__init__({
+            "first":  In(1),
+            "stored": In(layout),
+            "data":   In(layout),
+            "sums":   Out(layout),
+        })
 
     def elaborate(self, platform):
         m = Module()
@@ -138,9 +201,10 @@ class Baseline(wiring.Component):
 
     Parameters
     ----------
-    params : RAEParams
-        Engine parameters; the baseline uses ``lanes``, ``psum_bits``, ``q_bits``, ``exp_bits``,
-        ``step_bits``, ``rounding`` and, for the address width, ``depth * max_group_size``.
+    params : RAEParams, optional
+        Engine parameters, the spec defaults if omitted; the baseline uses ``lanes``,
+        ``psum_bits``, ``q_bits``, ``exp_bits``, ``step_bits``, ``rounding`` and, for the address
+        width, ``depth * max_group_size``.
     rows : int or None
         Addresses held (memory rows). Default ``depth * max_group_size``: the engine's capacity
         at group size 1, i.e. its whole address space.
@@ -157,14 +221,17 @@ class Baseline(wiring.Component):
         Sticky; bit 1: a tile with ``addr >= rows`` was accepted (and dropped). Bit 0 is 0.
     err_clear : In(1)
         Clears ``err``; a set in the same clock wins.
+
+    Attributes
+    ----------
+    latency : int
+        Clocks from the edge accepting a ``last`` tile to the edge where its result can be
+        taken: 1 (the output register).
     """
 
     @quiet_on_error
     def __init__(self, params=None, *, rows=None):
-        if params is None:
-            params = RAEParams()
-        if not isinstance(params, RAEParams):
-            raise TypeError(f"params must be an RAEParams, not {params!r}")
+        params = as_params(params)
         if rows is None:
             rows = params.depth * params.max_group_size
         check_int("rows", rows, 1, 1 << params.addr_bits)

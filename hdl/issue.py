@@ -55,6 +55,15 @@ class IssueQueue(wiring.Component):
         Address of each pipeline stage.
     busy : Out(1)
         Some entry is full.
+
+    Attributes
+    ----------
+    latency : int
+        Clocks from the edge that accepts a tile on ``i`` to the first edge that can take it
+        from ``o``: 2 (the input register, then the head).
+    capacity : int
+        Tiles held at once: 3 (the input register, the skid register and the head).
+        ``i.ready`` is 0 while all are full.
     """
 
     @quiet_on_error
@@ -74,6 +83,22 @@ class IssueQueue(wiring.Component):
             "stage_addr":  In(data.ArrayLayout(addr, n_stages)),
             "busy":        Out(1),
         })
+
+    @staticmethod
+    def pipeline_latency():
+        """Latency of every issue queue (it does not depend on the parameters), without building
+        one."""
+        return 2
+
+    @property
+    def latency(self):
+        """Clocks from the edge accepting a tile on ``i`` to the first edge it can leave ``o``."""
+        return self.pipeline_latency()
+
+    @property
+    def capacity(self):
+        """Tiles held at once (the entries ``r``, ``k`` and ``h``)."""
+        return 3
 
     def elaborate(self, platform):
         m = Module()

@@ -16,7 +16,6 @@ From the run-time group size ``gs`` and a tile's ``addr``, ``step`` and ``last``
 It is split in two halves so the engine can put a register between them: :class:`TileDecoder`
 (everything that needs the wide ``addr``/``step``: mapping, capacity, phase, mode bit) and
 :class:`BankSelect` (the per-bank read mask and the write bank, from the narrow decoded fields).
-:class:`ModeEncoder` is the two joined, combinationally.
 """
 
 from amaranth.hdl import Array, Cat, Const, Module
@@ -24,10 +23,10 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ._checks import quiet_on_error
-from .params import RAEParams
+from .params import as_params
 
 
-__all__ = ["ModeEncoder", "TileDecoder", "BankSelect", "mod_const"]
+__all__ = ["TileDecoder", "BankSelect", "mod_const"]
 
 
 def mod_const(value, modulus):
@@ -72,21 +71,13 @@ def mod_const(value, modulus):
     return residues[0]
 
 
-def _check_params(params):
-    if params is None:
-        return RAEParams()
-    if not isinstance(params, RAEParams):
-        raise TypeError(f"params must be an RAEParams, not {params!r}")
-    return params
-
-
 class TileDecoder(wiring.Component):
     """First half of the mode encoder: mapping, capacity check, phase and mode bit.
 
     Parameters
     ----------
-    params : RAEParams
-        Elaboration parameters.
+    params : RAEParams, optional
+        Elaboration parameters; the spec defaults if omitted.
 
     Members
     -------
@@ -116,7 +107,7 @@ class TileDecoder(wiring.Component):
 
     @quiet_on_error
     def __init__(self, params=None):
-        self.params = params = _check_params(params)
+        self.params = params = as_params(params)
         G = params.max_group_size
         super().__init__({
             "group_size": In(params.gs_bits),
@@ -175,8 +166,8 @@ class BankSelect(wiring.Component):
 
     Parameters
     ----------
-    params : RAEParams
-        Elaboration parameters.
+    params : RAEParams, optional
+        Elaboration parameters; the spec defaults if omitted.
 
     Members
     -------
@@ -194,7 +185,7 @@ class BankSelect(wiring.Component):
 
     @quiet_on_error
     def __init__(self, params=None):
-        self.params = params = _check_params(params)
+        self.params = params = as_params(params)
         G = params.max_group_size
         super().__init__({
             "group_size": In(params.gs_bits),
@@ -220,85 +211,4 @@ class BankSelect(wiring.Component):
                         slot, bgroup = b % gs, b // gs
                         hit = (self.phase > slot) if slot < gs - 1 else self.has_ap
                         m.d.comb += self.rd_mask[b].eq(self.mode & (self.group == bgroup) & hit)
-        return m
-
-
-class ModeEncoder(wiring.Component):
-    """Combinational mode encoder: :class:`TileDecoder` followed by :class:`BankSelect`.
-
-    Outputs are meaningful only while ``cfg_ok`` is 1.
-
-    Parameters
-    ----------
-    params : RAEParams
-        Elaboration parameters.
-
-    Members
-    -------
-    group_size : In(params.gs_bits)
-        Run-time group size ``gs``.
-    addr : In(params.addr_bits)
-        Address of the tile.
-    step : In(params.step_bits)
-        Step index ``i`` of the tile.
-    last : In(1)
-        The tile is the final step of its address.
-    cfg_ok : Out(1)
-        ``1 <= gs <= max_group_size``.
-    in_range : Out(1)
-        ``addr < capacity(gs)``.
-    row : Out(range(depth))
-        Row of the address in every bank, ``addr mod depth``.
-    group : Out(range(max_group_size))
-        Bank group of the address, ``addr div depth``.
-    phase : Out(range(max_group_size))
-        ``p = step mod gs``.
-    has_ap : Out(1)
-        An AP exists (``step >= gs``).
-    mode : Out(1)
-        The mode bit ``s2``: 1 for an APSQ step, 0 for a PSQ step.
-    rd_mask : Out(max_group_size)
-        Bit ``b`` set: bank ``b`` holds a value that this tile adds (pending or AP).
-    wr_bank : Out(range(max_group_size))
-        The bank this tile's quantized value is written to.
-    """
-
-    @quiet_on_error
-    def __init__(self, params=None):
-        self.params = params = _check_params(params)
-        G = params.max_group_size
-        super().__init__({
-            "group_size": In(params.gs_bits),
-            "addr":       In(params.addr_bits),
-            "step":       In(params.step_bits),
-            "last":       In(1),
-            "cfg_ok":     Out(1),
-            "in_range":   Out(1),
-            "row":        Out(range(params.depth)),
-            "group":      Out(range(G)),
-            "phase":      Out(range(G)),
-            "has_ap":     Out(1),
-            "mode":       Out(1),
-            "rd_mask":    Out(G),
-            "wr_bank":    Out(range(G)),
-        })
-
-    def elaborate(self, platform):
-        m = Module()
-        m.submodules.decoder = dec = TileDecoder(self.params)
-        m.submodules.select = sel = BankSelect(self.params)
-        m.d.comb += [
-            dec.group_size.eq(self.group_size),
-            dec.addr.eq(self.addr),
-            dec.step.eq(self.step),
-            dec.last.eq(self.last),
-            sel.group_size.eq(self.group_size),
-            sel.group.eq(dec.group),
-            sel.phase.eq(dec.phase),
-            sel.has_ap.eq(dec.has_ap),
-            sel.mode.eq(dec.mode),
-        ]
-        for name in ("cfg_ok", "in_range", "row", "group", "phase", "has_ap", "mode"):
-            m.d.comb += getattr(self, name).eq(getattr(dec, name))
-        m.d.comb += [self.rd_mask.eq(sel.rd_mask), self.wr_bank.eq(sel.wr_bank)]
         return m

@@ -3,7 +3,7 @@
 Block diagram (one tile enters per clock)::
 
     i (tile) ──► TileDecoder ──► IssueQueue ──► issue: BankSelect ─────► Banks read (all banks, row)
-                 (row, group,     (3 entries,   hazard flag (registered,     │ 1 clock
+                 (row, group,     (a few tiles, hazard flag (registered,     │ read_latency
                   phase, s2,       in_ready     match vectors): stall        ▼
                   capacity)        from FFs)    while the address is in  ShiftDequantizer x G
                                                 flight; credit check         │ q << e, masked
@@ -32,13 +32,17 @@ from .banks import Banks
 from .dequant import ShiftDequantizer
 from .mode import BankSelect, TileDecoder
 from ._checks import check_int, quiet_on_error
-from .params import RAEParams
+from .params import as_params
 from .quantizer import Quantizer
 from .issue import IssueQueue
 from .results import ResultFIFO
 
 
 __all__ = ["RAE", "tile_layout", "result_layout"]
+
+
+#: Clocks by which the credit check lags ``outstanding``: ``credit_ok`` is a register.
+_CREDIT_CHECK_AGE = 1
 
 
 def tile_layout(params):
@@ -63,8 +67,8 @@ def result_layout(params):
 
 
 def _issue_layout(params):
-    # What the issue queue holds: the tile's control fields (its data waits in a four-entry
-    # memory beside it), plus the tile decoder's outputs.
+    # What the issue queue holds: the tile's control fields (its data waits in a small memory
+    # beside it), plus the tile decoder's outputs.
     G = params.max_group_size
     return data.StructLayout({
         "addr":     unsigned(params.addr_bits),
@@ -140,14 +144,8 @@ class RAE(wiring.Component):
     @quiet_on_error
     def __init__(self, params=None, *, shift_levels_per_stage=2, bank_output_register=True,
                  bank_write_register=True, **kwargs):
-        if params is None:
-            params = RAEParams(**kwargs)
-        elif kwargs:
-            raise TypeError("pass either an RAEParams or keyword parameters, not both")
-        elif not isinstance(params, RAEParams):
-            raise TypeError(f"params must be an RAEParams, not {params!r}")
+        self.params = p = as_params(params, **kwargs)
         check_int("shift_levels_per_stage", shift_levels_per_stage, 1)
-        self.params = p = params
         self.shift_levels_per_stage = shift_levels_per_stage
         self.bank_output_register = bool(bank_output_register)
         self.bank_write_register = bool(bank_write_register)
@@ -162,11 +160,12 @@ class RAE(wiring.Component):
 
     # Pipeline bookkeeping: stage 0 is the clock after issue; the bank rows are visible at
     # stage ``_read_latency - 1``; the last stage ("write-back") writes the banks and pushes the
-    # result FIFO.
+    # result FIFO. Every latency is the owning component's, computed from the arguments it will
+    # be built with (``latency`` is used without elaborating).
 
     @property
     def _read_latency(self):
-        return 2 if self.bank_output_register else 1
+        return Banks.pipeline_read_latency(self.bank_output_register)
 
     @property
     def _dequant_latency(self):
@@ -187,16 +186,20 @@ class RAE(wiring.Component):
 
     @property
     def _result_depth(self):
-        # Results owed at full rate: one per clock from issue to the first clock they can be
-        # taken (``n_stages + 1``), plus one for the registered (one clock old) credit check.
-        return self._n_stages + 3
+        # Result FIFO slots for full rate. A ``last`` tile's result is owed (counted in
+        # ``outstanding``) from the edge that issues it to the edge that takes it: through the
+        # datapath stages, then the FIFO's latency; at one result per clock that many are owed
+        # at once. The credit check sees ``outstanding`` ``_CREDIT_CHECK_AGE`` clocks old, so it
+        # keeps that many slots for tiles issued since, and one for the tile it lets issue.
+        owed = self._n_stages + ResultFIFO.pipeline_latency()
+        return owed + _CREDIT_CHECK_AGE + 1
 
     @property
     def latency(self):
-        """Clocks from accepting a ``last`` tile to its result being takeable: 2 (issue queue:
-        input register, head) + the datapath stages (bank read, dequantizer, adder tree,
-        quantizer) + 1 (result FIFO)."""
-        return 2 + self._n_stages + 1
+        """Clocks from accepting a ``last`` tile to its result being takeable: the issue queue's
+        latency (input register, head) + the datapath stages (bank read, dequantizer, adder
+        tree, quantizer) + the result FIFO's latency."""
+        return IssueQueue.pipeline_latency() + self._n_stages + ResultFIFO.pipeline_latency()
 
     def capacity(self, group_size):
         """Addresses held at once with run-time group size ``group_size``."""
@@ -277,7 +280,7 @@ class RAE(wiring.Component):
             watched.append(landing)
         head = queue.o.payload
         hazard = queue.hazard
-        outstanding = Signal(range(self._result_depth + 1))
+        outstanding = Signal(range(results.capacity + 1))
         credit_ok = Signal()                  # a result slot is free, one clock old
         take = Signal()
         issue = Signal()
@@ -301,13 +304,16 @@ class RAE(wiring.Component):
         # The wide tile data waits beside the issue queue in a small memory, read in the order
         # the tiles were accepted, so ``take`` only moves a pointer instead of enabling
         # lanes x psum_bits flip-flops. The port's data is written on every clock into the slot
-        # after the held tiles (the queue holds at most three, the memory four), and that
-        # slot is kept when the port accepts the tile: no wide write enable at all.
-        m.submodules.tile_data = tile_data = Memory(shape=tile.data.shape(), depth=4, init=[])
+        # after the held tiles, and that slot is kept when the port accepts the tile: no wide
+        # write enable at all. So the memory has a slot more than the queue holds, rounded up
+        # to a power of two: the pointers wrap by overflowing.
+        data_ptr_bits = queue.capacity.bit_length()       # ceil(log2(capacity + 1))
+        m.submodules.tile_data = tile_data = Memory(shape=tile.data.shape(),
+                                                    depth=1 << data_ptr_bits, init=[])
         data_wr = tile_data.write_port()
         data_rd = tile_data.read_port(domain="comb")
-        data_wp = Signal(2)
-        data_rp = Signal(2)
+        data_wp = Signal(data_ptr_bits)
+        data_rp = Signal(data_ptr_bits)
         m.d.comb += [
             data_wr.en.eq(1),
             data_wr.addr.eq(data_wp),
@@ -385,8 +391,9 @@ class RAE(wiring.Component):
             m.d.sync += outstanding.eq(outstanding + 1)
         with m.Elif(paid & ~owe):
             m.d.sync += outstanding.eq(outstanding - 1)
-        # Registered, so one clock old: leave room for the tile issued in this clock.
-        m.d.sync += credit_ok.eq(outstanding < self._result_depth - 1)
+        # Registered, so ``_CREDIT_CHECK_AGE`` clocks old: leave room for the tiles issued
+        # since (see ``_result_depth``).
+        m.d.sync += credit_ok.eq(outstanding < results.capacity - _CREDIT_CHECK_AGE)
 
         # ---- Busy.
         m.d.comb += self.busy.eq(queue.busy |

@@ -38,6 +38,13 @@ class ResultFIFO(wiring.Component):
         Read side.
     level : Out(range(depth + 1))
         Words in the queue.
+
+    Attributes
+    ----------
+    latency : int
+        Clocks from the edge that writes a word to the first edge that can read it: 1.
+    capacity : int
+        Words held at once: ``depth``.
     """
 
     @quiet_on_error
@@ -50,6 +57,23 @@ class ResultFIFO(wiring.Component):
             "r":     Out(stream.Signature(shape)),
             "level": Out(range(depth + 1)),
         })
+
+    @staticmethod
+    def pipeline_latency():
+        """Latency of every result FIFO (it does not depend on the parameters), without building
+        one: ``r.valid`` is a register set by the writing edge, and the asynchronous read port
+        shows the word from then on."""
+        return 1
+
+    @property
+    def latency(self):
+        """Clocks from the edge writing a word to the first edge that can read it."""
+        return self.pipeline_latency()
+
+    @property
+    def capacity(self):
+        """Words held at once (the writer must never have more in the queue)."""
+        return self.depth
 
     def elaborate(self, platform):
         m = Module()

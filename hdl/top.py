@@ -9,7 +9,8 @@ from amaranth.hdl import Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from apsq_rae.hdl.params import RAEParams
+from apsq_rae.hdl._checks import quiet_on_error
+from apsq_rae.hdl.params import as_params
 
 
 __all__ = ["FlatRAE", "port_table"]
@@ -69,13 +70,16 @@ class FlatRAE(wiring.Component):
     cfg_group_size, in_valid, in_ready, in_addr, in_step, in_last, in_exp, in_data,
     out_valid, out_ready, out_addr, out_exp, out_sat, out_data, busy, err, err_clear
         Flat ports, named, directed and sized as in :func:`port_table`.
+
+    Attributes
+    ----------
+    latency : int
+        The wrapped engine's ``latency``.
     """
 
+    @quiet_on_error
     def __init__(self, params=None, *, engine=None):
-        if params is None:
-            params = RAEParams()
-        if not isinstance(params, RAEParams):
-            raise TypeError(f"params must be an RAEParams, not {params!r}")
+        params = as_params(params)
         if engine is None:
             from apsq_rae.hdl.rae import RAE
             engine = RAE(params)

@@ -6,7 +6,8 @@ import random
 from amaranth.sim import Simulator
 
 
-__all__ = ["seed_from_env", "stream_put", "stream_get", "run_sim", "Backpressure"]
+__all__ = ["seed_from_env", "stream_put", "stream_get", "run_sim", "run_pipeline",
+           "Backpressure"]
 
 
 def seed_from_env(default=None):
@@ -63,3 +64,20 @@ def run_sim(dut, *testbenches, processes=(), vcd=None, deadline=None):
             sim.run() if deadline is None else sim.run_until(deadline)
     else:
         sim.run() if deadline is None else sim.run_until(deadline)
+
+
+def run_pipeline(dut, latency, vectors, set_inputs, get_outputs):
+    """Present one input vector per clock to a pipeline that never stalls; return the outputs,
+    aligned with the inputs (``latency`` clocks later)."""
+    outputs = []
+
+    async def tb(ctx):
+        for t in range(len(vectors) + latency):
+            if t < len(vectors):
+                set_inputs(ctx, vectors[t])
+            await ctx.tick()
+            if 0 <= t + 1 - latency < len(vectors):
+                outputs.append(get_outputs(ctx))
+
+    run_sim(dut, tb)
+    return outputs

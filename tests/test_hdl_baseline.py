@@ -10,11 +10,13 @@ import random
 
 import numpy as np
 import pytest
+from amaranth.hdl import signed
+from amaranth.lib import data
+from amaranth.lib.wiring import In, Out
 from amaranth.sim import Simulator
 
 from apsq_rae import golden
-from apsq_rae.hdl.baseline import Baseline, BaselineQuantizer
-from apsq_rae.hdl.rae import result_layout, tile_layout
+from apsq_rae.hdl.baseline import Baseline, BaselineQuantizer, _Adder, _Bank
 from apsq_rae.hdl.params import RAEParams
 
 
@@ -80,6 +82,48 @@ def test_quantizer_random_against_golden(rounding):
         exp_q, exp_sat = golden.quantize(np.array(xs), e, q_bits=q_bits, rounding=rounding)
         assert q == [int(v) for v in exp_q], (xs, e)
         assert sat == int(exp_sat.any()), (xs, e)
+
+
+def test_quantizer_signature_and_argument_errors():
+    dut = BaselineQuantizer(width=13, q_bits=4, exp_bits=4, lanes=8, rounding="trunc")
+    assert dict(dut.signature.members) == {
+        "x":   In(data.ArrayLayout(signed(13), 8)),
+        "exp": In(4),
+        "q":   Out(data.ArrayLayout(signed(4), 8)),
+        "sat": Out(1),
+    }
+    for kwargs, error, message in [
+        (dict(width=1), ValueError, r"width = 1 is out of range \(legal: >= 2\)"),
+        (dict(q_bits=14), ValueError, r"q_bits = 14 is out of range \(legal: 2\.\.13\)"),
+        (dict(exp_bits=7), ValueError, r"exp_bits = 7 is out of range \(legal: 1\.\.6\)"),
+        (dict(lanes=0), ValueError, r"lanes = 0 is out of range \(legal: >= 1\)"),
+        (dict(rounding="up"), ValueError, r"rounding = 'up' is not a rounding rule"),
+        (dict(lanes=2.0), TypeError, r"lanes must be an integer, not 2\.0"),
+    ]:
+        args = dict(width=13, q_bits=4, exp_bits=4, lanes=8, rounding="trunc") | kwargs
+        with pytest.raises(error, match=message):
+            BaselineQuantizer(**args)
+
+    async def bench(ctx):                             # and it works through its members
+        for j, x in enumerate([-7, -6, -5, -2, 2, 5, 6, 7]):
+            ctx.set(dut.x[j], x)
+        ctx.set(dut.exp, 2)
+        await ctx.delay(1e-9)
+        assert [ctx.get(dut.q[j]) for j in range(8)] == [-2, -2, -2, -1, 0, 1, 1, 1]
+        assert ctx.get(dut.sat) == 0
+
+    sim = Simulator(dut)
+    sim.add_testbench(bench)
+    sim.run()
+
+
+def test_private_helpers_check_arguments():
+    with pytest.raises(ValueError, match=r"depth = 0 is out of range \(legal: >= 1\)"):
+        _Bank(data.ArrayLayout(signed(8), 2), 0)
+    with pytest.raises(ValueError, match=r"lanes = 0 is out of range \(legal: >= 1\)"):
+        _Adder(8, 0)
+    with pytest.raises(TypeError, match=r"psum_bits must be an integer, not '8'"):
+        _Adder("8", 2)
 
 
 # --- the whole buffer ------------------------------------------------------------------------
@@ -169,14 +213,6 @@ def _random_tiles(params, rng, *, n_addr, max_steps, back_to_back):
             if last:
                 del pending[addr]
     return tiles
-
-
-def test_layouts_match_spec_order():
-    p = RAEParams(lanes=3, max_group_size=2, depth=8)
-    assert list(dict(tile_layout(p)).keys()) == ["addr", "step", "last", "exp", "data"]
-    assert list(dict(result_layout(p)).keys()) == ["addr", "exp", "sat", "data"]
-    assert tile_layout(p).size == 4 + 16 + 1 + 5 + 3 * 32
-    assert result_layout(p).size == 4 + 5 + 1 + 3 * 8
 
 
 def test_streams_match_the_engine():

@@ -138,3 +138,45 @@ def test_parameter_errors():
         IssueQueue(LAYOUT, n_stages=0)
     with pytest.raises(TypeError, match=r"n_stages must be an integer, not 2.0"):
         IssueQueue(LAYOUT, n_stages=2.0)
+
+
+def test_latency_and_capacity():
+    """A tile accepted into an empty queue can be taken two edges later (it passes the input
+    register, then the head), and with ``o.ready`` held at 0 the queue takes three tiles (input,
+    skid and head registers) before ``i.ready`` falls; they then leave in order."""
+    assert IssueQueue.pipeline_latency() == 2
+    dut = IssueQueue(LAYOUT, n_stages=2)
+    assert (dut.latency, dut.capacity) == (2, 3)
+    trace = {"accepted": [], "taken": []}
+
+    async def tb(ctx):
+        ctx.set(dut.i.valid, 1)
+        ctx.set(dut.i.payload, {"addr": 1, "tag": 7})
+        _, _, ready = await ctx.tick().sample(dut.i.ready)
+        assert ready                                      # accepted on edge 1
+        ctx.set(dut.i.valid, 0)
+        ctx.set(dut.o.ready, 1)
+        for edge in range(2, 6):
+            _, _, valid, head = await ctx.tick().sample(dut.o.valid, dut.o.payload)
+            if valid:
+                trace["first_take"] = edge
+                assert head.tag == 7
+                break
+        ctx.set(dut.o.ready, 0)
+        ctx.set(dut.i.valid, 1)
+        for tag in range(8):
+            ctx.set(dut.i.payload, {"addr": tag % 4, "tag": tag})
+            _, _, ready = await ctx.tick().sample(dut.i.ready)
+            if ready:
+                trace["accepted"].append(tag)
+        ctx.set(dut.i.valid, 0)
+        ctx.set(dut.o.ready, 1)
+        for _ in range(6):
+            _, _, valid, head = await ctx.tick().sample(dut.o.valid, dut.o.payload)
+            if valid:
+                trace["taken"].append(head.tag)
+
+    run_sim(dut, tb)
+    assert trace["first_take"] - 1 == dut.latency
+    assert len(trace["accepted"]) == dut.capacity
+    assert trace["taken"] == trace["accepted"]

@@ -1,4 +1,5 @@
-"""Mode encoder alone (Amaranth simulator): mapping, phase, mode bit, bank selects, capacity.
+"""Mode encoder (TileDecoder followed by BankSelect, joined here combinationally) alone
+(Amaranth simulator): mapping, phase, mode bit, bank selects, capacity.
 
 The expected values come from golden.mode_bit, golden.Engine.capacity and the mapping written in
 the design notes (bank group ``a // depth``, row ``a % depth``, slot ``s`` in bank
@@ -9,12 +10,59 @@ import random
 
 import pytest
 from amaranth.hdl import Module, Signal
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
 
 from apsq_rae import golden
-from apsq_rae.hdl.mode import ModeEncoder, mod_const
+from apsq_rae.hdl.mode import BankSelect, TileDecoder, mod_const
 from apsq_rae.hdl.params import RAEParams
 
 from sim_helpers import run_sim, seed_from_env
+
+
+class ModeEncoder(wiring.Component):
+    """:class:`TileDecoder` followed by :class:`BankSelect`, combinationally (the engine puts
+    the issue queue between them): the inputs of the one and the outputs of both, so the
+    mapping can be checked from a tile's fields to the banks it touches."""
+
+    def __init__(self, params):
+        self.params = params
+        G = params.max_group_size
+        super().__init__({
+            "group_size": In(params.gs_bits),
+            "addr":       In(params.addr_bits),
+            "step":       In(params.step_bits),
+            "last":       In(1),
+            "cfg_ok":     Out(1),
+            "in_range":   Out(1),
+            "row":        Out(range(params.depth)),
+            "group":      Out(range(G)),
+            "phase":      Out(range(G)),
+            "has_ap":     Out(1),
+            "mode":       Out(1),
+            "rd_mask":    Out(G),
+            "wr_bank":    Out(range(G)),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.decoder = dec = TileDecoder(self.params)
+        m.submodules.select = sel = BankSelect(self.params)
+        m.d.comb += [
+            dec.group_size.eq(self.group_size),
+            dec.addr.eq(self.addr),
+            dec.step.eq(self.step),
+            dec.last.eq(self.last),
+            sel.group_size.eq(self.group_size),
+            sel.group.eq(dec.group),
+            sel.phase.eq(dec.phase),
+            sel.has_ap.eq(dec.has_ap),
+            sel.mode.eq(dec.mode),
+        ]
+        for name in ("cfg_ok", "in_range", "row", "group", "phase", "has_ap", "mode"):
+            m.d.comb += getattr(self, name).eq(getattr(dec, name))
+        m.d.comb += [self.rd_mask.eq(sel.rd_mask), self.wr_bank.eq(sel.wr_bank)]
+        return m
 
 
 def reference(p, gs, addr, step, last):
@@ -102,6 +150,7 @@ def test_mod_const_rejects_zero():
         mod_const(Signal(4), 0)
 
 
-def test_mode_encoder_type_error():
+@pytest.mark.parametrize("component", [TileDecoder, BankSelect])
+def test_mode_encoder_type_error(component):
     with pytest.raises(TypeError, match=r"params must be an RAEParams, not 4"):
-        ModeEncoder(4)
+        component(4)

@@ -1,4 +1,4 @@
-"""Quantizer and shift dequantizer alone (Amaranth simulator) against golden.quantize/dequantize."""
+"""The quantizer alone (Amaranth simulator) against golden.quantize."""
 
 import random
 
@@ -6,26 +6,9 @@ import numpy as np
 import pytest
 
 from apsq_rae import golden
-from apsq_rae.hdl.dequant import ShiftDequantizer
 from apsq_rae.hdl.quantizer import Quantizer
 
-from sim_helpers import run_sim, seed_from_env
-
-
-def run_pipeline(dut, latency, vectors, set_inputs, get_outputs):
-    """Present one input vector per clock; return the outputs, aligned with the inputs."""
-    outputs = []
-
-    async def tb(ctx):
-        for t in range(len(vectors) + latency):
-            if t < len(vectors):
-                set_inputs(ctx, vectors[t])
-            await ctx.tick()
-            if 0 <= t + 1 - latency < len(vectors):
-                outputs.append(get_outputs(ctx))
-
-    run_sim(dut, tb)
-    return outputs
+from sim_helpers import run_pipeline, seed_from_env
 
 
 def quantizer_vectors(rng, in_bits, q_bits, exp_bits, lanes, n_random):
@@ -110,33 +93,6 @@ def test_quantizer_spec_examples():
         assert out == expected, rounding
 
 
-@pytest.mark.parametrize("q_bits,exp_bits,lps", [(8, 5, 2), (2, 1, 1), (5, 6, 3), (16, 3, 1)])
-def test_dequantizer(q_bits, exp_bits, lps):
-    lanes = 4
-    dut = ShiftDequantizer(lanes=lanes, q_bits=q_bits, exp_bits=exp_bits, levels_per_stage=lps)
-    assert dut.out_bits == q_bits + (1 << exp_bits) - 1
-    lo, hi = -(1 << (q_bits - 1)), (1 << (q_bits - 1)) - 1
-    rng = random.Random(seed_from_env(default=q_bits))
-    vectors = []
-    for e in range(1 << exp_bits):
-        for en in (1, 0):
-            vectors.append(([lo, hi, -1, 1], e, en))
-            vectors.append(([0, rng.randint(lo, hi), rng.randint(lo, hi), lo + 1], e, en))
-
-    def set_inputs(ctx, vec):
-        qs, e, en = vec
-        ctx.set(dut.exp, e)
-        ctx.set(dut.en, en)
-        for j, q in enumerate(qs):
-            ctx.set(dut.q[j], q)
-
-    outputs = run_pipeline(dut, dut.latency, vectors, set_inputs,
-                           lambda ctx: [ctx.get(dut.value[j]) for j in range(lanes)])
-    for (qs, e, en), got in zip(vectors, outputs):
-        want = golden.dequantize(np.array(qs, dtype=object), e) if en else [0] * lanes
-        assert got == [int(v) for v in want], f"q={qs} e={e} en={en}"
-
-
 def test_component_argument_errors():
     with pytest.raises(ValueError, match=r"lanes = 0 is out of range \(legal: >= 1\)"):
         Quantizer(lanes=0, in_bits=8, q_bits=4, exp_bits=2)
@@ -146,9 +102,3 @@ def test_component_argument_errors():
         Quantizer(lanes=1, in_bits=8, q_bits=4, exp_bits=7)
     with pytest.raises(ValueError, match=r"rounding = 'up' is not a rounding rule"):
         Quantizer(lanes=1, in_bits=8, q_bits=4, exp_bits=2, rounding="up")
-    with pytest.raises(ValueError, match=r"levels_per_stage = 0 is out of range \(legal: >= 1\)"):
-        ShiftDequantizer(lanes=1, q_bits=4, exp_bits=2, levels_per_stage=0)
-    with pytest.raises(ValueError, match=r"q_bits = 1 is out of range \(legal: >= 2\)"):
-        ShiftDequantizer(lanes=1, q_bits=1, exp_bits=2)
-    with pytest.raises(TypeError, match=r"lanes must be an integer, not '2'"):
-        ShiftDequantizer(lanes="2", q_bits=4, exp_bits=2)

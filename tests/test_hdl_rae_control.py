@@ -65,6 +65,14 @@ def test_interface_and_capacity():
         dut.capacity(5)
 
 
+def test_layouts_match_spec_order():
+    p = RAEParams(lanes=3, max_group_size=2, depth=8)
+    assert list(dict(tile_layout(p)).keys()) == ["addr", "step", "last", "exp", "data"]
+    assert list(dict(result_layout(p)).keys()) == ["addr", "exp", "sat", "data"]
+    assert tile_layout(p).size == 4 + 16 + 1 + 5 + 3 * 32
+    assert result_layout(p).size == 4 + 5 + 1 + 3 * 8
+
+
 # ---- Handshakes, error flags, busy ------------------------------------------------------------
 
 def test_in_ready_independent_of_input():
@@ -203,6 +211,21 @@ def test_busy_and_latency():
         run_sim(dut, tb)
         assert trace["out"] - trace["in"] == dut.latency
         assert trace["data"] == 3                      # Q_1(6) = 3 (half_up)
+
+
+@pytest.mark.parametrize("kwargs,options,want", [
+    # issue queue 2 + bank read 2 (output register) + dequantizer ceil(5/2) = 3 + adder tree
+    # over 4 + 1 operands 3 + quantizer ceil(5/2) + 2 = 5 + result FIFO 1
+    ({}, {}, 16),
+    # 2 + bank read 1 + dequantizer 5 levels one per stage 5 + tree 3 + quantizer 5 + 2 + 1
+    ({}, dict(bank_output_register=False, shift_levels_per_stage=1), 19),
+    # 2 + 2 + dequantizer ceil(4/3) = 2 + tree 3 + quantizer 2 + 2 + 1
+    (SMALL, dict(shift_levels_per_stage=3), 14),
+    # 2 + 2 + ceil(1/2) = 1 + tree over 1 + 1 operands 1 + 1 + 2 + 1 (the write register adds none)
+    (dict(max_group_size=1, exp_bits=1), dict(bank_write_register=False), 10),
+])
+def test_latency_is_the_sum_of_the_parts(kwargs, options, want):
+    assert RAE(RAEParams(**kwargs), **options).latency == want
 
 
 # ---- Throughput -------------------------------------------------------------------------------

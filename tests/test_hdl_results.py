@@ -67,3 +67,43 @@ def test_parameter_errors():
         ResultFIFO(8, depth=0)
     with pytest.raises(TypeError, match=r"depth must be an integer, not '4'"):
         ResultFIFO(8, depth="4")
+
+
+def test_latency_and_capacity():
+    """A word written on an edge is shown (``r.valid``, ``r.payload``) right after it, so the
+    next edge can read it; and the queue holds ``depth`` words, which leave in order."""
+    assert ResultFIFO.pipeline_latency() == 1
+    dut = ResultFIFO(8, depth=5)
+    assert (dut.latency, dut.capacity) == (1, 5)
+    trace = {}
+
+    async def tb(ctx):
+        ctx.set(dut.r.ready, 1)
+        ctx.set(dut.w.valid, 1)
+        ctx.set(dut.w.payload, 42)
+        await ctx.tick()                                  # edge 1 writes the word
+        ctx.set(dut.w.valid, 0)
+        for edge in range(2, 6):
+            _, _, valid, word = await ctx.tick().sample(dut.r.valid, dut.r.payload)
+            if valid:
+                trace["read"] = (edge, word)
+                break
+        ctx.set(dut.r.ready, 0)
+        ctx.set(dut.w.valid, 1)
+        for n in range(dut.capacity):
+            ctx.set(dut.w.payload, 100 + n)
+            await ctx.tick()
+        ctx.set(dut.w.valid, 0)
+        trace["level"] = ctx.get(dut.level)
+        ctx.set(dut.r.ready, 1)
+        words = []
+        for _ in range(8):
+            _, _, valid, word = await ctx.tick().sample(dut.r.valid, dut.r.payload)
+            if valid:
+                words.append(word)
+        trace["words"] = words
+
+    run_sim(dut, tb)
+    assert trace["read"] == (1 + dut.latency, 42)
+    assert trace["level"] == dut.capacity
+    assert trace["words"] == [100, 101, 102, 103, 104]
