@@ -15,6 +15,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from cocotb_tools.check_results import get_results
 from cocotb_tools.runner import get_runner
 
 from apsq_rae.gen.generate import generate_verilog, write_outputs
@@ -87,8 +88,19 @@ def run(params, testcase, *, module="apsq_rae.tb.cocotb_rae", seed=None, extra_e
     """Run cocotb test(s) ``testcase`` of ``module`` on the Verilog of ``params``.
 
     The configuration reaches the cocotb side as JSON in ``APSQ_TB_CONFIG`` (parameters,
-    manifest latency and capacities, seed); a failing cocotb test fails the calling pytest
-    test.
+    manifest latency and capacities, seed).
+
+    Returns
+    -------
+    int
+        The number of cocotb tests that ran and passed.
+
+    Raises
+    ------
+    AssertionError
+        A cocotb test failed, none ran, or the simulator stopped without a results file. The
+        results file is read here, inside or outside pytest (cocotb's runner checks it only
+        under pytest).
     """
     runner, build_dir, manifest = build(params, name=build_name)
     seed = base_seed() if seed is None else seed
@@ -100,11 +112,19 @@ def run(params, testcase, *, module="apsq_rae.tb.cocotb_rae", seed=None, extra_e
     if test_dir.exists():
         shutil.rmtree(test_dir)
     print(f"[tb] {config_name(params)} {testcase} seed={seed} (APSQ_SEED={seed} to repeat)")
+    where = f"on {config_name(params)} (seed {seed})"
     try:
-        runner.test(test_module=module, hdl_toplevel=TOPLEVEL, testcase=testcase,
-                    build_dir=build_dir / "obj", test_dir=test_dir, extra_env=env,
-                    timescale=("1ns", "1ps"),
-                    waves=_waves())
+        results = runner.test(test_module=module, hdl_toplevel=TOPLEVEL, testcase=testcase,
+                              build_dir=build_dir / "obj", test_dir=test_dir, extra_env=env,
+                              timescale=("1ns", "1ps"), waves=_waves())
     except SystemExit as stop:
-        raise AssertionError(f"cocotb {testcase} failed on {config_name(params)} (seed {seed}, "
-                             f"exit {stop.code}); see the log above") from None
+        raise AssertionError(f"cocotb {testcase} failed {where}, exit {stop.code}; "
+                             f"see the log above") from None
+    try:
+        n_tests, n_failed = get_results(Path(results))
+    except RuntimeError as error:
+        raise AssertionError(f"cocotb {testcase} {where}: {error}") from None
+    if n_failed or not n_tests:
+        raise AssertionError(f"cocotb {testcase} {where}: {n_failed} of {n_tests} tests "
+                             f"failed; see the log above")
+    return n_tests
