@@ -42,7 +42,7 @@ class LinkedEngine(wiring.Component):
     activity : Out(1)
         1 while the engine or the link is busy (for an LED).
     error : Out(1)
-        1 while a status flag other than busy is set (for an LED).
+        1 while either bit of the engine's ``err`` is set (for an LED).
 
     Raises
     ------

@@ -19,9 +19,9 @@ class AdderTree(wiring.Component):
     """Pipelined exact sum ``tp + terms[0] + ... + terms[n_terms-1]`` on ``lanes`` lanes.
 
     A balanced tree of two-input adders over the ``n_terms + 1`` operands with a register after
-    every level: ``latency = ceil(log2(n_terms + 1))``. Every adder is one bit wider than its
-    widest operand, so no level can overflow; the output width ``sum_bits`` holds the largest
-    possible sum exactly.
+    every level: ``latency = ceil(log2(n_terms + 1))``. Every adder's register is as wide as the
+    exact range of its sum (the operands' ranges added), so no level can overflow; the output
+    width ``sum_bits`` holds the largest possible sum exactly.
 
     Parameters
     ----------

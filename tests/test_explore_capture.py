@@ -56,7 +56,7 @@ def test_shipped_file_format():
 
 
 def test_shipped_file_is_reproducible():
-    """The documented command (README, Explorer) regenerates exactly the shipped file."""
+    """The documented command (docs/explorer.md, Capture files) regenerates exactly the shipped file."""
     cap = _tiny_capture()
     shipped = read_capture(TINY)
     for key in ("addr", "step", "last", "exp", "data"):
