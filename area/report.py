@@ -10,11 +10,12 @@ import re
 from pathlib import Path
 
 from apsq_rae.hdl.params import RAEParams
-from .yosys import FF_CELL, cell_areas
+from .timing import FANOUT_LIMIT
+from .yosys import ABC_GAIN, FF_CELL, cell_areas
 
 
-__all__ = ["SRAM_GE_PER_BIT", "BLOCKS", "block_of", "summarize_design", "compare",
-           "write_outputs", "render_markdown", "plot"]
+__all__ = ["SRAM_GE_PER_BIT", "BLOCKS", "block_of", "summarize_timing", "summarize_design",
+           "compare", "write_outputs", "render_markdown", "plot", "TIMING_LEAVES_OUT"]
 
 
 #: SRAM area estimate per memory bit, in NAND2 gate equivalents: a 1R1W SRAM macro of a few
@@ -48,6 +49,56 @@ def block_of(module, top):
     return "glue"
 
 
+#: What the timing estimate leaves out, in the words of area.md and docs/flows.md.
+TIMING_LEAVES_OUT = (
+    "The delay is the sum of the library's cell delays (intrinsic plus load times slope, "
+    "representative values of the NanGate FreePDK45 library's typical corner, rounded) along "
+    "the worst register-to-register path of the delay-mapped netlist, plus the flip-flop's "
+    "clock-to-Q and setup. It leaves out: placement and wires (no wire load, no routing "
+    "delay: on the ECP5 most of the path is routing, see the FPGA results), the clock tree "
+    "and its skew and jitter, setup margins and hold, other corners (slow silicon, low "
+    "voltage, heat: a sign-off corner is far slower than typical), the SRAM macros' own "
+    "timing (a memory read port's data is a startpoint at time 0, its inputs are endpoints "
+    "without setup, an asynchronous read costs nothing), gate sizing (every cell is the X1 "
+    f"size; nets with more than {FANOUT_LIMIT} sinks are timed as if an ideal buffer tree "
+    "drove them) and faster adder architectures (Yosys maps adders as ripple-carry chains). "
+    "Paths from the inputs or to the outputs of the design are not timed. Read the clock as "
+    "an optimistic bound on what the logic allows, not as a frequency the engine meets.")
+
+
+def summarize_timing(result, top):
+    """The timing figures of one design: worst path, implied clock, block (or ``None``).
+
+    ``result`` is the ``"timing"`` entry of an ASIC synthesis result
+    (:func:`apsq_rae.area.yosys.synthesize`). The block of the path is the block holding the
+    largest part of its delay (cell delays, the start's clock-to-Q included).
+    """
+    if not result:
+        return None
+    out = {"delay_target_ps": result["delay_target_ps"], "logic_ge": result["logic_ge"]}
+    worst = result["worst"]
+    if worst is None:
+        return dict(out, delay_ns=None, clock_mhz=None, block=None, path_blocks=[])
+    shares = {}
+    for step in worst["path"]:
+        key = block_of(step["module"], top)
+        shares[key] = shares.get(key, 0.0) + step["delay_ns"]
+    block = max(shares, key=lambda k: shares[k])      # first on the path wins a tie
+    return dict(
+        out,
+        delay_ns=worst["delay_ns"],
+        clock_mhz=round(1000.0 / worst["delay_ns"], 1),
+        block=block,
+        block_title=_TITLES[block],
+        path_blocks=[{"block": k, "delay_ns": round(v, 4)} for k, v in shares.items()],
+        start=dict(worst["start"], block=block_of(worst["start"]["module"], top)),
+        end=dict(worst["end"], block=block_of(worst["end"]["module"], top)),
+        levels=worst["levels"],
+        setup_ns=worst["setup_ns"],
+        path=worst["path"],
+    )
+
+
 def _add_cells(into, cells):
     for cell, count in cells.items():
         into[cell] = into.get(cell, 0) + count
@@ -68,8 +119,8 @@ def summarize_design(results, top, *, sram_ge_per_bit=SRAM_GE_PER_BIT):
     Returns
     -------
     dict
-        ``{"asic": {logic_ge, seq_ge, ff, mem_bits, sram_ge, total_ge, cells, blocks, modules},
-        "ecp5": ..., "ice40": ...}``.
+        ``{"asic": {logic_ge, seq_ge, ff, mem_bits, sram_ge, total_ge, cells, blocks, modules,
+        timing}, "ecp5": ..., "ice40": ...}``, ``timing`` from :func:`summarize_timing`.
     """
     modules = results["asic"]["modules"]
     blocks = {key: {"title": title, "modules": [], "logic_ge": 0.0, "ff": 0, "cells": {},
@@ -102,6 +153,7 @@ def summarize_design(results, top, *, sram_ge_per_bit=SRAM_GE_PER_BIT):
     asic["total_ge"] = round(asic["logic_ge"] + asic["sram_ge"], 2)
     asic["blocks"] = blocks
     asic["modules"] = modules
+    asic["timing"] = summarize_timing(results["asic"].get("timing"), top)
     summary = {"asic": asic}
     for flow, result in results.items():
         if flow != "asic":
@@ -146,6 +198,9 @@ def compare(params, engine, baseline):
             "baseline_bits_same_capacity": int32_bits,
             "saved_frac": 1.0 - bank_bits / int32_bits,
         })
+    te, tb = e.get("timing") or {}, b.get("timing") or {}
+    out["delay_change"] = (_ratio(te["delay_ns"], tb["delay_ns"])
+                           if te.get("delay_ns") and tb.get("delay_ns") else None)
     for flow in ("ecp5", "ice40"):
         if flow in engine and flow in baseline:
             fe, fb = engine[flow], baseline[flow]
@@ -161,6 +216,29 @@ def _n(x):
 
 def _pct(x):
     return "n/a" if x is None else f"{x * 100:+.0f} %"
+
+
+def _ns(x):
+    return "n/a" if x is None else f"{x:.2f}"
+
+
+def _mhz(x):
+    return "n/a" if x is None else f"{x:,.0f}"
+
+
+def _timing(asic):
+    return asic.get("timing") or {}
+
+
+def _path_line(name, t):
+    """One sentence on a design's worst path (markdown)."""
+    if not t or t.get("delay_ns") is None:
+        return f"- {name}: no register-to-register path."
+    shares = ", ".join(f"{_TITLES[b['block']]} {b['delay_ns']:.2f} ns" for b in t["path_blocks"])
+    return (f"- {name}: {t['delay_ns']:.2f} ns ({_mhz(t['clock_mhz'])} MHz), from "
+            f"`{t['start']['module']}` ({t['start']['type']}) to `{t['end']['module']}` "
+            f"({t['end']['type']} {t['end']['pin']}), {t['levels']} cells after the start; "
+            f"delay by block: {shares}; setup {t['setup_ns']:.3f} ns included.")
 
 
 def _cfg_cols(params):
@@ -183,6 +261,11 @@ def glance_table(entry, flows):
         ("SRAM estimate (GE)", e["asic"]["sram_ge"], b["asic"]["sram_ge"]),
         ("logic + SRAM (GE)", e["asic"]["total_ge"], b["asic"]["total_ge"]),
     ]
+    te, tb = _timing(e["asic"]), _timing(b["asic"])
+    timed = [("ASIC worst register-to-register delay (ns)", te.get("delay_ns"),
+              tb.get("delay_ns"), _ns),
+             ("clock it implies (MHz, typical corner, no wires)", te.get("clock_mhz"),
+              tb.get("clock_mhz"), _mhz)] if te or tb else []
     names = {"ecp5": ("ECP5", "LUT4", "TRELLIS_FF", "CCU2C", "DP16KD"),
              "ice40": ("iCE40", "SB_LUT4", "SB_DFF*", "SB_CARRY", "SB_RAM40_4K")}
     for flow in ("ecp5", "ice40"):
@@ -193,6 +276,9 @@ def glance_table(entry, flows):
     lines = ["| | engine | INT32 baseline | change |", "|---|---|---|---|"]
     for name, ev, bv in rows:
         lines.append(f"| {name} | {_n(ev)} | {_n(bv)} | {_pct(_ratio(ev, bv))} |")
+    for name, ev, bv, fmt in timed:
+        change = _ratio(ev, bv) if ev is not None and bv else None
+        lines.append(f"| {name} | {fmt(ev)} | {fmt(bv)} | {_pct(change)} |")
     return lines
 
 
@@ -210,8 +296,10 @@ def render_markdown(configs, *, flows, sram_ge_per_bit):
         "**Estimates, not sign-off numbers.** ASIC: Yosys `synth` with the hierarchy kept and "
         "memories kept as memories, then `dfflibmap` and `abc -liberty` onto "
         f"`area/cells/ge45.lib`, a library of {len(cell_areas())} cells whose areas are NAND2 "
-        "gate equivalents (GE) of a typical 45 nm library; no timing constraints, placement or "
-        "clock tree. Memories are left out of the gate count: their bits are listed and their "
+        "gate equivalents (GE) of a typical 45 nm library; no placement or clock tree. The "
+        "timing estimate times a second, delay-driven mapping of the same netlist with the "
+        "library's delay model (see its section). "
+        "Memories are left out of the gate count: their bits are listed and their "
         f"area is estimated at {sram_ge_per_bit} GE per bit (1R1W SRAM macro with periphery, an "
         "assumption). FPGA: cell counts of `synth_ecp5` / `synth_ice40` before place and route.",
         "",
@@ -252,6 +340,45 @@ def render_markdown(configs, *, flows, sram_ge_per_bit):
             f"| {_pct(k['logic_overhead'])} | {_n(e['ff'])} | {_n(b['ff'])} "
             f"| {_n(e['mem_bits'])} | {_n(b['mem_bits'])} | {_pct(k['mem_change'])} "
             f"| {_n(e['total_ge'])} | {_n(b['total_ge'])} | {_pct(k['total_change'])} |")
+
+    if any(_timing(c["engine"]["asic"]) for c in configs):
+        t0 = _timing(base["engine"]["asic"]) or _timing(base["baseline"]["asic"])
+        lines += [
+            "",
+            "## ASIC timing estimate, per configuration",
+            "",
+            "The netlist after `dfflibmap` is mapped a second time, for delay: `abc -liberty "
+            f"ge45.lib -liberty_args \"-G {ABC_GAIN}\" -D {t0['delay_target_ps']}` (ABC's "
+            "gate delays derived from the library's tables; delay target "
+            f"{t0['delay_target_ps']} ps), and its worst register-to-register path is found "
+            "by the static timing of `area/timing.py`, across the module hierarchy. *Delay* "
+            "includes clock-to-Q and setup; *clock* = 1 / delay; *block* = the block that "
+            "holds the largest part of the path's delay. The delay-driven mapping's own logic "
+            "area is listed for comparison (the area figures above are the area mapping's).",
+            "",
+            "| | G | lanes | q_bits | engine delay (ns) | engine clock (MHz) | engine block "
+            "| baseline delay (ns) | baseline clock (MHz) | baseline block | delay change "
+            "| engine logic, delay mapping (GE) | baseline logic, delay mapping (GE) |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for c in _sorted(configs):
+            te, tb = _timing(c["engine"]["asic"]), _timing(c["baseline"]["asic"])
+            mark = "**base**" if c["label"] == "base" else ""
+            lines.append(
+                f"| {mark} | {_cfg_cols(c['params'])} | {_ns(te.get('delay_ns'))} "
+                f"| {_mhz(te.get('clock_mhz'))} | {te.get('block') or 'n/a'} "
+                f"| {_ns(tb.get('delay_ns'))} | {_mhz(tb.get('clock_mhz'))} "
+                f"| {tb.get('block') or 'n/a'} | {_pct(c['compare'].get('delay_change'))} "
+                f"| {_n(te.get('logic_ge', 0))} | {_n(tb.get('logic_ge', 0))} |")
+        lines += [
+            "",
+            "Worst paths of the base configuration:",
+            "",
+            _path_line("engine", _timing(base["engine"]["asic"])),
+            _path_line("baseline", _timing(base["baseline"]["asic"])),
+            "",
+            "**What this estimate leaves out.** " + TIMING_LEAVES_OUT,
+        ]
 
     lines += [
         "",
@@ -379,8 +506,15 @@ def write_outputs(configs, out, *, flows, sram_ge_per_bit=SRAM_GE_PER_BIT):
     report = {
         "method": {
             "asic": "yosys synth (hierarchy kept, memory -nomap), dfflibmap + abc -liberty "
-                    "area/cells/ge45.lib; areas in NAND2 gate equivalents (GE); memories "
-                    "excluded from the gate count",
+                    "area/cells/ge45.lib (its untimed view); areas in NAND2 gate equivalents "
+                    "(GE); memories excluded from the gate count",
+            "asic_timing": "the netlist after dfflibmap mapped again with abc -liberty "
+                           f"area/cells/ge45.lib -liberty_args '-G {ABC_GAIN}' -D <target>; "
+                           "worst register-to-register path by area/timing.py (cell delays "
+                           "intrinsic + slope * load from the library, representative rounded "
+                           "values of the NanGate FreePDK45 typical corner; nets with more than "
+                           f"{FANOUT_LIMIT} sinks timed as ideally buffered)",
+            "asic_timing_leaves_out": TIMING_LEAVES_OUT,
             "sram_ge_per_bit": sram_ge_per_bit,
             "ecp5": "synth_ecp5 -run begin:map_luts; splitnets; synth_ecp5 -run map_luts:",
             "ice40": "synth_ice40 -run begin:map_luts; splitnets; synth_ice40 -run map_luts:",

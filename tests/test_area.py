@@ -2,12 +2,14 @@
 sense and its files parse. The full sweep is `make area`, not part of the tests."""
 
 import json
+import re
 
 import pytest
 
+from apsq_rae.area import timing
 from apsq_rae.area.flow import run_area, sweep_configs, DEFAULT_SWEEP
-from apsq_rae.area.report import block_of, SRAM_GE_PER_BIT
-from apsq_rae.area.yosys import cell_areas, rtlil_memories
+from apsq_rae.area.report import BLOCKS, block_of, summarize_timing, SRAM_GE_PER_BIT
+from apsq_rae.area.yosys import CELL_LIBRARY, cell_areas, rtlil_memories, synthesize
 from apsq_rae.cli import main
 from apsq_rae.hdl.params import RAEParams
 
@@ -22,6 +24,176 @@ def test_cell_library_areas():
     assert areas["DFF"] == 5.67
     assert areas["INV"] < areas["NAND2"] < areas["XOR2"] < areas["MUX2"] < areas["DFF"]
     assert len(areas) == 18
+
+
+def test_cell_library_timing():
+    text = CELL_LIBRARY.read_text()
+    assert "NanGate FreePDK45 Open Cell Library" in text and "rounded" in text.lower()
+    lib = timing.read_library(CELL_LIBRARY)
+    cells = lib["cells"]
+    assert set(cells) == set(cell_areas())
+    assert {c: info["area"] for c, info in cells.items()} == cell_areas()
+    # Literal figures of the file: intrinsic ns, slope ns/pF (= ps/fF), pin capacitance pF.
+    assert cells["INV"]["arcs"] == {("A", "Y"): (0.01, 3.0)}
+    assert cells["INV"]["inputs"] == {"A": 0.0017}
+    assert cells["MUX2"]["arcs"][("S", "Y")] == (0.06, 3.0)
+    assert cells["AOI21"]["arcs"][("C", "Y")] == (0.015, 5.0)
+    assert cells["DFF"]["arcs"] == {("CK", "Q"): (0.08, 3.0)}
+    assert cells["DFF"]["setup"] == {"D": 0.035} and cells["DFF"]["clock"] == "CK"
+    assert cells["TIEHI"]["arcs"] == {}
+    for name, info in cells.items():
+        if not info["sequential"]:
+            assert set(info["arcs"]) == {(i, "Y") for i in info["inputs"]}, name
+    # The area mapping reads the same cells and areas without any timing.
+    untimed = re.sub(r"/\*.*?\*/", "", timing.area_view(text), flags=re.S)
+    for word in ("timing", "capacitance", "lu_table_template", "values", "index_"):
+        assert word in text and word not in untimed, word
+    assert untimed.count("cell(") == 18
+    assert untimed.count("{") == untimed.count("}")
+
+
+def _broken_library(tmp_path, old, new):
+    text = CELL_LIBRARY.read_text()
+    assert old in text
+    path = tmp_path / "broken.lib"
+    path.write_text(text.replace(old, new, 1))
+    return path
+
+
+_INV_TABLE = 'values("0.01, 0.04, 0.31", "0.01, 0.04, 0.31")'
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ('related_pin : "B"; timing_sense : negative_unate;',
+     'related_pin : "B"; timing_type : hold_rising; timing_sense : negative_unate;',
+     "timing_type 'hold_rising' is not supported"),
+    (_INV_TABLE, 'values("0.01, 0.04, 0.31", "0.02, 0.05, 0.32")', "depends on input slew"),
+    (_INV_TABLE, 'values("0.01, 0.05, 0.31", "0.01, 0.05, 0.31")', "not linear in the load"),
+    (_INV_TABLE, 'values("0.01, 0.04", "0.01, 0.04")', "rows do not match index_2"),
+    ('related_pin : "CK"; timing_type : setup_rising;',
+     'related_pin : "Q"; timing_type : setup_rising;', "related_pin is not an input"),
+    ('time_unit : "1ns";', 'time_unit : "1ps";', "time_unit must be '1ns'"),
+    ("cell(INV) { area : 0.67;", "cell(INV) {", "cell INV has no area"),
+])
+def test_malformed_cell_library(tmp_path, old, new, message):
+    with pytest.raises(ValueError, match=message):
+        timing.read_library(_broken_library(tmp_path, old, new))
+
+
+def test_missing_arc_is_an_error(tmp_path):
+    text = CELL_LIBRARY.read_text()
+    start = text.index('      timing() { related_pin : "B"', text.index("cell(NAND2)"))
+    end = text.index("} }\n", start) + 4
+    path = tmp_path / "broken.lib"
+    path.write_text(text[:start] + text[end:])
+    with pytest.raises(ValueError, match="NAND2 has no timing arc B -> Y"):
+        timing.read_library(path)
+
+
+def test_net_delay_and_fanout_buffering():
+    assert timing.FANOUT_LIMIT == 8
+    buf = ((0.025, 3.0), 0.001)
+    # Unbuffered: 0.01 + 3 * 0.0032.
+    assert timing.net_delay((0.01, 3.0), 2, 0.0032, buf) == pytest.approx(0.0196, abs=1e-9)
+    # 20 sinks of 1.6 fF: one buffer level. Driver into 8 buffer inputs (0.01 + 3 * 0.008),
+    # buffer into 8 of the sinks (0.025 + 3 * 8 * 0.032 / 20).
+    assert timing.net_delay((0.01, 3.0), 20, 0.032, buf) == pytest.approx(0.0974, abs=1e-9)
+    # 100 sinks: two levels (64 < 100 <= 512): one more 0.025 + 3 * 0.008.
+    assert timing.net_delay((0.01, 3.0), 100, 0.16, buf) == pytest.approx(0.1464, abs=1e-9)
+
+
+def _dff(d, q):
+    return {"type": "DFF", "connections": {"CK": [2], "D": [d], "Q": [q]}}
+
+
+def _netlist(extra_top_cells=None):
+    """top t: ff1 -> t.quant (INV, NAND2) -> ff2; ff1 -> ff3 directly; input a -> ff1."""
+    top_cells = {
+        "ff1": _dff(3, 10),
+        "q": {"type": "t.quant", "connections": {"i": [10], "o": [12]}},
+        "ff2": _dff(12, 13),
+        "ff3": _dff(10, 14),
+    }
+    top_cells.update(extra_top_cells or {})
+    return {"modules": {
+        "t": {"ports": {"clk": {"direction": "input", "bits": [2]},
+                        "a": {"direction": "input", "bits": [3]}},
+              "cells": top_cells},
+        "t.quant": {"ports": {"i": {"direction": "input", "bits": [5]},
+                              "o": {"direction": "output", "bits": [7]}},
+                    "cells": {"inv": {"type": "INV", "connections": {"A": [5], "Y": [6]}},
+                              "nand": {"type": "NAND2",
+                                       "connections": {"A": [6], "B": [5], "Y": [7]}}}},
+    }}
+
+
+def test_worst_path_of_a_hand_made_netlist():
+    lib = timing.read_library(CELL_LIBRARY)
+    worst = timing.worst_path(_netlist(), "t", lib)
+    # ff1.Q drives INV.A 1.7 fF, NAND2.B 1.6 fF and ff3.D 1.1 fF: 0.08 + 3 * 0.0044 = 0.0932.
+    # INV into NAND2.A: 0.01 + 3 * 0.0016 = 0.0148. NAND2 into ff2.D: 0.012 + 4 * 0.0011 =
+    # 0.0164. Setup 0.035. Total 0.0932 + 0.0148 + 0.0164 + 0.035 = 0.1594.
+    assert worst["delay_ns"] == pytest.approx(0.1594, abs=1e-9)
+    assert worst["setup_ns"] == 0.035
+    assert worst["levels"] == 2
+    assert worst["start"] == {"module": "t", "cell": "ff1", "type": "DFF"}
+    assert worst["end"] == {"module": "t", "cell": "ff2", "type": "DFF", "pin": "D"}
+    assert [(s["module"], s["type"]) for s in worst["path"]] == \
+        [("t", "DFF"), ("t.quant", "INV"), ("t.quant", "NAND2")]
+    assert [s["arrival_ns"] for s in worst["path"]] == [0.0932, 0.108, 0.1244]
+    assert [s["fanout"] for s in worst["path"]] == [3, 1, 1]
+    assert worst["endpoints"] == 3
+    # The report: clock 1000 / 0.1594 ns; the top (glue) holds 0.0932 ns, the quantizer 0.0312.
+    summary = summarize_timing({"delay_target_ps": 1000, "logic_ge": 1.0, "worst": worst}, "t")
+    assert summary["clock_mhz"] == 6273.5
+    assert summary["block"] == "glue"
+    assert summary["path_blocks"] == [{"block": "glue", "delay_ns": 0.0932},
+                                      {"block": "quant", "delay_ns": 0.0312}]
+    assert summary["end"]["block"] == "glue"
+
+
+@pytest.mark.parametrize("clk_enable, delay, end_type", [
+    # Asynchronous read: ff1 -> memory address -> data (0 ns) -> ff2.D. ff1.Q drives one
+    # memory pin (default_input_pin_cap 1 fF): 0.08 + 3 * 0.001 + 0.035 = 0.118.
+    ("0", 0.118, "DFF"),
+    # Synchronous read: the worst path ends at the memory's address pin (no setup): 0.083;
+    # the memory's data reaches ff2.D at 0 + 0.035.
+    ("1", 0.083, "$mem_v2"),
+])
+def test_worst_path_through_a_memory(clk_enable, delay, end_type):
+    lib = timing.read_library(CELL_LIBRARY)
+    mem = {"type": "$mem_v2",
+           "parameters": {"RD_PORTS": "00000000000000000000000000000001",
+                          "ABITS": "00000000000000000000000000000001",
+                          "RD_CLK_ENABLE": clk_enable},
+           "connections": {"RD_ADDR": [10], "RD_DATA": [20], "RD_CLK": [2], "RD_EN": ["1"]}}
+    netlist = _netlist({"mem": mem, "ff2": _dff(20, 13)})
+    del netlist["modules"]["t"]["cells"]["q"], netlist["modules"]["t"]["cells"]["ff3"]
+    worst = timing.worst_path(netlist, "t", lib)
+    assert worst["delay_ns"] == pytest.approx(delay, abs=1e-9)
+    assert worst["end"]["type"] == end_type
+
+
+def test_worst_path_errors():
+    lib = timing.read_library(CELL_LIBRARY)
+    looped = _netlist({"x": {"type": "NAND2", "connections": {"A": [10], "B": [31], "Y": [30]}},
+                       "y": {"type": "INV", "connections": {"A": [30], "Y": [31]}}})
+    with pytest.raises(ValueError, match="combinational loop"):
+        timing.worst_path(looped, "t", lib)
+    unknown = _netlist({"x": {"type": "NAND4", "connections": {"A": [10], "Y": [30]}}})
+    with pytest.raises(ValueError, match="t.x of type NAND4 is not in the library"):
+        timing.worst_path(unknown, "t", lib)
+    with pytest.raises(ValueError, match="top module 'u' not in the netlist"):
+        timing.worst_path(_netlist(), "u", lib)
+    no_regs = {"modules": {"t": {"ports": {}, "cells": {
+        "i": {"type": "INV", "connections": {"A": [3], "Y": [4]}}}}}}
+    assert timing.worst_path(no_regs, "t", lib) is None
+
+
+@pytest.mark.parametrize("target", [0, -5, 1.5, True])
+def test_delay_target_out_of_range(target, tmp_path):
+    with pytest.raises(ValueError, match=r"delay target = .* ps is out of range"):
+        synthesize("", "top", "asic", tmp_path, delay_target_ps=target)
 
 
 def test_rtlil_memories():
@@ -78,6 +250,7 @@ def test_sweep_on_tiny_configuration(tmp_path):
     assert data["configs"] == json.loads(json.dumps(report["configs"]))
     assert data["method"]["estimate"] is True
     assert data["method"]["sram_ge_per_bit"] == SRAM_GE_PER_BIT
+    assert "clock tree" in data["method"]["asic_timing_leaves_out"]
     by_g = {c["params"]["max_group_size"]: c for c in data["configs"]}
     assert sorted(by_g) == [1, 2, 4]
     for c in data["configs"]:
@@ -90,6 +263,18 @@ def test_sweep_on_tiny_configuration(tmp_path):
             assert sum(b["logic_ge"] for b in a["blocks"].values()) == \
                 pytest.approx(a["logic_ge"], abs=0.05)
             assert "banks" in a["blocks"] and a["blocks"]["banks"]["mem_bits"] > 0
+            # Timing: a register-to-register path of at least clock-to-Q (0.08 ns), one gate
+            # (0.01 ns) and setup (0.035 ns), far from a clock the logic could not reach.
+            t = a["timing"]
+            assert 0.125 < t["delay_ns"] < 10.0
+            assert t["clock_mhz"] == round(1000.0 / t["delay_ns"], 1)
+            assert t["block"] in [key for key, _, _ in BLOCKS]
+            assert t["block"] in [b["block"] for b in t["path_blocks"]]
+            assert sum(b["delay_ns"] for b in t["path_blocks"]) + t["setup_ns"] == \
+                pytest.approx(t["delay_ns"], abs=1e-3)
+            assert t["levels"] >= 1 and t["path"][-1]["arrival_ns"] < t["delay_ns"]
+            assert t["delay_target_ps"] == 1000 and t["logic_ge"] > 0
+            assert t["start"]["type"] in ("DFF", "$mem_v2")
         # Memories stay memories: the engine's banks are max_group_size memories of depth rows.
         banks = c["engine"]["asic"]["blocks"]["banks"]
         g = c["params"]["max_group_size"]
@@ -113,12 +298,17 @@ def test_sweep_on_tiny_configuration(tmp_path):
     assert md.startswith("# Area")
     assert "Estimates, not sign-off numbers" in md
     assert "| **base** | 2 | 1 | 4 |" in md
+    assert "## ASIC timing estimate, per configuration" in md
+    assert "**What this estimate leaves out.**" in md and "placement" in md
     tables = [block.splitlines() for block in md.split("\n\n") if block.startswith("|")]
-    assert len(tables) == 5        # at a glance, per configuration, per gs, engine/baseline blocks
+    # at a glance, per configuration, timing per configuration, per gs, engine/baseline blocks
+    assert len(tables) == 6
     for table in tables:
         assert len({line.count("|") for line in table}) == 1, table[0]
-    assert len(tables[0]) == 2 + 6
+    assert len(tables[0]) == 2 + 8
+    assert tables[0][-2].startswith("| ASIC worst register-to-register delay (ns) | ")
     assert len(tables[1]) == 2 + 3
+    assert len(tables[2]) == 2 + 3
     png = (tmp_path / "area.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
 
@@ -149,4 +339,5 @@ def test_asic_script_names_no_absolute_path():
     from apsq_rae.area.yosys import _script
     words = _script("asic", "top").split()
     assert [w for w in words if w.startswith("/")] == []
-    assert "ge45.lib" in words
+    assert "ge45.lib" in words and "ge45_area.lib" in words
+    assert _script("asic", "top", 750).count("-D 750") == 1
