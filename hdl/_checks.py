@@ -3,7 +3,7 @@
 import functools
 
 
-__all__ = ["ROUNDING_RULES", "check_int", "check_rounding", "quiet_on_error"]
+__all__ = ["ROUNDING_RULES", "check_bool", "check_int", "check_rounding", "quiet_on_error"]
 
 
 #: The rounding rules ``R`` of spec section 2.
@@ -17,6 +17,12 @@ def check_int(name, value, lo, hi=None):
     if value < lo or (hi is not None and value > hi):
         legal = f"{lo}..{hi}" if hi is not None else f">= {lo}"
         raise ValueError(f"{name} = {value} is out of range (legal: {legal})")
+
+
+def check_bool(name, value):
+    """Raise TypeError naming ``name`` and ``value`` unless ``value`` is ``True`` or ``False``."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, not {value!r}")
 
 
 def check_rounding(rounding):
