@@ -5,14 +5,18 @@ The engine's options (``--lanes --psum-bits --q-bits --max-group-size --depth --
 (names, legal ranges in the help, the spec's defaults). A subcommand takes the subset it needs
 and may pass its own defaults (a board's, say); :func:`engine_params` turns the parsed options
 back into an :class:`RAEParams` and rewords its ``ValueError`` with the option's spelling.
+``--pipeline`` (:func:`add_pipeline_option`), the engine's pipeline setting, is declared here
+too, for every subcommand that elaborates the engine.
 """
 
 import argparse
 
 from apsq_rae.hdl.params import PARAM_HELP, RAEParams, ROUNDING_RULES, as_option_error
+from apsq_rae.hdl.pipeline import SETTINGS
 
 
-__all__ = ["add_engine_options", "engine_params", "parse_int_list", "int_list"]
+__all__ = ["add_engine_options", "add_pipeline_option", "engine_params", "parse_int_list",
+           "int_list"]
 
 
 _SPEC_DEFAULTS = RAEParams()
@@ -61,6 +65,16 @@ def add_engine_options(parser, *, names=ENGINE_OPTIONS, unset=False, title=None,
         else:
             group.add_argument(option_name(name), dest=name, type=int, default=default,
                                metavar="N", help=text)
+
+
+def add_pipeline_option(parser):
+    """Add ``--pipeline min|default|max`` (the engine's pipeline setting, default ``default``;
+    :class:`apsq_rae.hdl.pipeline.Pipeline`) to an :class:`argparse.ArgumentParser`. An unknown
+    value is argparse's one-line error naming the legal ones (exit 2)."""
+    parser.add_argument("--pipeline", choices=tuple(SETTINGS), default="default",
+                        help="pipeline setting of the engine: min (fewest registers, shortest "
+                             "latency), default (the ECP5-tuned engine) or max (deepest, for "
+                             "clock rate); default default")
 
 
 def engine_params(args, defaults=None):

@@ -5,7 +5,7 @@ import os
 import sys
 from pathlib import Path
 
-from apsq_rae.options import add_engine_options, engine_params, parse_int_list
+from apsq_rae.options import add_engine_options, add_pipeline_option, engine_params, parse_int_list
 from .flow import DEFAULT_SWEEP, FLOWS, run_area, sweep_configs
 from .report import SRAM_GE_PER_BIT
 
@@ -29,7 +29,7 @@ def _main(args):
     try:
         run_area(configs, Path(args.out), flows=flows, jobs=args.jobs,
                  use_cache=not args.no_cache, sram_ge_per_bit=args.sram_ge_per_bit,
-                 log=lambda line: print(line, flush=True))
+                 log=lambda line: print(line, flush=True), pipeline=args.pipeline)
     except RuntimeError as error:       # a Yosys run failed: its log tail, no traceback
         print(f"apsq-rae area: synthesis failed: {error}", file=sys.stderr)
         return 1
@@ -42,6 +42,7 @@ def register(subparsers):
         description="Synthesize the engine and the INT32 baseline PSUM buffer for a sweep of "
                     "configurations and write area.json, area.md and area.png.")
     add_engine_options(parser)
+    add_pipeline_option(parser)
     parser.add_argument("--out", default="build/area", metavar="DIR",
                         help="output directory; default build/area")
     parser.add_argument("--default-only", action="store_true",

@@ -71,22 +71,23 @@ def _label(params, base):
     return ", ".join(diff) if diff else "base"
 
 
-def _elaborate(params, *, engine):
+def _elaborate(params, *, engine, pipeline="default"):
     # Imported here: `apsq-rae --help` must work even while the engine does not elaborate.
     if engine:
         from apsq_rae.hdl.rae import RAE
-        return rtlil.convert(RAE(params), name=ENGINE_TOP, emit_src=False)
-    return rtlil.convert(Baseline(params), name=BASELINE_TOP, emit_src=False)
+        return rtlil.convert(RAE(params, pipeline=pipeline), name=ENGINE_TOP, emit_src=False)
+    return rtlil.convert(Baseline(params, pipeline=pipeline), name=BASELINE_TOP, emit_src=False)
 
 
-def _config_dir(params):
+def _config_dir(params, pipeline="default"):
     p = params
     return (f"L{p.lanes}_P{p.psum_bits}_Q{p.q_bits}_G{p.max_group_size}_D{p.depth}"
-            f"_E{p.exp_bits}_S{p.step_bits}_{p.rounding}")
+            f"_E{p.exp_bits}_S{p.step_bits}_{p.rounding}"
+            + ("" if pipeline == "default" else f"_{pipeline}"))
 
 
 def run_area(configs, out, *, flows=FLOWS, jobs=2, use_cache=True,
-             sram_ge_per_bit=SRAM_GE_PER_BIT, log=print):
+             sram_ge_per_bit=SRAM_GE_PER_BIT, log=print, pipeline="default"):
     """Synthesize engine and baseline for every configuration; write the report files.
 
     Parameters
@@ -105,6 +106,8 @@ def run_area(configs, out, *, flows=FLOWS, jobs=2, use_cache=True,
         SRAM area per memory bit, in gate equivalents.
     log : callable
         Progress lines go here.
+    pipeline : str
+        Pipeline setting (``"min"``, ``"default"``, ``"max"``) of the engine and the baseline.
 
     Returns
     -------
@@ -125,7 +128,7 @@ def run_area(configs, out, *, flows=FLOWS, jobs=2, use_cache=True,
     base = configs[0]
     start = time.monotonic()
     log(f"[area] {len(configs)} configuration(s) x engine + baseline x {', '.join(flows)}; "
-        f"{jobs} Yosys process(es); results in {out}")
+        f"pipeline {pipeline}; {jobs} Yosys process(es); results in {out}")
 
     entries = []
     total_cpu = 0.0
@@ -134,9 +137,9 @@ def run_area(configs, out, *, flows=FLOWS, jobs=2, use_cache=True,
             futures = {}
             for design, top, engine in (("engine", ENGINE_TOP, True),
                                         ("baseline", BASELINE_TOP, False)):
-                il = _elaborate(params, engine=engine)
+                il = _elaborate(params, engine=engine, pipeline=pipeline)
                 for flow in flows:
-                    workdir = out / "work" / _config_dir(params) / design / flow
+                    workdir = out / "work" / _config_dir(params, pipeline) / design / flow
                     futures[design, flow] = pool.submit(synthesize, il, top, flow, workdir,
                                                         cache_dir=cache)
             entries.append((params, futures))
@@ -151,6 +154,7 @@ def run_area(configs, out, *, flows=FLOWS, jobs=2, use_cache=True,
             cpu = sum(r.get("yosys_cpu_s", 0.0) for r in fresh)
             total_cpu += cpu
             entry = {"label": _label(params, base), "params": params.as_dict(),
+                     "pipeline": pipeline,
                      "yosys": {"runs": len(results), "cached": len(results) - len(fresh),
                                "cpu_s": round(cpu, 1)}}
             for design, top in (("engine", ENGINE_TOP), ("baseline", BASELINE_TOP)):

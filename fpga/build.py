@@ -21,14 +21,16 @@ def board_params(board, **overrides):
     return RAEParams(**values)
 
 
-def build_board(board, params, *, baud=115200, out_dir="build/fpga", verbose=False):
-    """Synthesize, place, route and pack the board top; write ``<out_dir>/<board>/report.json``
-    and return the report dictionary (also printed as one line by the CLI)."""
+def build_board(board, params, *, baud=115200, out_dir="build/fpga", verbose=False,
+                pipeline="default"):
+    """Synthesize, place, route and pack the board top with the engine at pipeline setting
+    ``pipeline``; write ``<out_dir>/<board>/report.json`` and return the report dictionary
+    (also printed as one line by the CLI)."""
     set_tool_env()
     spec = get_board(board)
     platform = spec.platform_class()()
     build_dir = Path(out_dir) / board
-    top = BoardTop(params, baud=baud)
+    top = BoardTop(params, baud=baud, pipeline=pipeline)
     revision = source_revision()
     start = time.monotonic()
     platform.build(top, name="top", build_dir=str(build_dir), do_program=False,
@@ -40,6 +42,7 @@ def build_board(board, params, *, baud=115200, out_dir="build/fpga", verbose=Fal
         "board": board,
         "device": f"{platform.device}-{platform.package}",
         "params": params.as_dict(),
+        "pipeline": pipeline,
         "source_revision": revision,
         "baud": baud,
         "clock_source": f"{platform.default_clk} ({platform.default_clk_frequency / 1e6:g} MHz)",

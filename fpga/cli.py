@@ -10,7 +10,8 @@ import argparse
 import json
 from pathlib import Path
 
-from apsq_rae.options import ENGINE_OPTIONS, add_engine_options, engine_params, int_list
+from apsq_rae.options import (ENGINE_OPTIONS, add_engine_options, add_pipeline_option,
+                              engine_params, int_list)
 from .boards import BOARDS, get_board
 
 
@@ -36,9 +37,10 @@ def _params(args, board):
 def _cmd_build(args):
     from .build import build_board, report_line
     params = _params(args, args.board)
-    print(f"[fpga] building {args.board} with {params} at {args.baud} baud", flush=True)
+    print(f"[fpga] building {args.board} with {params}, pipeline {args.pipeline}, at "
+          f"{args.baud} baud", flush=True)
     report = build_board(args.board, params, baud=args.baud, out_dir=args.out,
-                         verbose=args.verbose)
+                         verbose=args.verbose, pipeline=args.pipeline)
     print(report_line(report))
     if report["critical_paths"]:
         print(_critical_line(report["critical_paths"][0]))
@@ -63,10 +65,14 @@ def _cmd_fmax(args):
         for lanes in args.lanes or [None]:
             params = _params(argparse.Namespace(**{**vars(args), "lanes": lanes}), board)
             for seed in args.seed or [None]:
-                label = f"{board}-lanes{params.lanes}" + (f"-seed{seed}" if args.seed else "")
-                print(f"[fpga] fmax {label} at {args.target_mhz} MHz: {params}", flush=True)
+                label = (f"{board}-lanes{params.lanes}" +
+                         ("" if args.pipeline == "default" else f"-{args.pipeline}") +
+                         (f"-seed{seed}" if args.seed else ""))
+                print(f"[fpga] fmax {label} at {args.target_mhz} MHz: {params}, pipeline "
+                      f"{args.pipeline}", flush=True)
                 report = run_fmax(board, params, mhz=args.target_mhz, out_dir=args.out,
-                                  verbose=args.verbose, label=label, seed=seed)
+                                  verbose=args.verbose, label=label, seed=seed,
+                                  pipeline=args.pipeline)
                 print(fmax_line(report), flush=True)
                 crit = report["critical_paths"]
                 if crit:
@@ -102,6 +108,7 @@ def register(subparsers):
     p.add_argument("--out", default="build/fpga", help="output folder; default build/fpga")
     p.add_argument("-v", "--verbose", action="store_true", help="show the tools' output")
     _add_engine_options(p)
+    add_pipeline_option(p)
     p.set_defaults(func=_cmd_build, prog=p.prog)
 
     p = sub.add_parser("fmax", help="Fmax of the engine alone (registered I/O, tight clock)")
@@ -119,6 +126,7 @@ def register(subparsers):
     p.add_argument("--out", default="build/fpga", help="output folder; default build/fpga")
     p.add_argument("-v", "--verbose", action="store_true", help="show the tools' output")
     _add_engine_options(p, skip=("lanes",))
+    add_pipeline_option(p)
     p.set_defaults(func=_cmd_fmax, prog=p.prog)
 
     p = sub.add_parser("host", help="stream a workload to a board and check it against golden")

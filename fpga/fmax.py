@@ -29,14 +29,16 @@ class RegisteredEngine(Elaboratable):
     ----------
     params : RAEParams
         Engine parameters.
+    pipeline : str or Pipeline, optional
+        Pipeline setting of the engine; ``"default"`` if omitted.
     engine : wiring.Component or None
-        The engine; ``None`` builds ``apsq_rae.hdl.rae.RAE(params)``.
+        The engine; ``None`` builds ``apsq_rae.hdl.rae.RAE(params, pipeline=pipeline)``.
     """
 
-    def __init__(self, params, *, engine=None):
+    def __init__(self, params, *, pipeline=None, engine=None):
         if engine is None:
             from apsq_rae.hdl.rae import RAE
-            engine = RAE(params)
+            engine = RAE(params, pipeline=pipeline)
         self.params = params
         self.engine = engine
 
@@ -90,9 +92,10 @@ def fmax_overrides(board, seed=None):
     return overrides
 
 
-def run_fmax(board, params, *, mhz, out_dir="build/fpga", verbose=False, label=None, seed=None):
-    """Place and route the wrapped engine at a ``mhz`` target (nextpnr ``--seed seed`` when
-    given); the report dictionary."""
+def run_fmax(board, params, *, mhz, out_dir="build/fpga", verbose=False, label=None, seed=None,
+             pipeline="default"):
+    """Place and route the wrapped engine (pipeline setting ``pipeline``) at a ``mhz`` target
+    (nextpnr ``--seed seed`` when given); the report dictionary."""
     set_tool_env()
     spec = get_board(board)
     platform = fmax_platform(board, mhz)
@@ -106,7 +109,8 @@ def run_fmax(board, params, *, mhz, out_dir="build/fpga", verbose=False, label=N
     saved = os.environ.get(packer)
     os.environ[packer] = "true"
     try:
-        platform.build(RegisteredEngine(params), name="top", build_dir=str(build_dir),
+        platform.build(RegisteredEngine(params, pipeline=pipeline), name="top",
+                       build_dir=str(build_dir),
                        do_program=False, verbose=verbose, **overrides)
     finally:
         if saved is None:
@@ -116,7 +120,7 @@ def run_fmax(board, params, *, mhz, out_dir="build/fpga", verbose=False, label=N
     report = summarize(spec.family, build_dir)
     report.update({
         "board": board, "label": label, "device": f"{platform.device}-{platform.package}",
-        "params": params.as_dict(),
+        "params": params.as_dict(), "pipeline": pipeline,
         "source_revision": revision, "target_mhz": mhz, "seed": seed,
         "tool_seconds": round(time.monotonic() - start, 1),
     })

@@ -13,9 +13,9 @@ from .link import Link
 __all__ = ["LinkedEngine", "BoardTop"]
 
 
-def _make_engine(params):
+def _make_engine(params, pipeline):
     from apsq_rae.hdl.rae import RAE
-    return RAE(params)
+    return RAE(params, pipeline=pipeline)
 
 
 class LinkedEngine(wiring.Component):
@@ -29,9 +29,13 @@ class LinkedEngine(wiring.Component):
         UART clocks per bit (>= 4).
     timeout : int
         Clocks after which a half-received frame is discarded.
+    pipeline : str or Pipeline, optional
+        Pipeline setting of the engine (see :class:`apsq_rae.hdl.rae.RAE`); ``"default"`` if
+        omitted.
     engine : wiring.Component or None
-        The engine; ``None`` builds ``apsq_rae.hdl.rae.RAE(params)``. Its signature must be the RAE's
-        (``cfg_group_size``, ``i``, ``o``, ``busy``, ``err``, ``err_clear``).
+        The engine; ``None`` builds ``apsq_rae.hdl.rae.RAE(params, pipeline=pipeline)``. Its
+        signature must be the RAE's (``cfg_group_size``, ``i``, ``o``, ``busy``, ``err``,
+        ``err_clear``).
 
     Members
     -------
@@ -52,9 +56,9 @@ class LinkedEngine(wiring.Component):
         The engine's payloads are not as wide as the protocol's frames for ``params``.
     """
 
-    def __init__(self, params, *, divisor, timeout=1 << 16, engine=None):
+    def __init__(self, params, *, divisor, timeout=1 << 16, pipeline=None, engine=None):
         self.params = params = as_params(params)
-        self.engine = _make_engine(params) if engine is None else engine
+        self.engine = _make_engine(params, pipeline) if engine is None else engine
         for name, want in (("i", P.tile_bits(params)), ("o", P.result_bits(params))):
             got = len(Value.cast(getattr(self.engine, name).payload))
             if got != want:
@@ -101,11 +105,14 @@ class BoardTop(Elaboratable):
         Engine parameters.
     baud : int
         UART bit rate; the divisor comes from the platform's default clock.
+    pipeline : str or Pipeline, optional
+        Pipeline setting of the engine; ``"default"`` if omitted.
     """
 
-    def __init__(self, params, *, baud=115200):
+    def __init__(self, params, *, baud=115200, pipeline=None):
         self.params = params
         self.baud = baud
+        self.pipeline = pipeline
 
     def elaborate(self, platform):
         from .uart import divisor_for
@@ -113,7 +120,8 @@ class BoardTop(Elaboratable):
         clk_freq = platform.default_clk_frequency
         divisor = divisor_for(clk_freq, self.baud)
         m.submodules.core = core = LinkedEngine(self.params, divisor=divisor,
-                                                timeout=int(clk_freq // 100))  # 10 ms
+                                                timeout=int(clk_freq // 100),  # 10 ms
+                                                pipeline=self.pipeline)
         uart = platform.request("uart", 0)
         m.d.comb += [core.rx.eq(uart.rx.i), uart.tx.o.eq(core.tx)]
         leds = [platform.request("led", n) for n in range(2)]

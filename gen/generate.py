@@ -11,6 +11,7 @@ import re
 import tempfile
 from pathlib import Path
 
+from apsq_rae.hdl.pipeline import as_pipeline
 from apsq_rae.hdl.top import FlatRAE, port_table
 from .manifest import build_manifest, manifest_json
 from .verilog_text import merge_part_assigns, merge_register_blocks, reorder_header
@@ -60,7 +61,7 @@ def check_name(name):
     return name
 
 
-def generate_verilog(params, name=DEFAULT_NAME, *, engine=None):
+def generate_verilog(params, name=DEFAULT_NAME, *, pipeline=None, engine=None):
     """Elaborate the flat-port engine and convert it to Verilog.
 
     Parameters
@@ -69,8 +70,12 @@ def generate_verilog(params, name=DEFAULT_NAME, *, engine=None):
         Elaboration parameters.
     name : str
         Verilog module name.
+    pipeline : str or Pipeline, optional
+        Pipeline setting of the engine (:class:`apsq_rae.hdl.pipeline.Pipeline`); ``"default"``
+        if omitted.
     engine : wiring.Component, optional
-        Engine to wrap instead of ``apsq_rae.hdl.rae.RAE(params)`` (for tests).
+        Engine to wrap instead of ``apsq_rae.hdl.rae.RAE(params, pipeline=pipeline)`` (for
+        tests; then ``pipeline`` must be the engine's, for the manifest).
 
     Returns
     -------
@@ -80,12 +85,13 @@ def generate_verilog(params, name=DEFAULT_NAME, *, engine=None):
     from amaranth.back import verilog
 
     check_name(name)
+    pipeline = as_pipeline(pipeline)
     os.environ["AMARANTH_USE_YOSYS"] = "builtin"
-    top = FlatRAE(params, engine=engine)
+    top = FlatRAE(params, pipeline=pipeline, engine=engine)
     text = verilog.convert(top, name=name, emit_src=False, strip_internal_attrs=True)
     order = ["clk", "rst"] + [port for port, _, _ in port_table(params)]
     text = merge_register_blocks(merge_part_assigns(reorder_header(text, name, order)))
-    return text, build_manifest(params, name, top.latency)
+    return text, build_manifest(params, name, top.latency, pipeline)
 
 
 def _write_atomically(files):

@@ -9,6 +9,7 @@ no paths or dates, so the same configuration always gives the same bytes.
 import json
 from importlib import metadata
 
+from apsq_rae.hdl.pipeline import as_pipeline
 from apsq_rae.hdl.top import port_table
 
 
@@ -26,7 +27,7 @@ def _version(distribution):
         return "unknown"
 
 
-def build_manifest(params, name, latency):
+def build_manifest(params, name, latency, pipeline=None):
     """The manifest of one generated module, as a JSON-ready ``dict``.
 
     Parameters
@@ -38,12 +39,14 @@ def build_manifest(params, name, latency):
     latency : int
         Clocks from the edge that accepts a ``last`` tile to the edge where its result can
         first be taken (``out_ready = 1``, nothing else in flight).
+    pipeline : str or Pipeline, optional
+        The module's pipeline setting; ``"default"`` if omitted.
 
     Returns
     -------
     dict
         Keys ``format``, ``module``, ``verilog``, ``parameters``, ``derived``, ``ports``,
-        ``latency``, ``capacity`` (run-time group size, as a string, to address count),
+        ``pipeline`` (the setting's name and its knobs), ``latency``, ``capacity`` (run-time group size, as a string, to address count),
         ``generator`` (``apsq-rae`` version) and ``amaranth`` (Amaranth version).
     """
     if isinstance(latency, bool) or not isinstance(latency, int) or latency < 0:
@@ -63,6 +66,7 @@ def build_manifest(params, name, latency):
             "sum_bits": params.sum_bits,
         },
         "ports": ports,
+        "pipeline": as_pipeline(pipeline).as_dict(),
         "latency": latency,
         "capacity": {str(gs): params.capacity(gs)
                      for gs in range(1, params.max_group_size + 1)},

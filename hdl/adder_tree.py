@@ -18,10 +18,12 @@ def _signed_width(lo, hi):
 class AdderTree(wiring.Component):
     """Pipelined exact sum ``tp + terms[0] + ... + terms[n_terms-1]`` on ``lanes`` lanes.
 
-    A balanced tree of two-input adders over the ``n_terms + 1`` operands with a register after
-    every level: ``latency = ceil(log2(n_terms + 1))``. Every adder's register is as wide as the
-    exact range of its sum (the operands' ranges added), so no level can overflow; the output
-    width ``sum_bits`` holds the largest possible sum exactly.
+    A balanced tree of two-input adders over the ``n_terms + 1`` operands, ``ceil(log2(n_terms +
+    1))`` levels, with a register after every ``levels_per_stage`` levels and after the last one:
+    ``latency = ceil(levels / levels_per_stage)``; ``levels_per_stage = 0`` makes the tree
+    combinational (``latency`` 0). Every adder's result is exactly as wide as the range of its
+    sum (the operands' ranges added), so no level can overflow; the output width ``sum_bits``
+    holds the largest possible sum exactly.
 
     Parameters
     ----------
@@ -33,6 +35,8 @@ class AdderTree(wiring.Component):
         Width of a signed term (>= 1).
     n_terms : int
         Number of terms (>= 1).
+    levels_per_stage : int
+        Adder levels between two registers (>= 1), or 0 for no register.
 
     Members
     -------
@@ -45,15 +49,17 @@ class AdderTree(wiring.Component):
     """
 
     @quiet_on_error
-    def __init__(self, *, lanes, tp_bits, term_bits, n_terms):
+    def __init__(self, *, lanes, tp_bits, term_bits, n_terms, levels_per_stage=1):
         check_int("lanes", lanes, 1)
         check_int("tp_bits", tp_bits, 1)
         check_int("term_bits", term_bits, 1)
         check_int("n_terms", n_terms, 1)
+        check_int("levels_per_stage", levels_per_stage, 0)
         self.lanes = lanes
         self.tp_bits = tp_bits
         self.term_bits = term_bits
         self.n_terms = n_terms
+        self.levels_per_stage = levels_per_stage
         self.sum_bits = max(tp_bits, term_bits) + n_terms.bit_length()
         super().__init__({
             "tp":    In(data.ArrayLayout(signed(tp_bits), lanes)),
@@ -62,17 +68,20 @@ class AdderTree(wiring.Component):
         })
 
     @staticmethod
-    def pipeline_latency(n_terms):
-        """Latency of a tree over ``n_terms + 1`` operands: ``ceil(log2(n_terms + 1))``."""
-        return n_terms.bit_length()
+    def pipeline_latency(n_terms, levels_per_stage=1):
+        """Latency of a tree over ``n_terms + 1`` operands: ``ceil(levels / levels_per_stage)``
+        with ``levels = ceil(log2(n_terms + 1))``, 0 without registers."""
+        levels = n_terms.bit_length()
+        return -(-levels // levels_per_stage) if levels_per_stage else 0
 
     @property
     def latency(self):
-        """Clocks from the operands to ``sum`` (one per tree level)."""
-        return self.pipeline_latency(self.n_terms)
+        """Clocks from the operands to ``sum``."""
+        return self.pipeline_latency(self.n_terms, self.levels_per_stage)
 
     def elaborate(self, platform):
         m = Module()
+        levels, lps = self.n_terms.bit_length(), self.levels_per_stage
         for j in range(self.lanes):
             # Each operand carries its exact range (lo, hi) so every register is exactly as wide
             # as its values need.
@@ -90,7 +99,8 @@ class AdderTree(wiring.Component):
                         value, lo, hi = operands[k]
                     reg = Signal(signed(_signed_width(lo, hi)),
                                  name=f"lane{j}_l{level}_{k // 2}", reset_less=True)
-                    m.d.sync += reg.eq(value)
+                    registered = lps and ((level + 1) % lps == 0 or level == levels - 1)
+                    m.d["sync" if registered else "comb"] += reg.eq(value)
                     nxt.append((reg, lo, hi))
                 operands = nxt
                 level += 1

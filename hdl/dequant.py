@@ -14,7 +14,8 @@ class ShiftDequantizer(wiring.Component):
     """Pipelined barrel left shifter ``value = en ? q << exp : 0`` on ``lanes`` values.
 
     The shifter has ``exp_bits`` mux levels (shift by 1, 2, 4, ...); a register follows every
-    ``levels_per_stage`` levels, the last one being the output register. It never stalls:
+    ``levels_per_stage`` levels, the last one being the output register. With
+    ``levels_per_stage = 0`` it has no register at all (``latency`` 0). It never stalls:
     ``value`` shows the result for the inputs presented ``latency`` clocks earlier.
 
     Parameters
@@ -26,7 +27,7 @@ class ShiftDequantizer(wiring.Component):
     exp_bits : int
         Width of the exponent (1..6).
     levels_per_stage : int
-        Mux levels between two registers (>= 1).
+        Mux levels between two registers (>= 1), or 0 for a combinational shifter.
 
     Members
     -------
@@ -45,7 +46,7 @@ class ShiftDequantizer(wiring.Component):
         check_int("lanes", lanes, 1)
         check_int("q_bits", q_bits, 2)
         check_int("exp_bits", exp_bits, 1, 6)
-        check_int("levels_per_stage", levels_per_stage, 1)
+        check_int("levels_per_stage", levels_per_stage, 0)
         self.lanes = lanes
         self.q_bits = q_bits
         self.exp_bits = exp_bits
@@ -60,8 +61,9 @@ class ShiftDequantizer(wiring.Component):
 
     @staticmethod
     def pipeline_latency(exp_bits, levels_per_stage=2):
-        """Latency of a dequantizer with these parameters (without building one)."""
-        return -(-exp_bits // levels_per_stage)
+        """Latency of a dequantizer with these parameters (without building one):
+        ``ceil(exp_bits / levels_per_stage)``, 0 without registers."""
+        return -(-exp_bits // levels_per_stage) if levels_per_stage else 0
 
     @property
     def latency(self):
@@ -76,7 +78,8 @@ class ShiftDequantizer(wiring.Component):
             amount = 1 << level
             width = self.q_bits + (1 << (level + 1)) - 1     # exact width after this level
             values = [Mux(exp[level], v << amount, v) for v in values]
-            if (level + 1) % self.levels_per_stage == 0 or level == self.exp_bits - 1:
+            lps = self.levels_per_stage
+            if lps and ((level + 1) % lps == 0 or level == self.exp_bits - 1):
                 regs = [Signal(signed(width), name=f"l{level}_v{j}", reset_less=True)
                         for j in range(self.lanes)]
                 m.d.sync += [r.eq(v) for r, v in zip(regs, values)]

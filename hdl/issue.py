@@ -3,7 +3,10 @@
 Three registers in a row: an input register ``r`` (loaded from the port), a skid register ``k``
 and the head ``h``. ``i.ready`` is an OR of two flip-flops, and a tile needs at least two
 clocks from the port to the head, so that every address comparison with the pipeline is made
-on the way in, from the port into a flip-flop.
+on the way in, from the port into a flip-flop. Without the input register (``input_register =
+False``) a tile goes from the port straight into the head, or into the skid register while
+the head is held; ``i.ready`` is then the skid register's empty flag, and the port's address
+comparisons feed the head's flags directly (still into flip-flops).
 
 Each entry carries a *match vector*: bit ``s`` says that pipeline stage ``s`` holds a valid
 tile of the entry's address. The vectors shift with the pipeline. Bit 0 of the next clock is
@@ -17,14 +20,15 @@ from amaranth.hdl import Cat, Module, Mux, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ._checks import check_int, quiet_on_error
+from ._checks import check_bool, check_int, quiet_on_error
 
 
 __all__ = ["IssueQueue"]
 
 
 class IssueQueue(wiring.Component):
-    """Three-entry stream queue that tracks which pipeline stages hold each entry's address.
+    """Three-entry (two without the input register) stream queue that tracks which pipeline
+    stages hold each entry's address.
 
     ``o`` is the head; set ``o.ready`` to take it. ``hazard`` is valid with ``o.valid``: a tile
     of the head's address is in one of the ``n_stages`` pipeline stages. The consumer reports
@@ -38,6 +42,9 @@ class IssueQueue(wiring.Component):
         Payload layout; it must have an ``addr`` field.
     n_stages : int
         Pipeline stages to track (from issue to the last stage that can still write).
+    input_register : bool
+        Put an input register in front of the skid register and the head (latency 2,
+        capacity 3); without it latency 1, capacity 2.
 
     Members
     -------
@@ -60,19 +67,21 @@ class IssueQueue(wiring.Component):
     ----------
     latency : int
         Clocks from the edge that accepts a tile on ``i`` to the first edge that can take it
-        from ``o``: 2 (the input register, then the head).
+        from ``o``: 2 (the input register, then the head), 1 without the input register.
     capacity : int
-        Tiles held at once: 3 (the input register, the skid register and the head).
-        ``i.ready`` is 0 while all are full.
+        Tiles held at once: 3 (the input register, the skid register and the head), 2
+        without the input register. ``i.ready`` is 0 while all are full.
     """
 
     @quiet_on_error
-    def __init__(self, shape, *, n_stages):
+    def __init__(self, shape, *, n_stages, input_register=True):
         if not isinstance(shape, data.StructLayout) or "addr" not in shape.members:
             raise TypeError(f"shape must be a StructLayout with an 'addr' field, not {shape!r}")
         check_int("n_stages", n_stages, 1)
+        check_bool("input_register", input_register)
         self.shape = shape
         self.n_stages = n_stages
+        self.input_register = input_register
         addr = shape.members["addr"]
         super().__init__({
             "i":           In(stream.Signature(shape)),
@@ -85,20 +94,20 @@ class IssueQueue(wiring.Component):
         })
 
     @staticmethod
-    def pipeline_latency():
-        """Latency of every issue queue (it does not depend on the parameters), without building
+    def pipeline_latency(input_register=True):
+        """Latency of an issue queue with or without the input register, without building
         one."""
-        return 2
+        return 2 if input_register else 1
 
     @property
     def latency(self):
         """Clocks from the edge accepting a tile on ``i`` to the first edge it can leave ``o``."""
-        return self.pipeline_latency()
+        return self.pipeline_latency(self.input_register)
 
     @property
     def capacity(self):
-        """Tiles held at once (the entries ``r``, ``k`` and ``h``)."""
-        return 3
+        """Tiles held at once (the entries ``r`` if present, ``k`` and ``h``)."""
+        return 3 if self.input_register else 2
 
     def elaborate(self, platform):
         m = Module()
@@ -111,7 +120,7 @@ class IssueQueue(wiring.Component):
 
         h_valid, h, h_vec = entry("h")
         k_valid, k, k_vec = entry("k")
-        r_valid, r, r_vec = entry("r")
+        r_valid, r, r_vec = entry("r")        # used only with the input register
         eq_hk = Signal()      # k.addr == h.addr
         eq_hr = Signal()      # r.addr == h.addr
         eq_kr = Signal()      # r.addr == k.addr
@@ -123,25 +132,50 @@ class IssueQueue(wiring.Component):
         r_move = r_valid & ~k_valid         # r moves on (into k, or into h when h is free)
         p_fire = self.i.valid & self.i.ready
 
-        m.d.comb += [
-            self.i.ready.eq(~r_valid | ~k_valid),
-            self.o.valid.eq(h_valid),
-            self.o.payload.eq(h),
-            self.busy.eq(h_valid | k_valid | r_valid),
-        ]
-
         def shifted(vec, same_as_head):
             # The entry's vector on the next clock: every stage moves on, and stage 0 receives
             # the head if it issues now.
             return Cat(issue & same_as_head, vec[:-1])
 
         # The port tile's vector for next clock: the head if it issues now, and the stages that
-        # move on. A tile reaches the head two clocks after the port at the earliest, when what
-        # stage ``n - 2`` holds now has left, so that stage is not compared (bit ``n - 1``
-        # stays 0).
+        # move on. A tile reaches the head ``latency`` clocks after the port at the earliest,
+        # when what stage ``n - latency`` holds now has left, so the stages from there on are
+        # not compared (their bits stay 0).
         p_vec = Cat(issue & (h.addr == p.addr),
                     Cat(self.stage_valid[s] & (self.stage_addr[s] == p.addr)
-                        for s in range(n - 2)))
+                        for s in range(n - self.latency)))
+
+        if not self.input_register:
+            m.d.comb += [
+                self.i.ready.eq(~k_valid),
+                self.o.valid.eq(h_valid),
+                self.o.payload.eq(h),
+                self.busy.eq(h_valid | k_valid),
+            ]
+            # As below, the hazard register is the OR of the next head's vector.
+            h_next, k_next = shifted(h_vec, 0), shifted(k_vec, eq_hk)
+            m.d.sync += [h_vec.eq(h_next), k_vec.eq(k_next), self.hazard.eq(h_next.any())]
+            with m.If(h_free):
+                # The head register loads: from k if full (the port is not ready then), else
+                # from the port.
+                with m.If(k_valid):
+                    m.d.sync += [h.eq(k), h_valid.eq(1), h_vec.eq(k_next),
+                                 self.hazard.eq(k_next.any()), k_valid.eq(0)]
+                with m.Else():
+                    m.d.sync += [h.eq(p), h_valid.eq(p_fire), h_vec.eq(p_vec),
+                                 self.hazard.eq(p_fire & p_vec.any())]
+            with m.Elif(p_fire):
+                # The head stays: the port's tile waits behind it.
+                m.d.sync += [k.eq(p), k_valid.eq(1), k_vec.eq(p_vec),
+                             eq_hk.eq(h.addr == p.addr)]
+            return m
+
+        m.d.comb += [
+            self.i.ready.eq(~r_valid | ~k_valid),
+            self.o.valid.eq(h_valid),
+            self.o.payload.eq(h),
+            self.busy.eq(h_valid | k_valid | r_valid),
+        ]
 
         # Each entry's vector next clock, wherever the entry moves; the hazard register is the
         # OR of the next head's, so it always equals ``h_vec.any()`` without that OR in front

@@ -15,12 +15,14 @@ class Quantizer(wiring.Component):
 
     A barrel shifter moves ``x`` right by ``exp`` in ``exp_bits`` mux levels, keeping the
     *guard* bit (the last bit shifted out, weight ``1/2``) and the *sticky* bit (OR of every bit
-    below it). A register follows every ``levels_per_stage`` levels. Then two stages round
-    (``half_up``: add guard; ``half_even``: add ``guard & (sticky | lsb)``; ``trunc``: add
-    nothing) and saturate to ``q_bits``, deciding saturation from the shifted value and the
-    increment without a full-width carry: the first forms the wide comparisons (upper bits all
-    equal to the sign, value at an edge) and the in-range sum, the second the decision, the
-    output value and the OR of the lanes' flags.
+    below it). A register follows every ``levels_per_stage`` levels (none inside the shifter
+    with ``levels_per_stage = 0``). Then ``round_stages`` stages round (``half_up``: add guard;
+    ``half_even``: add ``guard & (sticky | lsb)``; ``trunc``: add nothing) and saturate to
+    ``q_bits``, deciding saturation from the shifted value and the increment without a
+    full-width carry: the wide comparisons (upper bits all equal to the sign, value at an edge)
+    and the in-range sum, then the decision, the output value and the OR of the lanes' flags.
+    With two stages a register separates the two halves; with one, both are in the clock
+    before the output register.
 
     Parameters
     ----------
@@ -35,7 +37,9 @@ class Quantizer(wiring.Component):
     rounding : str
         ``"half_up"``, ``"half_even"`` or ``"trunc"``.
     levels_per_stage : int
-        Shifter mux levels between two registers (>= 1).
+        Shifter mux levels between two registers (>= 1), or 0 for no register in the shifter.
+    round_stages : int
+        Clocks of rounding and saturation after the shifter (1..2).
 
     Members
     -------
@@ -54,12 +58,13 @@ class Quantizer(wiring.Component):
 
     @quiet_on_error
     def __init__(self, *, lanes, in_bits, q_bits, exp_bits, rounding="half_up",
-                 levels_per_stage=2):
+                 levels_per_stage=2, round_stages=2):
         check_int("lanes", lanes, 1)
         check_int("in_bits", in_bits, 2)
         check_int("q_bits", q_bits, 2, in_bits)
         check_int("exp_bits", exp_bits, 1, 6)
-        check_int("levels_per_stage", levels_per_stage, 1)
+        check_int("levels_per_stage", levels_per_stage, 0)
+        check_int("round_stages", round_stages, 1, 2)
         check_rounding(rounding)
         self.lanes = lanes
         self.in_bits = in_bits
@@ -67,6 +72,7 @@ class Quantizer(wiring.Component):
         self.exp_bits = exp_bits
         self.rounding = rounding
         self.levels_per_stage = levels_per_stage
+        self.round_stages = round_stages
         super().__init__({
             "x":   In(data.ArrayLayout(signed(in_bits), lanes)),
             "exp": In(unsigned(exp_bits)),
@@ -76,21 +82,24 @@ class Quantizer(wiring.Component):
         })
 
     @staticmethod
-    def pipeline_latency(exp_bits, levels_per_stage=2):
-        """Latency of a quantizer with these parameters (without building one)."""
-        return -(-exp_bits // levels_per_stage) + 2
+    def pipeline_latency(exp_bits, levels_per_stage=2, round_stages=2):
+        """Latency of a quantizer with these parameters (without building one): the shifter's
+        ``ceil(exp_bits / levels_per_stage)`` (0 without registers) + ``round_stages``."""
+        shifter = -(-exp_bits // levels_per_stage) if levels_per_stage else 0
+        return shifter + round_stages
 
     @property
     def latency(self):
         """Clocks from ``x``/``exp`` to ``q``/``sat``."""
-        return self.pipeline_latency(self.exp_bits, self.levels_per_stage)
+        return self.pipeline_latency(self.exp_bits, self.levels_per_stage, self.round_stages)
 
     def elaborate(self, platform):
         m = Module()
         W, k = self.in_bits, self.q_bits
         q_min, q_max = -(1 << (k - 1)), (1 << (k - 1)) - 1
 
-        n_stages = -(-self.exp_bits // self.levels_per_stage)
+        lps = self.levels_per_stage
+        n_stages = -(-self.exp_bits // lps) if lps else 1
         exp_at = [self.exp]                     # the exponent, delayed alongside the shifter
         for stage in range(1, n_stages):
             exp_reg = Signal.like(self.exp, name=f"exp_s{stage}", reset_less=True)
@@ -101,7 +110,7 @@ class Quantizer(wiring.Component):
         for j in range(self.lanes):
             value, guard, sticky = self.x[j], 0, 0
             for level in range(self.exp_bits):
-                e_bit = exp_at[level // self.levels_per_stage][level]
+                e_bit = exp_at[level // lps if lps else 0][level]
                 s = 1 << level
                 s_value = value >> s
                 s_guard = value[min(s - 1, W - 1)]
@@ -110,7 +119,7 @@ class Quantizer(wiring.Component):
                     s_sticky = s_sticky | (value[:min(s - 1, W)] != 0)
                 value = Mux(e_bit, s_value, value)
                 guard, sticky = Mux(e_bit, s_guard, guard), Mux(e_bit, s_sticky, sticky)
-                if (level + 1) % self.levels_per_stage == 0 or level == self.exp_bits - 1:
+                if lps and ((level + 1) % lps == 0 or level == self.exp_bits - 1):
                     v_reg = Signal(signed(W), name=f"lane{j}_l{level}_v", reset_less=True)
                     g_reg = Signal(name=f"lane{j}_l{level}_g", reset_less=True)
                     s_reg = Signal(name=f"lane{j}_l{level}_s", reset_less=True)
@@ -126,7 +135,8 @@ class Quantizer(wiring.Component):
             # Saturate ``r = floor + inc`` without waiting for the wide carry: decide from
             # ``floor`` (its bits above q_bits-1, and whether it sits just at an edge where the
             # increment matters) while a q_bits-wide adder forms the in-range value. First
-            # stage: the wide comparisons and the sum; second: the decision and the choice.
+            # half: the wide comparisons and the sum; second: the decision and the choice
+            # (a register between them with two stages).
             upper = value[k - 1:]
             first = {
                 "fits": (upper == 0) | (upper == (1 << len(upper)) - 1),
@@ -135,10 +145,11 @@ class Quantizer(wiring.Component):
                 "below_min": value == q_min - 1,
                 "inc": inc,
             }
+            half = m.d.sync if self.round_stages == 2 else m.d.comb
             r = {name: Signal(name=f"lane{j}_{name}", reset_less=True) for name in first}
-            m.d.sync += [r[name].eq(v) for name, v in first.items()]
+            half += [r[name].eq(v) for name, v in first.items()]
             in_range = Signal(signed(k), name=f"lane{j}_in_range", reset_less=True)
-            m.d.sync += in_range.eq((value[:k] + inc)[:k].as_signed())
+            half += in_range.eq((value[:k] + inc)[:k].as_signed())
             sat_hi = (~r["neg"] & ~r["fits"]) | (r["at_max"] & r["inc"])
             sat_lo = r["neg"] & ~r["fits"] & ~(r["below_min"] & r["inc"])
             lane_sat.append(sat_hi | sat_lo)

@@ -31,8 +31,9 @@ from .adder_tree import AdderTree
 from .banks import Banks
 from .dequant import ShiftDequantizer
 from .mode import BankSelect, TileDecoder
-from ._checks import check_int, quiet_on_error
+from ._checks import quiet_on_error
 from .params import as_params
+from .pipeline import as_pipeline
 from .quantizer import Quantizer
 from .issue import IssueQueue
 from .results import ResultFIFO
@@ -104,15 +105,10 @@ class RAE(wiring.Component):
     params : RAEParams, optional
         Elaboration parameters. Alternatively pass them as keyword arguments
         (``RAE(lanes=8, max_group_size=2)``); not both.
-    shift_levels_per_stage : int
-        Barrel-shifter mux levels (dequantizer and quantizer) between two pipeline registers.
-    bank_output_register : bool
-        Register the bank read data once more before the dequantizers (one more clock of
-        latency; takes the block RAM clock-to-output off the dequantizer's first stage).
-    bank_write_register : bool
-        Register the bank write before the memories (latency unchanged; a tile then waits one
-        clock longer behind an earlier tile of its address, and the route to the block RAMs
-        starts at a flip-flop).
+    pipeline : str or Pipeline, optional
+        Where the registers go: a setting name (``"min"``, ``"default"``, ``"max"``) or a
+        :class:`~apsq_rae.hdl.pipeline.Pipeline` with the knobs set one by one; ``"default"``
+        if omitted. It changes the latency and the clock rate, never the results.
 
     Members
     -------
@@ -136,19 +132,16 @@ class RAE(wiring.Component):
     Attributes
     ----------
     params : RAEParams
+    pipeline : Pipeline
     latency : int
         Clocks from the edge accepting a ``last`` tile to the first edge its result can be
         taken (``out_ready = 1``, nothing else in flight).
     """
 
     @quiet_on_error
-    def __init__(self, params=None, *, shift_levels_per_stage=2, bank_output_register=True,
-                 bank_write_register=True, **kwargs):
+    def __init__(self, params=None, *, pipeline=None, **kwargs):
         self.params = p = as_params(params, **kwargs)
-        check_int("shift_levels_per_stage", shift_levels_per_stage, 1)
-        self.shift_levels_per_stage = shift_levels_per_stage
-        self.bank_output_register = bool(bank_output_register)
-        self.bank_write_register = bool(bank_write_register)
+        self.pipeline = as_pipeline(pipeline)
         super().__init__({
             "cfg_group_size": In(p.gs_bits),
             "i":              In(stream.Signature(tile_layout(p))),
@@ -165,19 +158,23 @@ class RAE(wiring.Component):
 
     @property
     def _read_latency(self):
-        return Banks.pipeline_read_latency(self.bank_output_register)
+        return Banks.pipeline_read_latency(self.pipeline.bank_output_register)
 
     @property
     def _dequant_latency(self):
-        return ShiftDequantizer.pipeline_latency(self.params.exp_bits, self.shift_levels_per_stage)
+        return ShiftDequantizer.pipeline_latency(self.params.exp_bits,
+                                                 self.pipeline.shift_levels_per_stage)
 
     @property
     def _tree_latency(self):
-        return AdderTree.pipeline_latency(self.params.max_group_size)
+        return AdderTree.pipeline_latency(self.params.max_group_size,
+                                          self.pipeline.tree_levels_per_stage)
 
     @property
     def _quant_latency(self):
-        return Quantizer.pipeline_latency(self.params.exp_bits, self.shift_levels_per_stage)
+        return Quantizer.pipeline_latency(self.params.exp_bits,
+                                          self.pipeline.shift_levels_per_stage,
+                                          self.pipeline.quantizer_stages)
 
     @property
     def _n_stages(self):
@@ -199,7 +196,8 @@ class RAE(wiring.Component):
         """Clocks from accepting a ``last`` tile to its result being takeable: the issue queue's
         latency (input register, head) + the datapath stages (bank read, dequantizer, adder
         tree, quantizer) + the result FIFO's latency."""
-        return IssueQueue.pipeline_latency() + self._n_stages + ResultFIFO.pipeline_latency()
+        return (IssueQueue.pipeline_latency(self.pipeline.queue_input_register) + self._n_stages +
+                ResultFIFO.pipeline_latency())
 
     def capacity(self, group_size):
         """Addresses held at once with run-time group size ``group_size``."""
@@ -211,27 +209,31 @@ class RAE(wiring.Component):
         G = p.max_group_size
         n_stages = self._n_stages
         d_lat = self._dequant_latency
-        lps = self.shift_levels_per_stage
+        pipe = self.pipeline
+        lps = pipe.shift_levels_per_stage
         r = self._read_latency - 1            # stage at which the bank rows are visible
 
         m.submodules.decoder = decoder = TileDecoder(p)
         m.submodules.select = select = BankSelect(p)
-        m.submodules.banks = banks = Banks(p, output_register=self.bank_output_register,
-                                           write_register=self.bank_write_register)
+        m.submodules.banks = banks = Banks(p, output_register=pipe.bank_output_register,
+                                           write_register=pipe.bank_write_register)
         assert banks.read_latency == self._read_latency
         # The queue also watches the clocks a registered bank write takes to land.
         w_lat = banks.write_latency
-        m.submodules.queue = queue = IssueQueue(_issue_layout(p), n_stages=n_stages + w_lat)
+        m.submodules.queue = queue = IssueQueue(_issue_layout(p), n_stages=n_stages + w_lat,
+                                                input_register=pipe.queue_input_register)
         dequant = []
         for b in range(G):
             dequant.append(ShiftDequantizer(lanes=p.lanes, q_bits=p.q_bits, exp_bits=p.exp_bits,
                                             levels_per_stage=lps))
             m.submodules[f"dequant{b}"] = dequant[-1]
         m.submodules.tree = tree = AdderTree(lanes=p.lanes, tp_bits=p.psum_bits,
-                                             term_bits=p.deq_bits, n_terms=G)
+                                             term_bits=p.deq_bits, n_terms=G,
+                                             levels_per_stage=pipe.tree_levels_per_stage)
         m.submodules.quant = quant = Quantizer(lanes=p.lanes, in_bits=tree.sum_bits,
                                                q_bits=p.q_bits, exp_bits=p.exp_bits,
-                                               rounding=p.rounding, levels_per_stage=lps)
+                                               rounding=p.rounding, levels_per_stage=lps,
+                                               round_stages=pipe.quantizer_stages)
         assert tree.latency == self._tree_latency and quant.latency == self._quant_latency
         m.submodules.results = results = ResultFIFO(result_layout(p), depth=self._result_depth)
 

@@ -61,9 +61,12 @@ class FlatRAE(wiring.Component):
     ----------
     params : RAEParams, optional
         Elaboration parameters; the spec defaults if omitted.
+    pipeline : str or Pipeline, optional
+        Pipeline setting of the engine (see :class:`apsq_rae.hdl.rae.RAE`); ``"default"`` if
+        omitted.
     engine : wiring.Component, optional
-        The engine to wrap; ``apsq_rae.hdl.rae.RAE(params)`` if omitted (tests may pass a stand-in
-        with the same signature).
+        The engine to wrap; ``apsq_rae.hdl.rae.RAE(params, pipeline=pipeline)`` if omitted
+        (tests may pass a stand-in with the same signature).
 
     Members
     -------
@@ -78,11 +81,11 @@ class FlatRAE(wiring.Component):
     """
 
     @quiet_on_error
-    def __init__(self, params=None, *, engine=None):
+    def __init__(self, params=None, *, pipeline=None, engine=None):
         params = as_params(params)
         if engine is None:
             from apsq_rae.hdl.rae import RAE
-            engine = RAE(params)
+            engine = RAE(params, pipeline=pipeline)
         self.params = params
         self.engine = engine
         members = {}

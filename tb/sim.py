@@ -56,22 +56,26 @@ def _simulator():
     return sim
 
 
-def build(params, *, name=None):
-    """Generate and compile ``params``; return ``(runner, build_dir, manifest)``.
+def build(params, *, name=None, pipeline="default"):
+    """Generate and compile ``params`` at pipeline setting ``pipeline``; return ``(runner,
+    build_dir, manifest)``.
 
     Parameters
     ----------
     params : RAEParams
     name : str, optional
         Build directory name; :func:`apsq_rae.tb.configs.config_name` by default.
+    pipeline : str
+        ``"min"``, ``"default"`` or ``"max"``.
     """
     sim = _simulator()
     waves = _waves()
-    build_dir = SIM_BUILD / f"{name or config_name(params)}-{sim}{'-waves' if waves else ''}"
+    name = name or config_name(params, pipeline)
+    build_dir = SIM_BUILD / f"{name}-{sim}{'-waves' if waves else ''}"
     build_dir.mkdir(parents=True, exist_ok=True)
     with open(build_dir / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        text, manifest = generate_verilog(params, TOPLEVEL)
+        text, manifest = generate_verilog(params, TOPLEVEL, pipeline=pipeline)
         source = build_dir / f"{TOPLEVEL}.v"
         # Rewrite only on change: the runner recompiles when the source is newer.
         if not source.exists() or source.read_text() != text:
@@ -84,8 +88,9 @@ def build(params, *, name=None):
 
 
 def run(params, testcase, *, module="apsq_rae.tb.cocotb_rae", seed=None, extra_env=None,
-        run_name=None, build_name=None):
-    """Run cocotb test(s) ``testcase`` of ``module`` on the Verilog of ``params``.
+        run_name=None, build_name=None, pipeline="default"):
+    """Run cocotb test(s) ``testcase`` of ``module`` on the Verilog of ``params`` at pipeline
+    setting ``pipeline``.
 
     The configuration reaches the cocotb side as JSON in ``APSQ_TB_CONFIG`` (parameters,
     manifest latency and capacities, seed).
@@ -102,7 +107,7 @@ def run(params, testcase, *, module="apsq_rae.tb.cocotb_rae", seed=None, extra_e
         results file is read here, inside or outside pytest (cocotb's runner checks it only
         under pytest).
     """
-    runner, build_dir, manifest = build(params, name=build_name)
+    runner, build_dir, manifest = build(params, name=build_name, pipeline=pipeline)
     seed = base_seed() if seed is None else seed
     config = {"params": params.as_dict(), "latency": manifest["latency"],
               "capacity": manifest["capacity"], "seed": seed}
@@ -111,8 +116,9 @@ def run(params, testcase, *, module="apsq_rae.tb.cocotb_rae", seed=None, extra_e
     test_dir = build_dir / (run_name or (testcase if isinstance(testcase, str) else "_".join(testcase)))
     if test_dir.exists():
         shutil.rmtree(test_dir)
-    print(f"[tb] {config_name(params)} {testcase} seed={seed} (APSQ_SEED={seed} to repeat)")
-    where = f"on {config_name(params)} (seed {seed})"
+    label = config_name(params, pipeline)
+    print(f"[tb] {label} {testcase} seed={seed} (APSQ_SEED={seed} to repeat)")
+    where = f"on {label} (seed {seed})"
     try:
         results = runner.test(test_module=module, hdl_toplevel=TOPLEVEL, testcase=testcase,
                               build_dir=build_dir / "obj", test_dir=test_dir, extra_env=env,

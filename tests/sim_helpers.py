@@ -3,11 +3,12 @@
 import os
 import random
 
+from amaranth.hdl import ClockDomain, Module
 from amaranth.sim import Simulator
 
 
 __all__ = ["seed_from_env", "stream_put", "stream_get", "run_sim", "run_pipeline",
-           "Backpressure"]
+           "with_clock", "Backpressure"]
 
 
 def seed_from_env(default=None):
@@ -66,18 +67,29 @@ def run_sim(dut, *testbenches, processes=(), vcd=None, deadline=None):
         sim.run() if deadline is None else sim.run_until(deadline)
 
 
+def with_clock(dut):
+    """``dut`` inside a module that defines the ``sync`` domain, so testbenches can step a
+    clock also when ``dut`` is combinational (a pipeline with latency 0)."""
+    m = Module()
+    m.domains.sync = ClockDomain()
+    m.submodules.dut = dut
+    return m
+
+
 def run_pipeline(dut, latency, vectors, set_inputs, get_outputs):
     """Present one input vector per clock to a pipeline that never stalls; return the outputs,
-    aligned with the inputs (``latency`` clocks later)."""
+    aligned with the inputs (``latency`` clocks later; 0 for a combinational one)."""
     outputs = []
 
     async def tb(ctx):
         for t in range(len(vectors) + latency):
             if t < len(vectors):
                 set_inputs(ctx, vectors[t])
+            if latency == 0:
+                outputs.append(get_outputs(ctx))
             await ctx.tick()
-            if 0 <= t + 1 - latency < len(vectors):
+            if latency and 0 <= t + 1 - latency < len(vectors):
                 outputs.append(get_outputs(ctx))
 
-    run_sim(dut, tb)
+    run_sim(with_clock(dut), tb)
     return outputs

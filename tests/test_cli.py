@@ -55,6 +55,10 @@ def test_bad_engine_option_is_one_line_exit_2(argv, line, tmp_path):
     (["fpga", "fmax", "--seed", "1,x"], "--seed = '1,x' is not a list of integers"),
     (["fpga", "host", "--port", "/dev/null", "--group-size", "0"], "--group-size holds 0"),
     (["generate", "--rounding", "nearest"], "argument --rounding: invalid choice"),
+    (["generate", "--pipeline", "fast"], "argument --pipeline: invalid choice: 'fast'"),
+    (["area", "--pipeline", "deep"], "argument --pipeline: invalid choice: 'deep'"),
+    (["fpga", "build", "--pipeline", "x"], "argument --pipeline: invalid choice: 'x'"),
+    (["fpga", "fmax", "--pipeline", "MAX"], "argument --pipeline: invalid choice: 'MAX'"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
 ])
 def test_argparse_errors_are_one_line_exit_2(argv, fragment):
@@ -63,6 +67,8 @@ def test_argparse_errors_are_one_line_exit_2(argv, fragment):
     lines = [l for l in result.stderr.splitlines() if not l.startswith("usage")
              and not l.startswith(" ")]
     assert len(lines) == 1 and fragment in lines[0], result.stderr
+    if "--pipeline" in fragment:                      # names the legal values
+        assert all(name in lines[0] for name in ("min", "default", "max")), lines[0]
 
 
 def test_engine_options_are_declared_once():
@@ -80,6 +86,10 @@ def test_engine_options_are_declared_once():
     assert engine_params(args, {"lanes": 2, "depth": 64}).lanes == 2
     with pytest.raises(ValueError, match="not engine parameters: width"):
         add_engine_options(build_parser(), names=("width",))
+    # --pipeline: the same choices and default on every command that elaborates the engine.
+    for argv in (["generate"], ["area"], ["fpga", "build"], ["fpga", "fmax"]):
+        assert parser.parse_args(argv).pipeline == "default"
+        assert parser.parse_args(argv + ["--pipeline", "min"]).pipeline == "min"
 
 
 def test_explorer_settings_stay_in_the_explorer(monkeypatch):

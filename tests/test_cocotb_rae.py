@@ -9,7 +9,7 @@ under ``sim_build/``.
 
 import pytest
 
-from apsq_rae.tb.configs import FAST, SLOW, THROUGHPUT
+from apsq_rae.tb.configs import FAST, SLOW, THROUGHPUT, pipeline_of
 from apsq_rae.tb.sim import run
 
 
@@ -30,7 +30,7 @@ def traffic_scale(params, base=1.0):
 def test_rae(name):
     params = FAST[name]
     env = {"APSQ_TB_SCALE": str(traffic_scale(params))}
-    run(params, FUNCTIONAL, run_name="functional", extra_env=env)
+    run(params, FUNCTIONAL, run_name="functional", extra_env=env, pipeline=pipeline_of(name))
 
 
 @pytest.mark.slow
@@ -38,7 +38,7 @@ def test_rae(name):
 def test_rae_nightly(name):
     params = SLOW[name]
     run(params, FUNCTIONAL, run_name="nightly",
-        extra_env={"APSQ_TB_SCALE": str(traffic_scale(params, 3.0))})
+        extra_env={"APSQ_TB_SCALE": str(traffic_scale(params, 3.0))}, pipeline=pipeline_of(name))
 
 
 def test_throughput():

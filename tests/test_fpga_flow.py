@@ -310,7 +310,8 @@ def test_fmax_cli_runs_each_seed(tmp_path, monkeypatch, capsys):
     import apsq_rae.fpga.fmax
     calls = []
 
-    def fake_run_fmax(board, params, *, mhz, out_dir, verbose, label, seed):
+    def fake_run_fmax(board, params, *, mhz, out_dir, verbose, label, seed, pipeline):
+        assert pipeline == "default"
         calls.append((board, params.lanes, mhz, label, seed))
         return {"label": label, "seed": seed, "fmax_mhz": 140.0 + seed, "constraint_mhz": mhz,
                 "utilization": {"luts": 1, "ffs": 2, "bram": 3, "carry": 4},
@@ -325,6 +326,23 @@ def test_fmax_cli_runs_each_seed(tmp_path, monkeypatch, capsys):
     assert [(r["label"], r["fmax_mhz"]) for r in runs] == [("ulx3s-lanes4-seed1", 141.0),
                                                           ("ulx3s-lanes4-seed2", 142.0)]
     assert "Fmax 142.0 MHz" in capsys.readouterr().out
+
+
+def test_fmax_cli_pipeline_setting(tmp_path, monkeypatch):
+    """``fmax --pipeline max`` elaborates the engine at that setting and says so in the label."""
+    import apsq_rae.fpga.fmax
+    calls = []
+
+    def fake_run_fmax(board, params, *, mhz, out_dir, verbose, label, seed, pipeline):
+        calls.append((label, pipeline))
+        return {"label": label, "seed": seed, "fmax_mhz": 150.0, "constraint_mhz": mhz,
+                "utilization": {"luts": 1, "ffs": 2, "bram": 3, "carry": 4},
+                "device_capacity": {}, "critical_paths": []}
+
+    monkeypatch.setattr(apsq_rae.fpga.fmax, "run_fmax", fake_run_fmax)
+    assert main(["fpga", "fmax", "--lanes", "4", "--pipeline", "max",
+                 "--out", str(tmp_path)]) == 0
+    assert calls == [("ulx3s-lanes4-max", "max")]
 
 
 def test_fmax_overrides_pass_the_seed():

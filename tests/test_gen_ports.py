@@ -79,8 +79,25 @@ def test_manifest_ports_parameters_capacity(generated):
     g, depth = full["max_group_size"], full["depth"]
     assert manifest["capacity"] == {str(gs): depth * (g // gs) for gs in range(1, g + 1)}
     assert isinstance(manifest["latency"], int) and manifest["latency"] >= 1
+    assert manifest["pipeline"] == {
+        "setting": "default", "shift_levels_per_stage": 2, "tree_levels_per_stage": 1,
+        "quantizer_stages": 2, "bank_output_register": True, "bank_write_register": True,
+        "queue_input_register": True}
+    assert list(manifest) == ["format", "module", "verilog", "parameters", "derived", "ports",
+                              "pipeline", "latency", "capacity", "generator", "amaranth"]
     assert manifest["generator"]["name"] == "apsq-rae"
     assert re.match(r"\d+\.\d+", manifest["amaranth"]["version"])
+
+
+@pytest.mark.parametrize("setting,latency", [("min", 4), ("default", 16), ("max", 20)])
+def test_manifest_pipeline_setting(setting, latency):
+    """The manifest names the pipeline setting and its knobs, and the latency follows it
+    (spec defaults: 4, 16 and 20 clocks; docs/design.md, Pipeline settings); the ports do not
+    change."""
+    text, manifest = generate_verilog(RAEParams(), "apsq_rae", pipeline=setting)
+    assert manifest["pipeline"]["setting"] == setting
+    assert manifest["latency"] == latency
+    assert verilog_ports(text, "apsq_rae") == spec_ports()
 
 
 def test_no_simulation_constructs(generated):

@@ -11,11 +11,13 @@ from apsq_rae.hdl.dequant import ShiftDequantizer
 from sim_helpers import run_pipeline, seed_from_env
 
 
-@pytest.mark.parametrize("q_bits,exp_bits,lps", [(8, 5, 2), (2, 1, 1), (5, 6, 3), (16, 3, 1)])
-def test_dequantizer(q_bits, exp_bits, lps):
+@pytest.mark.parametrize("q_bits,exp_bits,lps,latency", [
+    (8, 5, 2, 3), (2, 1, 1, 1), (5, 6, 3, 2), (16, 3, 1, 3), (8, 5, 0, 0), (3, 6, 0, 0)])
+def test_dequantizer(q_bits, exp_bits, lps, latency):
     lanes = 4
     dut = ShiftDequantizer(lanes=lanes, q_bits=q_bits, exp_bits=exp_bits, levels_per_stage=lps)
     assert dut.out_bits == q_bits + (1 << exp_bits) - 1
+    assert dut.latency == latency
     lo, hi = -(1 << (q_bits - 1)), (1 << (q_bits - 1)) - 1
     rng = random.Random(seed_from_env(default=q_bits))
     vectors = []
@@ -39,8 +41,8 @@ def test_dequantizer(q_bits, exp_bits, lps):
 
 
 def test_component_argument_errors():
-    with pytest.raises(ValueError, match=r"levels_per_stage = 0 is out of range \(legal: >= 1\)"):
-        ShiftDequantizer(lanes=1, q_bits=4, exp_bits=2, levels_per_stage=0)
+    with pytest.raises(ValueError, match=r"levels_per_stage = -1 is out of range \(legal: >= 0\)"):
+        ShiftDequantizer(lanes=1, q_bits=4, exp_bits=2, levels_per_stage=-1)
     with pytest.raises(ValueError, match=r"q_bits = 1 is out of range \(legal: >= 2\)"):
         ShiftDequantizer(lanes=1, q_bits=1, exp_bits=2)
     with pytest.raises(TypeError, match=r"lanes must be an integer, not '2'"):

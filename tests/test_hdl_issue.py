@@ -23,16 +23,18 @@ def show_stages(ctx, dut, stages):
         ctx.set(dut.stage_addr[s], a)
 
 
+@pytest.mark.parametrize("input_register", [True, False])
 @pytest.mark.parametrize("n_stages,n_addr,p_in,p_take", [
-    (5, 4, 0.7, 0.6), (5, 2, 0.9, 0.9), (1, 2, 0.5, 0.5), (12, 8, 0.95, 0.95), (3, 1, 0.8, 0.3)])
-def test_hazard_order_and_handshake(n_stages, n_addr, p_in, p_take):
+    (5, 4, 0.7, 0.6), (5, 2, 0.9, 0.9), (1, 2, 0.5, 0.5), (12, 8, 0.95, 0.95), (3, 1, 0.8, 0.3),
+    (2, 2, 0.9, 0.7)])
+def test_hazard_order_and_handshake(n_stages, n_addr, p_in, p_take, input_register):
     """Random traffic, a consumer that takes regardless of the flag and issues most of what it
     takes: ``hazard`` always equals "a modelled stage holds the head's address"; nothing is
     lost, duplicated or reordered; ``i.ready`` does not follow ``i.valid``, the payload or
     ``o.ready`` within a clock."""
     seed = seed_from_env(default=n_stages * 100 + n_addr)
     rng = random.Random(seed)
-    dut = IssueQueue(LAYOUT, n_stages=n_stages)
+    dut = IssueQueue(LAYOUT, n_stages=n_stages, input_register=input_register)
     sent, got = [], []
     checked = []
 
@@ -67,15 +69,16 @@ def test_hazard_order_and_handshake(n_stages, n_addr, p_in, p_take):
 
     run_sim(dut, tb)
     print(f"APSQ_SEED={seed}: {len(sent)} sent, {sum(checked)} hazards seen")
-    assert got == sent[:len(got)] and len(sent) - len(got) <= 3
+    assert got == sent[:len(got)] and len(sent) - len(got) <= dut.capacity
     assert 0 < sum(checked) < len(checked)       # both values of the flag were exercised
 
 
-def test_full_throughput():
+@pytest.mark.parametrize("input_register,latency", [(True, 2), (False, 1)])
+def test_full_throughput(input_register, latency):
     """``o.ready`` always 1, addresses never closer than the pipeline: one tile per clock after
-    the two input registers, never a hazard."""
+    the queue's registers (two, or one without the input register), never a hazard."""
     n = 4
-    dut = IssueQueue(LAYOUT, n_stages=n)
+    dut = IssueQueue(LAYOUT, n_stages=n, input_register=input_register)
     out = []
 
     async def tb(ctx):
@@ -95,14 +98,15 @@ def test_full_throughput():
             stages = [(o_valid, head.addr if o_valid else 0)] + stages[:-1]
 
     run_sim(dut, tb)
-    assert out == [(t, t - 2) for t in range(2, 60)]
+    assert out == [(t, t - latency) for t in range(latency, 60)]
 
 
-def test_back_to_back_same_address_flagged():
+@pytest.mark.parametrize("input_register,latency", [(True, 2), (False, 1)])
+def test_back_to_back_same_address_flagged(input_register, latency):
     """Two tiles of one address in a row: the second one's flag is set from the clock after
     the first issues until the first has left the last stage."""
     n = 3
-    dut = IssueQueue(LAYOUT, n_stages=n)
+    dut = IssueQueue(LAYOUT, n_stages=n, input_register=input_register)
     flags = []
 
     async def tb(ctx):
@@ -124,8 +128,9 @@ def test_back_to_back_same_address_flagged():
 
     run_sim(dut, tb)
     issued_at = [t for t, (_, _, i) in enumerate(flags) if i]
-    assert issued_at == [2, 2 + n + 1]           # the second waits n clocks behind the first
-    assert [h for _, h, _ in flags[3:3 + n]] == [1] * n
+    first = latency
+    assert issued_at == [first, first + n + 1]   # the second waits n clocks behind the first
+    assert [h for _, h, _ in flags[first + 1:first + 1 + n]] == [1] * n
 
 
 def test_parameter_errors():
@@ -138,15 +143,19 @@ def test_parameter_errors():
         IssueQueue(LAYOUT, n_stages=0)
     with pytest.raises(TypeError, match=r"n_stages must be an integer, not 2.0"):
         IssueQueue(LAYOUT, n_stages=2.0)
+    with pytest.raises(TypeError, match=r"input_register must be True or False, not 0"):
+        IssueQueue(LAYOUT, n_stages=2, input_register=0)
 
 
-def test_latency_and_capacity():
+@pytest.mark.parametrize("input_register,latency,capacity", [(True, 2, 3), (False, 1, 2)])
+def test_latency_and_capacity(input_register, latency, capacity):
     """A tile accepted into an empty queue can be taken two edges later (it passes the input
-    register, then the head), and with ``o.ready`` held at 0 the queue takes three tiles (input,
-    skid and head registers) before ``i.ready`` falls; they then leave in order."""
-    assert IssueQueue.pipeline_latency() == 2
-    dut = IssueQueue(LAYOUT, n_stages=2)
-    assert (dut.latency, dut.capacity) == (2, 3)
+    register, then the head; one edge without the input register), and with ``o.ready`` held
+    at 0 the queue takes three tiles (input, skid and head registers; two without the input
+    register) before ``i.ready`` falls; they then leave in order."""
+    assert IssueQueue.pipeline_latency(input_register) == latency
+    dut = IssueQueue(LAYOUT, n_stages=2, input_register=input_register)
+    assert (dut.latency, dut.capacity) == (latency, capacity)
     trace = {"accepted": [], "taken": []}
 
     async def tb(ctx):

@@ -31,23 +31,27 @@ def quantizer_vectors(rng, in_bits, q_bits, exp_bits, lanes, n_random):
 
 
 QUANT_CONFIGS = [
-    # in_bits, q_bits, exp_bits, levels_per_stage
-    (42, 8, 5, 2),
-    (12, 4, 3, 1),
-    (9, 9, 2, 2),
-    (70, 16, 6, 3),
-    (3, 2, 1, 1),
+    # in_bits, q_bits, exp_bits, levels_per_stage, round_stages, latency
+    (42, 8, 5, 2, 2, 5),
+    (12, 4, 3, 1, 2, 5),
+    (9, 9, 2, 2, 2, 3),
+    (70, 16, 6, 3, 2, 4),
+    (3, 2, 1, 1, 2, 3),
+    (42, 8, 5, 0, 1, 1),
+    (12, 4, 3, 1, 1, 4),
+    (70, 16, 6, 0, 2, 2),
 ]
 
 
 @pytest.mark.parametrize("rounding", ["half_up", "half_even", "trunc"])
-@pytest.mark.parametrize("in_bits,q_bits,exp_bits,lps", QUANT_CONFIGS)
-def test_quantizer(in_bits, q_bits, exp_bits, lps, rounding):
+@pytest.mark.parametrize("in_bits,q_bits,exp_bits,lps,stages,latency", QUANT_CONFIGS)
+def test_quantizer(in_bits, q_bits, exp_bits, lps, stages, latency, rounding):
     seed = seed_from_env(default=in_bits * 100 + q_bits)
     rng = random.Random(seed)
     lanes = 3
     dut = Quantizer(lanes=lanes, in_bits=in_bits, q_bits=q_bits, exp_bits=exp_bits,
-                    rounding=rounding, levels_per_stage=lps)
+                    rounding=rounding, levels_per_stage=lps, round_stages=stages)
+    assert dut.latency == latency
     vectors = quantizer_vectors(rng, in_bits, q_bits, exp_bits, lanes, 2)
 
     def set_inputs(ctx, vec):
@@ -102,3 +106,5 @@ def test_component_argument_errors():
         Quantizer(lanes=1, in_bits=8, q_bits=4, exp_bits=7)
     with pytest.raises(ValueError, match=r"rounding = 'up' is not a rounding rule"):
         Quantizer(lanes=1, in_bits=8, q_bits=4, exp_bits=2, rounding="up")
+    with pytest.raises(ValueError, match=r"round_stages = 3 is out of range \(legal: 1\.\.2\)"):
+        Quantizer(lanes=1, in_bits=8, q_bits=4, exp_bits=2, round_stages=3)

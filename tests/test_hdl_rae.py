@@ -11,6 +11,7 @@ import pytest
 
 from apsq_rae import golden
 from apsq_rae.hdl.params import RAEParams
+from apsq_rae.hdl.pipeline import Pipeline, SETTINGS
 from apsq_rae.hdl.rae import RAE
 
 from sim_helpers import run_sim, seed_from_env, stream_put
@@ -82,11 +83,11 @@ def random_sequence(rng, p, gs, n_tiles, *, p_same=0.3, p_out_of_range=0.03, max
 # ---------------------------------------------------------------------------------------------
 # Runner
 
-def run_engine(p, plan, *, seed, p_valid=1.0, p_ready=1.0, **rae_options):
-    """Drive ``plan`` (list of ``(gs, tiles)``) through an RAE; score every result against
-    ``apsq_rae.golden.Engine``. Returns the number of results checked."""
+def run_engine(p, plan, *, seed, p_valid=1.0, p_ready=1.0, pipeline="default"):
+    """Drive ``plan`` (list of ``(gs, tiles)``) through an RAE with ``pipeline``; score every
+    result against ``apsq_rae.golden.Engine``. Returns the number of results checked."""
     rng = random.Random(seed)
-    dut = RAE(p, **rae_options)
+    dut = RAE(p, pipeline=pipeline)
     ref = golden.Engine(**p.as_dict(), strict=False)
     expected = collections.deque()
     checked = []
@@ -146,10 +147,13 @@ def run_engine(p, plan, *, seed, p_valid=1.0, p_ready=1.0, **rae_options):
 WORKED_TILES = [[1000, -1000], [2047, -300], [-3000, 129], [9000, 70], [-123, -7]]
 
 
+@pytest.mark.parametrize("pipeline", list(SETTINGS))
 @pytest.mark.parametrize("gs", [1, 2, 3, 4])
-def test_worked_example(gs):
-    """Spec section 3, worked example: result [70, -8], e = 7, sat 0 for every gs."""
-    dut = RAE(lanes=2, psum_bits=32, q_bits=8, max_group_size=4, depth=8)
+def test_worked_example(gs, pipeline):
+    """Spec section 3, worked example: result [70, -8], e = 7, sat 0 for every gs and every
+    pipeline setting."""
+    dut = RAE(RAEParams(lanes=2, psum_bits=32, q_bits=8, max_group_size=4, depth=8),
+              pipeline=pipeline)
     results = []
 
     async def tb(ctx):
@@ -201,19 +205,22 @@ FAST_CONFIGS = [
 ]
 
 
+@pytest.mark.parametrize("pipeline", list(SETTINGS))
 @pytest.mark.parametrize("cfg", FAST_CONFIGS, ids=lambda c: "-".join(
     f"{k[0]}{v}" for k, v in c.items()))
-def test_engine_random(cfg):
-    """Every run-time gs in turn, random interleavings and backpressure, against golden."""
+def test_engine_random(cfg, pipeline):
+    """Every run-time gs in turn, random interleavings and backpressure, against golden, at
+    every pipeline setting."""
     seed = seed_from_env(default=zlib.crc32(repr(sorted(cfg.items())).encode()) & 0xFFFF)
     rng = random.Random(seed)
     p = RAEParams(**cfg)
     plan = [(gs, random_sequence(rng, p, gs, 60)) for gs in range(1, p.max_group_size + 1)]
-    n = run_engine(p, plan, seed=seed, p_valid=0.8, p_ready=0.7)
+    n = run_engine(p, plan, seed=seed, p_valid=0.8, p_ready=0.7, pipeline=pipeline)
     assert n > 0
 
 
-def test_engine_back_to_back_full_speed():
+@pytest.mark.parametrize("pipeline", list(SETTINGS))
+def test_engine_back_to_back_full_speed(pipeline):
     """Back-to-back same-address tiles and no gaps (stall path), out_ready always 1."""
     seed = seed_from_env(default=7)
     rng = random.Random(seed)
@@ -221,25 +228,32 @@ def test_engine_back_to_back_full_speed():
                   step_bits=5)
     plan = [(gs, random_sequence(rng, p, gs, 50, p_same=0.9, p_out_of_range=0.0))
             for gs in (4, 1, 3)]
-    assert run_engine(p, plan, seed=seed) > 0
+    assert run_engine(p, plan, seed=seed, pipeline=pipeline) > 0
 
 
-@pytest.mark.parametrize("options", [dict(bank_output_register=False, shift_levels_per_stage=1),
-                                     dict(shift_levels_per_stage=3)])
-def test_engine_pipeline_options(options):
-    """The elaboration options that move registers give the same results."""
+@pytest.mark.parametrize("pipeline", [
+    Pipeline(bank_output_register=False, shift_levels_per_stage=1),
+    Pipeline(shift_levels_per_stage=3, tree_levels_per_stage=2, quantizer_stages=1),
+    Pipeline(shift_levels_per_stage=0, queue_input_register=False),
+    Pipeline(tree_levels_per_stage=0, bank_write_register=False, bank_output_register=False),
+    Pipeline(shift_levels_per_stage=4, tree_levels_per_stage=3, queue_input_register=False,
+             bank_write_register=False),
+], ids=str)
+def test_engine_pipeline_knobs(pipeline):
+    """Knob combinations between the named settings give the same results."""
     seed = seed_from_env(default=99)
     rng = random.Random(seed)
     p = RAEParams(lanes=2, psum_bits=20, q_bits=6, max_group_size=3, depth=3, exp_bits=5,
                   step_bits=6, rounding="half_even")
-    plan = [(gs, random_sequence(rng, p, gs, 40)) for gs in (3, 2, 1)]
-    assert run_engine(p, plan, seed=seed, p_valid=0.9, p_ready=0.6, **options) > 0
+    plan = [(gs, random_sequence(rng, p, gs, 40, p_same=0.5)) for gs in (3, 2, 1)]
+    assert run_engine(p, plan, seed=seed, p_valid=0.9, p_ready=0.6, pipeline=pipeline) > 0
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("index", range(12))
 def test_engine_random_params(index):
-    """Random parameter sets (lanes, widths, non-power-of-two depths, G = 1..8, every rule)."""
+    """Random parameter sets (lanes, widths, non-power-of-two depths, G = 1..8, every rule),
+    each at one of the pipeline settings."""
     seed = seed_from_env(default=1000 + index)
     rng = random.Random(seed)
     psum_bits = rng.randint(2, 40)
@@ -250,7 +264,10 @@ def test_engine_random_params(index):
     print(cfg)
     p = RAEParams(**cfg)
     plan = [(gs, random_sequence(rng, p, gs, 150)) for gs in range(1, p.max_group_size + 1)]
-    run_engine(p, plan, seed=seed, p_valid=rng.choice([1.0, 0.7]), p_ready=rng.choice([1.0, 0.5]))
+    pipeline = list(SETTINGS)[index % 3]
+    print(pipeline)
+    run_engine(p, plan, seed=seed, p_valid=rng.choice([1.0, 0.7]), p_ready=rng.choice([1.0, 0.5]),
+               pipeline=pipeline)
 
 
 def test_worked_example_default_parameters():

@@ -7,6 +7,7 @@ import pytest
 
 from apsq_rae import golden
 from apsq_rae.hdl.params import RAEParams
+from apsq_rae.hdl.pipeline import Pipeline, SETTINGS
 from apsq_rae.hdl.rae import RAE, result_layout, tile_layout
 
 from sim_helpers import run_sim, seed_from_env, stream_put
@@ -75,10 +76,12 @@ def test_layouts_match_spec_order():
 
 # ---- Handshakes, error flags, busy ------------------------------------------------------------
 
-def test_in_ready_independent_of_input():
+@pytest.mark.parametrize("pipeline", list(SETTINGS))
+def test_in_ready_independent_of_input(pipeline):
     """``in_ready`` must not follow ``in_valid`` or the payload within a clock, and
-    ``out_valid`` must not follow ``out_ready``."""
-    dut = RAE(**SMALL)
+    ``out_valid`` must not follow ``out_ready`` (every pipeline setting: ``min`` has no
+    issue-queue input register)."""
+    dut = RAE(RAEParams(**SMALL), pipeline=pipeline)
     rng = random.Random(seed_from_env(default=11))
 
     async def tb(ctx):
@@ -132,10 +135,11 @@ def test_err_bad_config():
     run_sim(dut, tb)
 
 
-def test_err_out_of_capacity():
+@pytest.mark.parametrize("pipeline", list(SETTINGS))
+def test_err_out_of_capacity(pipeline):
     """err bit 1: a tile at or above capacity(gs) is accepted and dropped (no state change, no
     result); the flag is sticky until err_clear."""
-    dut = RAE(**SMALL)
+    dut = RAE(RAEParams(**SMALL), pipeline=pipeline)
     ref = golden.Engine(**dut.params.as_dict(), strict=False)
     results = []
 
@@ -174,11 +178,12 @@ def test_err_out_of_capacity():
         (r.addr, r.exp, int(r.sat), list(r.data))
 
 
-def test_busy_and_latency():
+@pytest.mark.parametrize("pipeline", list(SETTINGS))
+def test_busy_and_latency(pipeline):
     """busy rises with an accepted tile and falls when its result has been taken; the result of
     a lone ``last`` tile can be taken exactly ``latency`` clocks after it was accepted."""
     for cfg in (SMALL, dict(lanes=1, max_group_size=7, depth=3, exp_bits=6, psum_bits=64)):
-        dut = RAE(**cfg)
+        dut = RAE(RAEParams(**cfg), pipeline=pipeline)
         trace = {}
 
         async def tb(ctx):
@@ -213,30 +218,68 @@ def test_busy_and_latency():
         assert trace["data"] == 3                      # Q_1(6) = 3 (half_up)
 
 
-@pytest.mark.parametrize("kwargs,options,want", [
+@pytest.mark.parametrize("kwargs,pipeline,want", [
     # issue queue 2 + bank read 2 (output register) + dequantizer ceil(5/2) = 3 + adder tree
     # over 4 + 1 operands 3 + quantizer ceil(5/2) + 2 = 5 + result FIFO 1
-    ({}, {}, 16),
-    # 2 + bank read 1 + dequantizer 5 levels one per stage 5 + tree 3 + quantizer 5 + 2 + 1
-    ({}, dict(bank_output_register=False, shift_levels_per_stage=1), 19),
+    ({}, "default", 16),
+    ({}, None, 16),
+    # issue queue 1 (no input register) + bank read 1 + dequantizer 0 + tree 0 + quantizer
+    # 0 + 1 + result FIFO 1
+    ({}, "min", 4),
+    (dict(max_group_size=16, exp_bits=6), "min", 4),
+    # 2 + 2 + dequantizer 5 levels one per stage 5 + tree 3 + quantizer 5 + 2 + 1
+    ({}, "max", 20),
+    # 2 + bank read 1 + dequantizer 5 + tree 3 + quantizer 5 + 2 + 1
+    ({}, Pipeline(bank_output_register=False, shift_levels_per_stage=1), 19),
     # 2 + 2 + dequantizer ceil(4/3) = 2 + tree 3 + quantizer 2 + 2 + 1
-    (SMALL, dict(shift_levels_per_stage=3), 14),
+    (SMALL, Pipeline(shift_levels_per_stage=3), 14),
+    # 2 + 2 + 3 + tree ceil(3/2) = 2 + quantizer 3 + 1 + 1
+    ({}, Pipeline(tree_levels_per_stage=2, quantizer_stages=1), 14),
     # 2 + 2 + ceil(1/2) = 1 + tree over 1 + 1 operands 1 + 1 + 2 + 1 (the write register adds none)
-    (dict(max_group_size=1, exp_bits=1), dict(bank_write_register=False), 10),
+    (dict(max_group_size=1, exp_bits=1), Pipeline(bank_write_register=False), 10),
 ])
-def test_latency_is_the_sum_of_the_parts(kwargs, options, want):
-    assert RAE(RAEParams(**kwargs), **options).latency == want
+def test_latency_is_the_sum_of_the_parts(kwargs, pipeline, want):
+    assert RAE(RAEParams(**kwargs), pipeline=pipeline).latency == want
+
+
+def test_pipeline_settings_and_checks():
+    assert Pipeline.setting("default") == Pipeline()
+    assert [Pipeline.setting(n).name for n in ("min", "default", "max")] == ["min", "default",
+                                                                             "max"]
+    assert Pipeline(quantizer_stages=1).name == "custom"
+    assert RAE(pipeline="min").pipeline == SETTINGS["min"]
+    assert Pipeline.setting("min").as_dict() == {
+        "setting": "min", "shift_levels_per_stage": 0, "tree_levels_per_stage": 0,
+        "quantizer_stages": 1, "bank_output_register": False, "bank_write_register": False,
+        "queue_input_register": False}
+    with pytest.raises(ValueError, match=r"pipeline = 'fast' is not a pipeline setting "
+                                         r"\(legal: min, default, max\)"):
+        RAE(pipeline="fast")
+    with pytest.raises(TypeError, match=r"pipeline must be a setting name or a Pipeline, not 2"):
+        RAE(pipeline=2)
+    with pytest.raises(ValueError, match=r"shift_levels_per_stage = 7 is out of range "
+                                         r"\(legal: 0\.\.6\)"):
+        Pipeline(shift_levels_per_stage=7)
+    with pytest.raises(ValueError, match=r"tree_levels_per_stage = -1 is out of range "
+                                         r"\(legal: 0\.\.5\)"):
+        Pipeline(tree_levels_per_stage=-1)
+    with pytest.raises(ValueError, match=r"quantizer_stages = 0 is out of range "
+                                         r"\(legal: 1\.\.2\)"):
+        Pipeline(quantizer_stages=0)
+    with pytest.raises(TypeError, match=r"bank_write_register must be True or False, not 1"):
+        Pipeline(bank_write_register=1)
 
 
 # ---- Throughput -------------------------------------------------------------------------------
 
+@pytest.mark.parametrize("pipeline", list(SETTINGS))
 @pytest.mark.parametrize("gs,n_steps", [(1, 3), (3, 7), (4, 9), (2, 1)])
-def test_full_throughput_weight_stationary(gs, n_steps):
+def test_full_throughput_weight_stationary(gs, n_steps, pipeline):
     """Weight-stationary order (step i of every address before step i+1) with more addresses
     than the latency: one tile accepted per clock once the pipeline is full (ratio 1.0), also
     when every tile is a ``last`` one (results leave at full rate too)."""
-    p = RAEParams(**{**SMALL, "depth": 16})
-    dut = RAE(p)
+    p = RAEParams(**{**SMALL, "depth": 32})          # capacity >= 32 > latency at every setting
+    dut = RAE(p, pipeline=pipeline)
     n_addr = min(p.capacity(gs), dut.latency + 2)
     assert n_addr > dut._n_stages, "need enough addresses to cover the pipeline"
     rng = random.Random(seed_from_env(default=gs))

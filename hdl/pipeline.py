@@ -1,0 +1,133 @@
+"""Pipeline settings of the engine: where the registers of the datapath and the issue queue go.
+
+The specification fixes what the engine computes, not how many clocks it takes (spec section
+5.3 only asks for one tile per clock when tiles of an address are at least the latency apart).
+Every register of the datapath is therefore an elaboration choice that trades clock rate for
+latency and area. :class:`Pipeline` holds those choices, one knob per block, and three named
+settings cover the useful range:
+
+``min``
+    The fewest registers: combinational shifters and adder tree, one quantizer stage, no
+    bank output or write register, no issue-queue input register. Smallest and shortest;
+    slowest clock.
+``default``
+    The engine the generator has always made, tuned for the ECP5.
+``max``
+    Deeper than ``default``: a register after every barrel-shifter level.
+"""
+
+from dataclasses import asdict, dataclass, fields
+
+from ._checks import check_bool, check_int
+
+
+__all__ = ["Pipeline", "SETTINGS", "as_pipeline"]
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """Register placement of the engine, checked on construction.
+
+    Parameters
+    ----------
+    shift_levels_per_stage : int
+        Barrel-shifter mux levels (dequantizer and quantizer) between two registers; 0 puts no
+        register inside the shifters (0..6: ``exp_bits`` is at most 6).
+    tree_levels_per_stage : int
+        Adder-tree levels between two registers; 0 makes the tree combinational (0..5: the tree
+        has at most ``ceil(log2(16 + 1))`` = 5 levels).
+    quantizer_stages : int
+        Registers of the quantizer's rounding and saturation after its shifter: 2 (first the wide
+        comparisons and the in-range sum, then the decision and the output) or 1 (all in one
+        clock, then the output register).
+    bank_output_register : bool
+        Register the bank read data once more before the dequantizers.
+    bank_write_register : bool
+        Register the bank write before the memories (latency unchanged; a tile that reads the
+        banks then waits one clock longer behind an earlier tile of its address).
+    queue_input_register : bool
+        Give the issue queue an input register in front of its skid and head registers (one
+        clock of latency; the port's address comparisons then have a clock of their own).
+
+    Raises
+    ------
+    ValueError
+        A knob is out of its legal range; the message names it, the value and the range.
+    TypeError
+        A knob has the wrong type.
+    """
+
+    shift_levels_per_stage: int = 2
+    tree_levels_per_stage: int = 1
+    quantizer_stages: int = 2
+    bank_output_register: bool = True
+    bank_write_register: bool = True
+    queue_input_register: bool = True
+
+    def __post_init__(self):
+        check_int("shift_levels_per_stage", self.shift_levels_per_stage, 0, 6)
+        check_int("tree_levels_per_stage", self.tree_levels_per_stage, 0, 5)
+        check_int("quantizer_stages", self.quantizer_stages, 1, 2)
+        check_bool("bank_output_register", self.bank_output_register)
+        check_bool("bank_write_register", self.bank_write_register)
+        check_bool("queue_input_register", self.queue_input_register)
+
+    @classmethod
+    def setting(cls, name):
+        """The named setting ``"min"``, ``"default"`` or ``"max"``.
+
+        Raises
+        ------
+        ValueError
+            ``name`` is not a setting (the message lists the legal ones).
+        """
+        if name not in SETTINGS:
+            raise ValueError(f"pipeline = {name!r} is not a pipeline setting "
+                             f"(legal: {', '.join(SETTINGS)})")
+        return SETTINGS[name]
+
+    @property
+    def name(self):
+        """The name of the setting these knobs equal, or ``"custom"``."""
+        for name, pipeline in SETTINGS.items():
+            if pipeline == self:
+                return name
+        return "custom"
+
+    def as_dict(self):
+        """``{"setting": name, knob: value, ...}`` (the manifest's ``pipeline`` entry)."""
+        return {"setting": self.name, **asdict(self)}
+
+    @classmethod
+    def knobs(cls):
+        return [f.name for f in fields(cls)]
+
+
+#: The named settings, from the fewest registers to the most.
+SETTINGS = {
+    "min": Pipeline(shift_levels_per_stage=0, tree_levels_per_stage=0, quantizer_stages=1,
+                    bank_output_register=False, bank_write_register=False,
+                    queue_input_register=False),
+    "default": Pipeline(),
+    "max": Pipeline(shift_levels_per_stage=1),
+}
+
+
+def as_pipeline(pipeline=None):
+    """The :class:`Pipeline` a component was given: a setting name, a :class:`Pipeline`, or
+    ``None`` for ``"default"``.
+
+    Raises
+    ------
+    ValueError
+        An unknown setting name.
+    TypeError
+        Neither a name nor a :class:`Pipeline`.
+    """
+    if pipeline is None:
+        return SETTINGS["default"]
+    if isinstance(pipeline, str):
+        return Pipeline.setting(pipeline)
+    if not isinstance(pipeline, Pipeline):
+        raise TypeError(f"pipeline must be a setting name or a Pipeline, not {pipeline!r}")
+    return pipeline
