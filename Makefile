@@ -52,6 +52,7 @@ regress: $(STAMP) sim-deps
 
 bench: $(STAMP) sim-deps
 	$(PY) -m apsq_rae.golden.bench
+	$(PY) -m pytest -q tests/test_hdl_rae_bench.py -s
 	$(PY) -m pytest -q tests/test_cocotb_rae.py -k "throughput or sim_speed" -s
 
 fpga: $(STAMP)

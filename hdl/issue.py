@@ -14,9 +14,15 @@ the head being issued now with the entry's address, which is a registered flag p
 (``eq_hk``, ``eq_hr``, ``eq_kr``: which entries share an address), set when a tile arrives.
 The head's hazard flag (any bit of its next vector) is therefore a few LUT levels from
 flip-flops, with no address comparator on its path.
+
+An entry can be exempt from the hazard: with ``exempt`` naming a one-bit payload field, an
+entry whose field is 1 never shows ``hazard``. The AND is made in front of the hazard
+register, from the entry's own field (registered, except for a tile that goes from the port
+straight into the head), so ``hazard`` stays a flip-flop. The entry's match vector is kept
+like every other, so an entry behind it still sees it in flight once it issues.
 """
 
-from amaranth.hdl import Cat, Module, Mux, Signal
+from amaranth.hdl import Cat, Module, Mux, Shape, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -45,6 +51,8 @@ class IssueQueue(wiring.Component):
     input_register : bool
         Put an input register in front of the skid register and the head (latency 2,
         capacity 3); without it latency 1, capacity 2.
+    exempt : str, optional
+        Name of a one-bit payload field: an entry with the field set never has a hazard.
 
     Members
     -------
@@ -53,7 +61,7 @@ class IssueQueue(wiring.Component):
     o : Out(stream.Signature(shape))
         The head.
     hazard : Out(1)
-        Registered: the head's address is in flight.
+        Registered: the head's address is in flight (always 0 for an exempt head).
     issue : In(1)
         The head enters pipeline stage 0 on this clock (``o.ready`` is 1 too).
     stage_valid : In(n_stages)
@@ -74,14 +82,19 @@ class IssueQueue(wiring.Component):
     """
 
     @quiet_on_error
-    def __init__(self, shape, *, n_stages, input_register=True):
+    def __init__(self, shape, *, n_stages, input_register=True, exempt=None):
         if not isinstance(shape, data.StructLayout) or "addr" not in shape.members:
             raise TypeError(f"shape must be a StructLayout with an 'addr' field, not {shape!r}")
         check_int("n_stages", n_stages, 1)
         check_bool("input_register", input_register)
+        if exempt is not None and (exempt not in shape.members or
+                                   Shape.cast(shape.members[exempt]).width != 1):
+            raise ValueError(f"exempt = {exempt!r} is not a one-bit field of the payload "
+                             f"(legal: None or a one-bit field of {list(shape.members)})")
         self.shape = shape
         self.n_stages = n_stages
         self.input_register = input_register
+        self.exempt = exempt
         addr = shape.members["addr"]
         super().__init__({
             "i":           In(stream.Signature(shape)),
@@ -132,6 +145,12 @@ class IssueQueue(wiring.Component):
         r_move = r_valid & ~k_valid         # r moves on (into k, or into h when h is free)
         p_fire = self.i.valid & self.i.ready
 
+        def waits(entry, vec):
+            # The entry's hazard for a next match vector ``vec``: any bit, unless exempt.
+            if self.exempt is None:
+                return vec.any()
+            return vec.any() & ~getattr(entry, self.exempt)
+
         def shifted(vec, same_as_head):
             # The entry's vector on the next clock: every stage moves on, and stage 0 receives
             # the head if it issues now.
@@ -154,16 +173,16 @@ class IssueQueue(wiring.Component):
             ]
             # As below, the hazard register is the OR of the next head's vector.
             h_next, k_next = shifted(h_vec, 0), shifted(k_vec, eq_hk)
-            m.d.sync += [h_vec.eq(h_next), k_vec.eq(k_next), self.hazard.eq(h_next.any())]
+            m.d.sync += [h_vec.eq(h_next), k_vec.eq(k_next), self.hazard.eq(waits(h, h_next))]
             with m.If(h_free):
                 # The head register loads: from k if full (the port is not ready then), else
                 # from the port.
                 with m.If(k_valid):
                     m.d.sync += [h.eq(k), h_valid.eq(1), h_vec.eq(k_next),
-                                 self.hazard.eq(k_next.any()), k_valid.eq(0)]
+                                 self.hazard.eq(waits(k, k_next)), k_valid.eq(0)]
                 with m.Else():
                     m.d.sync += [h.eq(p), h_valid.eq(p_fire), h_vec.eq(p_vec),
-                                 self.hazard.eq(p_fire & p_vec.any())]
+                                 self.hazard.eq(p_fire & waits(p, p_vec))]
             with m.Elif(p_fire):
                 # The head stays: the port's tile waits behind it.
                 m.d.sync += [k.eq(p), k_valid.eq(1), k_vec.eq(p_vec),
@@ -182,17 +201,17 @@ class IssueQueue(wiring.Component):
         # of ``take``.
         h_next, k_next, r_next = shifted(h_vec, 0), shifted(k_vec, eq_hk), shifted(r_vec, eq_hr)
         m.d.sync += [h_vec.eq(h_next), k_vec.eq(k_next), r_vec.eq(r_next),
-                     self.hazard.eq(h_next.any())]
+                     self.hazard.eq(waits(h, h_next))]
         with m.If(h_free):
             # The head register loads: from k if full, else from r (when r moves).
             with m.If(k_valid):
                 m.d.sync += [h.eq(k), h_valid.eq(1), h_vec.eq(k_next),
-                             self.hazard.eq(k_next.any()), k_valid.eq(0)]
+                             self.hazard.eq(waits(k, k_next)), k_valid.eq(0)]
                 # r stays (it cannot move while k is full); its head is now k.
                 m.d.sync += eq_hr.eq(eq_kr)
             with m.Else():
                 m.d.sync += [h.eq(r), h_valid.eq(r_valid), h_vec.eq(r_next),
-                             self.hazard.eq(r_next.any())]
+                             self.hazard.eq(waits(r, r_next))]
         with m.Elif(r_move):
             m.d.sync += [k.eq(r), k_valid.eq(1), k_vec.eq(r_next), eq_hk.eq(eq_hr)]
 

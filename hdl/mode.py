@@ -7,8 +7,9 @@ From the run-time group size ``gs`` and a tile's ``addr``, ``step`` and ``last``
   ``a // depth`` at row ``a % depth``; its slot ``s`` is bank ``group*gs + s``, the AP sits in the
   last slot ``gs-1``;
 * the phase ``p = step mod gs`` (constant-modulus reduction per candidate ``gs``, muxed by the
-  run-time ``gs``: no divider), whether an AP exists (``step >= gs``) and the mode bit
-  ``s2 = (p == gs-1) | last``;
+  run-time ``gs``: no divider), whether an AP exists (``step >= gs``), the mode bit
+  ``s2 = (p == gs-1) | last`` and whether the step reads nothing from the banks (a PSQ step, or
+  an APSQ step at phase 0 without an AP);
 * the banks to read (``rd_mask``: the pendings ``0..p-1`` and, if an AP exists, slot ``gs-1``;
   nothing for a PSQ step) and the one bank to write (``wr_bank``: slot ``p`` for PSQ, slot ``gs-1``
   for APSQ).
@@ -103,6 +104,10 @@ class TileDecoder(wiring.Component):
         An AP exists (``step >= gs``).
     mode : Out(1)
         The mode bit ``s2``: 1 for an APSQ step, 0 for a PSQ step.
+    no_read : Out(1)
+        The step reads no bank: a PSQ step, or an APSQ step with no pending value and no AP
+        (``p = 0`` and ``step < gs``, e.g. step 0 at ``gs = 1`` or a one-step accumulation). Its
+        :class:`BankSelect` read mask is 0.
     """
 
     @quiet_on_error
@@ -121,6 +126,7 @@ class TileDecoder(wiring.Component):
             "phase":      Out(range(G)),
             "has_ap":     Out(1),
             "mode":       Out(1),
+            "no_read":    Out(1),
         })
 
     def elaborate(self, platform):
@@ -148,11 +154,16 @@ class TileDecoder(wiring.Component):
             for gs in range(1, G + 1):
                 with m.Case(gs):
                     phase = mod_const(self.step, gs)
+                    has_ap = self.step >= gs
+                    mode = (phase == gs - 1) | self.last
                     m.d.comb += [
                         self.in_range.eq(self.addr < p.capacity(gs)),
                         self.phase.eq(phase),
-                        self.has_ap.eq(self.step >= gs),
-                        self.mode.eq((phase == gs - 1) | self.last),
+                        self.has_ap.eq(has_ap),
+                        self.mode.eq(mode),
+                        # BankSelect reads pendings 0..p-1 and the AP: none when p = 0 and
+                        # there is no AP.
+                        self.no_read.eq(~mode | ((phase == 0) & ~has_ap)),
                     ]
         return m
 

@@ -4,10 +4,11 @@ Block diagram (one tile enters per clock)::
 
     i (tile) ──► TileDecoder ──► IssueQueue ──► issue: BankSelect ─────► Banks read (all banks, row)
                  (row, group,     (a few tiles, hazard flag (registered,     │ read_latency
-                  phase, s2,       in_ready     match vectors): stall        ▼
-                  capacity)        from FFs)    while the address is in  ShiftDequantizer x G
-                                                flight; credit check         │ q << e, masked
-                                                for results                  ▼
+                  phase, s2,       in_ready     match vectors): a tile       ▼
+                  no_read,         from FFs)    that reads stalls while  ShiftDequantizer x G
+                  capacity)                     its address is in            │ q << e, masked
+                                                flight; credit check         ▼
+                                                for results
                          Tp (delayed) ───────────────────────────────►  AdderTree (Tp + G values)
                                                                              │ exact
                                                                              ▼
@@ -81,6 +82,7 @@ def _issue_layout(params):
         "phase":    range(G),
         "has_ap":   unsigned(1),
         "mode":     unsigned(1),
+        "no_read":  unsigned(1),
     })
 
 
@@ -136,6 +138,9 @@ class RAE(wiring.Component):
     latency : int
         Clocks from the edge accepting a ``last`` tile to the first edge its result can be
         taken (``out_ready = 1``, nothing else in flight).
+    reread_distance : int
+        Clocks between the issue of a tile that writes and the earliest issue of a later tile
+        of its address that reads the banks (``latency - 1`` at the three named settings).
     """
 
     @quiet_on_error
@@ -199,6 +204,15 @@ class RAE(wiring.Component):
         return (IssueQueue.pipeline_latency(self.pipeline.queue_input_register) + self._n_stages +
                 ResultFIFO.pipeline_latency())
 
+    @property
+    def reread_distance(self):
+        """Clocks from the issue of a tile that writes the banks to the first clock at which a
+        later tile of its address that reads them can issue: the datapath stages, the clocks
+        its registered write takes to land, and one more, because a row read on the edge that
+        writes it shows the old value. A tile that reads nothing does not wait."""
+        return (self._n_stages +
+                Banks.pipeline_write_latency(self.pipeline.bank_write_register) + 1)
+
     def capacity(self, group_size):
         """Addresses held at once with run-time group size ``group_size``."""
         return self.params.capacity(group_size)
@@ -220,8 +234,11 @@ class RAE(wiring.Component):
         assert banks.read_latency == self._read_latency
         # The queue also watches the clocks a registered bank write takes to land.
         w_lat = banks.write_latency
+        # A tile that reads no bank (``no_read``) has no read-after-write hazard: it is exempt
+        # from the wait, but stays in every match vector (docs/design.md, hazards).
         m.submodules.queue = queue = IssueQueue(_issue_layout(p), n_stages=n_stages + w_lat,
-                                                input_register=pipe.queue_input_register)
+                                                input_register=pipe.queue_input_register,
+                                                exempt="no_read")
         dequant = []
         for b in range(G):
             dequant.append(ShiftDequantizer(lanes=p.lanes, q_bits=p.q_bits, exp_bits=p.exp_bits,
@@ -258,6 +275,7 @@ class RAE(wiring.Component):
             queue.i.payload.phase.eq(decoder.phase),
             queue.i.payload.has_ap.eq(decoder.has_ap),
             queue.i.payload.mode.eq(decoder.mode),
+            queue.i.payload.no_read.eq(decoder.no_read),
         ]
 
         # ---- Error flags.
@@ -267,10 +285,12 @@ class RAE(wiring.Component):
         with m.Else():
             m.d.sync += self.err.eq(self.err | set_err)
 
-        # ---- Issue: hazard and credit checks two registers after the port.
+        # ---- Issue: hazard and credit checks one or two registers after the port.
         # The issue queue keeps, for each tile it holds, which pipeline stages hold its address
         # (compared on the way in) and gives the head's hazard flag as a register, so ``take``
-        # is one LUT level from flip-flops (and the port's cfg_group_size check).
+        # is one LUT level from flip-flops (and the port's cfg_group_size check). A tile that
+        # reads no bank never has a hazard (the flag is 0 for it), so it issues behind an
+        # earlier tile of its address without waiting: writes land in issue order.
         stages = [Signal(_stage_layout(p), name=f"stage{s}") for s in range(n_stages)]
         # Stages whose tile's row may not be read yet: the datapath, and the registered write
         # while it lands (a ``last`` tile writes nothing).

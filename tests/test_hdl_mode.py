@@ -40,6 +40,7 @@ class ModeEncoder(wiring.Component):
             "phase":      Out(range(G)),
             "has_ap":     Out(1),
             "mode":       Out(1),
+            "no_read":    Out(1),
             "rd_mask":    Out(G),
             "wr_bank":    Out(range(G)),
         })
@@ -59,7 +60,7 @@ class ModeEncoder(wiring.Component):
             sel.has_ap.eq(dec.has_ap),
             sel.mode.eq(dec.mode),
         ]
-        for name in ("cfg_ok", "in_range", "row", "group", "phase", "has_ap", "mode"):
+        for name in ("cfg_ok", "in_range", "row", "group", "phase", "has_ap", "mode", "no_read"):
             m.d.comb += getattr(self, name).eq(getattr(dec, name))
         m.d.comb += [self.rd_mask.eq(sel.rd_mask), self.wr_bank.eq(sel.wr_bank)]
         return m
@@ -79,8 +80,12 @@ def reference(p, gs, addr, step, last):
             rd_mask |= 1 << (group * gs + gs - 1)
     wr_bank = group * gs + (gs - 1 if mode else phase)
     in_range = addr < golden.Engine(**p.as_dict()).capacity(gs)
+    # The step reads nothing exactly when its read mask is empty: a PSQ step, or an APSQ step
+    # with no pending value (phase 0) and no AP.
+    no_read = int(not mode or (phase == 0 and not has_ap))
+    assert no_read == int(rd_mask == 0)
     return dict(in_range=int(in_range), row=row, group=group, phase=phase, has_ap=int(has_ap),
-                mode=mode, rd_mask=rd_mask, wr_bank=wr_bank)
+                mode=mode, no_read=no_read, rd_mask=rd_mask, wr_bank=wr_bank)
 
 
 @pytest.mark.parametrize("cfg", [

@@ -297,3 +297,92 @@ def test_worked_example_default_parameters():
     assert (r.addr, r.exp, bool(r.sat), tuple(data)) == (want[-1].addr, want[-1].exp,
                                                          want[-1].sat, want[-1].data)
     assert r.sat == 1                                  # the most negative lanes clip
+
+
+# ---------------------------------------------------------------------------------------------
+# Tiles that read nothing do not wait (docs/design.md, hazards)
+
+def stream_one_address(p, pipeline, gs, tiles):
+    """Offer ``tiles`` (``(addr, step, last, exp, data)``) back to back with ``out_ready = 1``;
+    check every result against golden; return the engine's latency, the clock edge that
+    accepted the first tile and the edges that took the results."""
+    dut = RAE(p, pipeline=pipeline)
+    ref = golden.Engine(**p.as_dict())
+    ref.configure(gs)
+    want = [r for r in (ref.push(*t) for t in tiles) if r is not None]
+    accepted, taken = [], []
+
+    async def tb(ctx):
+        ctx.set(dut.cfg_group_size, gs)
+        ctx.set(dut.o.ready, 1)
+        await ctx.tick()
+        t, k = 0, 0
+        while len(taken) < len(want):
+            if k < len(tiles):
+                addr, step, last, exp, data = tiles[k]
+                ctx.set(dut.i.valid, 1)
+                ctx.set(dut.i.payload, {"addr": addr, "step": step, "last": last, "exp": exp,
+                                        "data": data})
+            else:
+                ctx.set(dut.i.valid, 0)
+            _, _, in_valid, in_ready, out_valid, out = await ctx.tick().sample(
+                dut.i.valid, dut.i.ready, dut.o.valid, dut.o.payload)
+            t += 1
+            if in_valid and in_ready:
+                accepted.append(t)
+                k += 1
+            if out_valid:
+                taken.append((t, (out.addr, out.exp, bool(out.sat),
+                                  tuple(out.data[j] for j in range(p.lanes)))))
+            assert t < 1000, "hang"
+
+    run_sim(dut, tb)
+    assert [r for _, r in taken] == [(r.addr, r.exp, r.sat, tuple(r.data)) for r in want]
+    return dut.latency, accepted[0], [edge for edge, _ in taken]
+
+
+# Per setting at exp_bits 5, max_group_size 4: the latency L and g, the clocks from the issue of
+# a tile that writes to the first issue at which a later tile of its address may read the row
+# (the write has landed). A tile accepted into an empty queue at edge A0 issues at A0 + Q (Q the
+# issue queue's latency) and its result can be taken L - Q edges after its issue.
+#   min:     L = 4  (Q 1 + bank read 1 + quantizer 1 + FIFO 1); the write lands 2 edges after
+#            the issue (bank read, quantizer output register), read on the edge after: g = 3
+#   default: L = 16; the write register lands it 14 edges after the issue (13 stages + 1): g = 15
+#   max:     L = 20 (2 + 2 + 5 + 3 + 7 + 1); 17 stages + 1: g = 19
+TIMING = {"min": (4, 3), "default": (16, 15), "max": (20, 19)}
+
+
+@pytest.mark.parametrize("pipeline", list(SETTINGS))
+def test_psq_tiles_do_not_wait(pipeline):
+    """One address at gs 4, eight steps back to back. The PSQ steps (0, 1, 2 and 4, 5, 6) read
+    nothing and issue one clock after the tile before them; the APSQ steps 3 and 7 wait for the
+    write of the tile just before them. Issues (from the first): 0, 1, 2, 2+g, 3+g, 4+g, 5+g,
+    5+2g; the result leaves 2g + 5 + L clocks after the first tile is accepted (default: 51;
+    every tile waiting, as before, gave 7g + L = 121)."""
+    L, g = TIMING[pipeline]
+    p = RAEParams(lanes=2, max_group_size=4, depth=4)
+    rng = random.Random(seed_from_env(default=12))
+    tiles = [(3, i, int(i == 7), rng.randrange(0, 8), [rng.randrange(-5000, 5000)] * 2)
+             for i in range(8)]
+    latency, first, (result,) = stream_one_address(p, pipeline, 4, tiles)
+    assert latency == L
+    assert result - first == {"min": 15, "default": 51, "max": 63}[pipeline] == 2 * g + 5 + L
+
+
+@pytest.mark.parametrize("pipeline", list(SETTINGS))
+def test_step_zero_after_last_does_not_wait(pipeline):
+    """gs 1, two accumulations of three steps at one address, back to back. Step 0 reads
+    nothing (no AP yet), also right after the previous accumulation's ``last``; steps 1 and 2
+    read the AP. Issues: 0, g, 2g, then step 0 at 2g+1, steps 1 and 2 at 3g+1 and 4g+1: the
+    results leave 2g + L and 4g + 1 + L clocks after the first tile is accepted (default: 46
+    and 77; waiting behind ``last`` gave 5g + L = 91 for the second)."""
+    L, g = TIMING[pipeline]
+    p = RAEParams(lanes=2, max_group_size=4, depth=4)
+    rng = random.Random(seed_from_env(default=13))
+    tiles = [(1, i, int(i == 2), rng.randrange(0, 8), [rng.randrange(-5000, 5000)] * 2)
+             for _ in range(2) for i in range(3)]
+    latency, first, results = stream_one_address(p, pipeline, 1, tiles)
+    assert latency == L
+    assert [r - first for r in results] == {"min": [10, 17], "default": [46, 77],
+                                            "max": [58, 97]}[pipeline]
+    assert [r - first for r in results] == [2 * g + L, 4 * g + 1 + L]
