@@ -18,15 +18,17 @@ def outcomes_module(monkeypatch):
     monkeypatch.syspath_prepend(MODULES)
 
 
-def _run(testcase):
-    return run(TINY, testcase, module="cocotb_outcomes", run_name=f"outcomes-{testcase}")
+def _run(testcase, under_pytest):
+    # One test directory per test: pytest-xdist runs the parametrizations at the same time.
+    return run(TINY, testcase, module="cocotb_outcomes",
+               run_name=f"outcomes-{testcase}-{'pytest' if under_pytest else 'plain'}")
 
 
 @pytest.mark.parametrize("under_pytest", [True, False])
 def test_passing_test_counts(monkeypatch, under_pytest):
     if not under_pytest:
         monkeypatch.delenv("PYTEST_CURRENT_TEST", raising=False)
-    assert _run("passes") == 1
+    assert _run("passes", under_pytest) == 1
 
 
 @pytest.mark.parametrize("under_pytest", [True, False])
@@ -35,4 +37,4 @@ def test_failing_test_raises(monkeypatch, under_pytest):
     if not under_pytest:
         monkeypatch.delenv("PYTEST_CURRENT_TEST", raising=False)
     with pytest.raises(AssertionError, match=r"cocotb fails .*(1 of 1 tests failed|exit 1)"):
-        _run("fails")
+        _run("fails", under_pytest)
