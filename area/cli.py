@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 
 from apsq_rae.options import add_engine_options, add_pipeline_option, engine_params, parse_int_list
-from .flow import DEFAULT_SWEEP, FLOWS, run_area, sweep_configs
-from .report import SRAM_GE_PER_BIT
+from .flow import DEFAULT_PIPELINES, DEFAULT_SWEEP, FLOWS, parse_pipelines, run_area, sweep_configs
+from .report import SRAM_GE_PER_BIT, load_fmax
 
 
 __all__ = ["register"]
@@ -15,8 +15,10 @@ __all__ = ["register"]
 
 def _main(args):
     base = engine_params(args)
+    pipelines = parse_pipelines(args.sweep_pipeline)
+    fmax_runs = [run for path in args.fmax_json or () for run in load_fmax(path)]
     if args.default_only:
-        configs = [base]
+        configs, pipelines = [base], ()
     else:
         sweep = {name: tuple(parse_int_list(getattr(args, "sweep_" + name),
                                             "--sweep-" + name.replace("_", "-")))
@@ -29,7 +31,8 @@ def _main(args):
     try:
         run_area(configs, Path(args.out), flows=flows, jobs=args.jobs,
                  use_cache=not args.no_cache, sram_ge_per_bit=args.sram_ge_per_bit,
-                 log=lambda line: print(line, flush=True), pipeline=args.pipeline)
+                 log=lambda line: print(line, flush=True), pipeline=args.pipeline,
+                 sweep_pipelines=pipelines, fmax_runs=fmax_runs)
     except RuntimeError as error:       # a Yosys run failed: its log tail, no traceback
         print(f"apsq-rae area: synthesis failed: {error}", file=sys.stderr)
         return 1
@@ -40,13 +43,15 @@ def register(subparsers):
     parser = subparsers.add_parser(
         "area", help="Yosys area report: engine vs INT32 baseline (ASIC estimate, ECP5, iCE40)",
         description="Synthesize the engine and the INT32 baseline PSUM buffer for a sweep of "
-                    "configurations and write area.json, area.md and area.png.")
+                    "configurations and pipeline settings and write area.json, area.md, "
+                    "area.png and area_vs_clock.png.")
     add_engine_options(parser)
     add_pipeline_option(parser)
     parser.add_argument("--out", default="build/area", metavar="DIR",
                         help="output directory; default build/area")
     parser.add_argument("--default-only", action="store_true",
-                        help="synthesize the base configuration alone (no sweep)")
+                        help="synthesize the base configuration alone at the --pipeline "
+                             "setting (no sweep)")
     parser.add_argument("--sweep-max-group-size",
                         default=DEFAULT_SWEEP["max_group_size"], metavar="LIST",
                         help="max_group_size values of the sweep; default 1,2,4,8")
@@ -55,6 +60,14 @@ def register(subparsers):
     parser.add_argument("--sweep-q-bits",
                         default=DEFAULT_SWEEP["q_bits"], metavar="LIST",
                         help="q_bits values of the sweep; default 4,8")
+    parser.add_argument("--sweep-pipeline", default=",".join(DEFAULT_PIPELINES), metavar="LIST",
+                        help="pipeline settings at which the base configuration is synthesized "
+                             "(the other configurations: --pipeline only); default "
+                             "min,default,max")
+    parser.add_argument("--fmax-json", action="append", default=None, metavar="PATH",
+                        help="fmax.json of `apsq-rae fpga fmax` (e.g. build/fpga/fmax.json; "
+                             "repeatable): its ECP5 Fmax runs of the base configuration go "
+                             "into area_vs_clock.png and area.md; default none")
     parser.add_argument("--flows", default=",".join(FLOWS), metavar="LIST",
                         help="synthesis flows, from asic,ecp5,ice40; default all")
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), metavar="N",

@@ -5,11 +5,13 @@ For every configuration of the sweep, the engine (:class:`apsq_rae.hdl.rae.RAE`)
 address space) are elaborated to RTLIL with their hierarchy and synthesized three ways (see
 :mod:`apsq_rae.area.yosys`): an ASIC gate-count estimate on a small cell library, ``synth_ecp5`` and
 ``synth_ice40``. The results go to ``area.json`` (everything), ``area.md`` (the tables) and
-``area.png`` (the plot), see :mod:`apsq_rae.area.report`.
+``area.png`` and ``area_vs_clock.png`` (the plots), see :mod:`apsq_rae.area.report`.
 
 The default sweep changes one parameter at a time around the base configuration (the spec's
-defaults, or the engine options given): ``max_group_size`` 1, 2, 4, 8; ``lanes`` 1, 4, 16;
-``q_bits`` 4, 8. ``--default-only`` synthesizes the base configuration alone.
+defaults, or the engine options given) and its pipeline setting: ``max_group_size`` 1, 2, 4,
+8; ``lanes`` 1, 4, 16; ``q_bits`` 4, 8; the pipeline settings ``min``, ``default`` and ``max``
+(at the base configuration only). ``--default-only`` synthesizes the base configuration alone
+at the base setting.
 """
 
 import dataclasses
@@ -21,15 +23,20 @@ from amaranth.back import rtlil
 
 from apsq_rae.hdl.baseline import Baseline
 from apsq_rae.hdl.params import RAEParams
+from apsq_rae.hdl.pipeline import SETTINGS
 from .yosys import FLOWS, synthesize
 from .report import SRAM_GE_PER_BIT, summarize_design, compare, write_outputs
 
 
-__all__ = ["sweep_configs", "run_area", "DEFAULT_SWEEP", "FLOWS"]
+__all__ = ["sweep_configs", "sweep_points", "parse_pipelines", "run_area", "DEFAULT_SWEEP",
+           "DEFAULT_PIPELINES", "FLOWS"]
 
 
 #: The default sweep: each parameter varied on its own around the base configuration.
 DEFAULT_SWEEP = {"max_group_size": (1, 2, 4, 8), "lanes": (1, 4, 16), "q_bits": (4, 8)}
+
+#: The pipeline settings of the default sweep, at the base configuration.
+DEFAULT_PIPELINES = tuple(SETTINGS)
 
 #: Top-module names in the RTLIL given to Yosys.
 ENGINE_TOP = "rae"
@@ -65,18 +72,61 @@ def sweep_configs(base, sweep=DEFAULT_SWEEP):
     return configs
 
 
-def _label(params, base):
+def parse_pipelines(text, option="--sweep-pipeline"):
+    """A comma-separated list of pipeline setting names, as a tuple without duplicates.
+
+    Raises
+    ------
+    ValueError
+        An empty list or a name that is not a setting (one line: the option, the value and
+        the legal names).
+    """
+    if isinstance(text, (tuple, list)):
+        names = [str(n).strip() for n in text]
+    else:
+        names = [n.strip() for n in str(text).split(",")]
+    names = [n for n in names if n]
+    if not names:
+        raise ValueError(f"{option} = {text!r} is empty (legal: {', '.join(SETTINGS)})")
+    for name in names:
+        if name not in SETTINGS:
+            raise ValueError(f"{option} = {text!r}: {name!r} is not a pipeline setting "
+                             f"(legal: {', '.join(SETTINGS)})")
+    return tuple(dict.fromkeys(names))
+
+
+def sweep_points(configs, pipeline="default", pipelines=()):
+    """The ``(params, setting)`` pairs to synthesize: every configuration at ``pipeline``, and
+    the first (base) configuration at each of ``pipelines`` besides.
+
+    The base at ``pipeline`` comes first, then the base at the other settings (in the order of
+    ``pipelines``), then the other configurations.
+    """
+    base = configs[0]
+    points = [(base, pipeline)]
+    points += [(base, name) for name in pipelines if name != pipeline]
+    points += [(params, pipeline) for params in configs[1:]]
+    return points
+
+
+def _label(params, base, pipeline="default", base_pipeline="default"):
     diff = [f"{f}={getattr(params, f)}" for f in RAEParams.names()
             if getattr(params, f) != getattr(base, f)]
+    if pipeline != base_pipeline:
+        diff.append(f"pipeline={pipeline}")
     return ", ".join(diff) if diff else "base"
 
 
 def _elaborate(params, *, engine, pipeline="default"):
+    """``(RTLIL text, latency in clocks)`` of the engine or the baseline."""
     # Imported here: `apsq-rae --help` must work even while the engine does not elaborate.
     if engine:
         from apsq_rae.hdl.rae import RAE
-        return rtlil.convert(RAE(params, pipeline=pipeline), name=ENGINE_TOP, emit_src=False)
-    return rtlil.convert(Baseline(params, pipeline=pipeline), name=BASELINE_TOP, emit_src=False)
+        design, top = RAE(params, pipeline=pipeline), ENGINE_TOP
+    else:
+        design, top = Baseline(params, pipeline=pipeline), BASELINE_TOP
+    latency = design.latency
+    return rtlil.convert(design, name=top, emit_src=False), latency
 
 
 def _config_dir(params, pipeline="default"):
@@ -87,7 +137,8 @@ def _config_dir(params, pipeline="default"):
 
 
 def run_area(configs, out, *, flows=FLOWS, jobs=2, use_cache=True,
-             sram_ge_per_bit=SRAM_GE_PER_BIT, log=print, pipeline="default"):
+             sram_ge_per_bit=SRAM_GE_PER_BIT, log=print, pipeline="default",
+             sweep_pipelines=(), fmax_runs=()):
     """Synthesize engine and baseline for every configuration; write the report files.
 
     Parameters
@@ -107,7 +158,14 @@ def run_area(configs, out, *, flows=FLOWS, jobs=2, use_cache=True,
     log : callable
         Progress lines go here.
     pipeline : str
-        Pipeline setting (``"min"``, ``"default"``, ``"max"``) of the engine and the baseline.
+        Pipeline setting (``"min"``, ``"default"``, ``"max"``) of the engine and the baseline:
+        the base setting, at which every configuration is synthesized.
+    sweep_pipelines : tuple of str
+        Further settings at which the base configuration (engine and baseline) is synthesized
+        (:func:`sweep_points`); the report compares each engine setting with the baseline
+        setting of the closest clock estimate that is not slower.
+    fmax_runs : list
+        ECP5 Fmax runs (:func:`apsq_rae.area.report.load_fmax`) drawn in ``area_vs_clock.png``.
 
     Returns
     -------
@@ -126,25 +184,29 @@ def run_area(configs, out, *, flows=FLOWS, jobs=2, use_cache=True,
     out.mkdir(parents=True, exist_ok=True)
     cache = out / "cache" if use_cache else None
     base = configs[0]
+    points = sweep_points(configs, pipeline, parse_pipelines(sweep_pipelines or (pipeline,)))
     start = time.monotonic()
-    log(f"[area] {len(configs)} configuration(s) x engine + baseline x {', '.join(flows)}; "
-        f"pipeline {pipeline}; {jobs} Yosys process(es); results in {out}")
+    extra = len(points) - len(configs)
+    log(f"[area] {len(configs)} configuration(s) at pipeline {pipeline}"
+        + (f" + the base at {extra} more setting(s)" if extra else "")
+        + f" x engine + baseline x {', '.join(flows)}; {jobs} Yosys process(es); "
+        f"results in {out}")
 
     entries = []
     total_cpu = 0.0
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        for params in configs:
-            futures = {}
+        for params, setting in points:
+            futures, latency = {}, {}
             for design, top, engine in (("engine", ENGINE_TOP, True),
                                         ("baseline", BASELINE_TOP, False)):
-                il = _elaborate(params, engine=engine, pipeline=pipeline)
+                il, latency[design] = _elaborate(params, engine=engine, pipeline=setting)
                 for flow in flows:
-                    workdir = out / "work" / _config_dir(params, pipeline) / design / flow
+                    workdir = out / "work" / _config_dir(params, setting) / design / flow
                     futures[design, flow] = pool.submit(synthesize, il, top, flow, workdir,
                                                         cache_dir=cache)
-            entries.append((params, futures))
+            entries.append((params, setting, latency, futures))
         report_configs = []
-        for index, (params, futures) in enumerate(entries, 1):
+        for index, (params, setting, latency, futures) in enumerate(entries, 1):
             try:
                 results = {key: future.result() for key, future in futures.items()}
             except BaseException:
@@ -153,8 +215,8 @@ def run_area(configs, out, *, flows=FLOWS, jobs=2, use_cache=True,
             fresh = [r for r in results.values() if not r.get("cached")]
             cpu = sum(r.get("yosys_cpu_s", 0.0) for r in fresh)
             total_cpu += cpu
-            entry = {"label": _label(params, base), "params": params.as_dict(),
-                     "pipeline": pipeline,
+            entry = {"label": _label(params, base, setting, pipeline),
+                     "params": params.as_dict(), "pipeline": setting, "latency": latency,
                      "yosys": {"runs": len(results), "cached": len(results) - len(fresh),
                                "cpu_s": round(cpu, 1)}}
             for design, top in (("engine", ENGINE_TOP), ("baseline", BASELINE_TOP)):
@@ -164,7 +226,7 @@ def run_area(configs, out, *, flows=FLOWS, jobs=2, use_cache=True,
             entry["compare"] = compare(params, entry["engine"], entry["baseline"])
             report_configs.append(entry)
             c = entry["compare"]
-            log(f"[area] {index}/{len(configs)} {entry['label']}: engine logic "
+            log(f"[area] {index}/{len(points)} {entry['label']}: engine logic "
                 f"{entry['engine']['asic']['logic_ge']:,.0f} GE vs baseline "
                 f"{entry['baseline']['asic']['logic_ge']:,.0f} GE "
                 f"({c['logic_overhead'] * 100:+.0f}%), memory "
@@ -175,7 +237,17 @@ def run_area(configs, out, *, flows=FLOWS, jobs=2, use_cache=True,
                 f"{', %d cached' % (len(results) - len(fresh)) if len(fresh) < len(results) else ''}"
                 f"; {time.monotonic() - start:.0f} s elapsed]")
 
-    report = write_outputs(report_configs, out, flows=flows, sram_ge_per_bit=sram_ge_per_bit)
-    log(f"[area] wrote {out / 'area.json'}, {out / 'area.md'}, {out / 'area.png'} "
+    report = write_outputs(report_configs, out, flows=flows, sram_ge_per_bit=sram_ge_per_bit,
+                           fmax_runs=fmax_runs)
+    for row in report["pipeline_settings"]:
+        if len(report["pipeline_settings"]) > 1 and row["match"] is not None:
+            e, b = row["engine"], row["baseline"]
+            log(f"[area] pipeline {row['setting']}: engine {e['clock_mhz']:,.0f} MHz, "
+                f"{e['logic_um2']:,.0f} um2 logic vs baseline {row['match']} "
+                f"{b['clock_mhz']:,.0f} MHz{' (slower)' if row['slower'] else ''}: logic "
+                f"{row['logic_change'] * 100:+.0f}%, logic + SRAM "
+                f"{row['total_change'] * 100:+.0f}%")
+    log(f"[area] wrote {out / 'area.json'}, {out / 'area.md'}, {out / 'area.png'}, "
+        f"{out / 'area_vs_clock.png'} "
         f"in {time.monotonic() - start:.0f} s (Yosys CPU {total_cpu:.0f} s in all)")
     return report

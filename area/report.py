@@ -7,15 +7,19 @@ Amaranth hierarchy): the first path element below the top that names a known blo
 
 import json
 import re
+import statistics
 from pathlib import Path
 
 from apsq_rae.hdl.params import RAEParams
+from apsq_rae.hdl.pipeline import SETTINGS
 from .timing import FANOUT_LIMIT
 from .yosys import ABC_GAIN, FF_CELL, cell_areas
 
 
-__all__ = ["SRAM_GE_PER_BIT", "BLOCKS", "block_of", "summarize_timing", "summarize_design",
-           "compare", "write_outputs", "render_markdown", "plot", "TIMING_LEAVES_OUT"]
+__all__ = ["SRAM_GE_PER_BIT", "NAND2_UM2", "PAPER_RAE_UM2", "PAPER_RAE_SHARE", "PAPER_CAVEAT",
+           "BLOCKS", "block_of", "summarize_timing", "summarize_design", "compare",
+           "ge_to_um2", "match_baseline", "pipeline_rows", "load_fmax", "fmax_of",
+           "write_outputs", "render_markdown", "plot", "plot_vs_clock", "TIMING_LEAVES_OUT"]
 
 
 #: SRAM area estimate per memory bit, in NAND2 gate equivalents: a 1R1W SRAM macro of a few
@@ -23,6 +27,19 @@ __all__ = ["SRAM_GE_PER_BIT", "BLOCKS", "block_of", "summarize_timing", "summari
 #: array efficiency. A documented assumption, not a memory compiler's number; a flip-flop
 #: bit of the cell library costs 5.67 GE plus its write-enable mux.
 SRAM_GE_PER_BIT = 1.2
+
+#: Area of one gate equivalent in um^2: the NAND2_X1 of the NanGate FreePDK45 Open Cell Library
+#: (0.38 um x 2.1 um = 0.798 um^2), the library whose timing ``area/cells/ge45.lib`` follows
+#: (its header names it). um^2 = GE x NAND2_UM2: cell area only, no placement utilisation, no
+#: wiring, no clock tree.
+NAND2_UM2 = 0.798
+
+#: The paper's figure for the engine (APSQ, DAC 2025): the RAE adds 86,410 um^2, 3.21 % of the
+#: accelerator's area. The summary does not state the process node.
+PAPER_RAE_UM2 = 86_410
+PAPER_RAE_SHARE = 0.0321
+PAPER_CAVEAT = ("the paper's RAE: 86,410 \u00b5m\u00b2, 3.21 % of its accelerator; process node "
+                "not stated in the summary, so not a like-for-like comparison")
 
 #: Block categories, in report order: (key, title, instance-name pattern). ``glue`` takes
 #: everything else, including the top module's own logic.
@@ -208,6 +225,141 @@ def compare(params, engine, baseline):
     return out
 
 
+def ge_to_um2(ge, nand2_um2=NAND2_UM2):
+    """Gate equivalents to um^2 (``ge * nand2_um2``): cell area only, no placement utilisation."""
+    return None if ge is None else ge * nand2_um2
+
+
+def _clock_of(summary):
+    return ((summary.get("asic") or {}).get("timing") or {}).get("clock_mhz")
+
+
+def match_baseline(engine, baselines):
+    """The baseline setting to compare an engine setting with, at matched clocks.
+
+    Parameters
+    ----------
+    engine : dict
+        The engine's design summary (:func:`summarize_design`) at one setting.
+    baselines : dict
+        ``{setting: baseline design summary}`` of the same configuration.
+
+    Returns
+    -------
+    tuple or None
+        ``(setting, slower)``: the baseline setting whose ASIC clock estimate is the closest to
+        the engine's and not slower (a tie: the smaller logic area, then the setting with fewer
+        registers); if every baseline setting is slower, the fastest one and ``slower=True``.
+        ``None`` if the engine or no baseline has a clock estimate.
+    """
+    clock = _clock_of(engine)
+    timed = [(name, _clock_of(b), b["asic"]["logic_ge"], _setting_index(name))
+             for name, b in baselines.items() if _clock_of(b) is not None]
+    if clock is None or not timed:
+        return None
+    fast_enough = [t for t in timed if t[1] >= clock]
+    if fast_enough:
+        best = min(fast_enough, key=lambda t: (t[1], t[2], t[3]))
+        return best[0], False
+    best = min(timed, key=lambda t: (-t[1], t[2], t[3]))
+    return best[0], True
+
+
+def _setting_index(name):
+    names = list(SETTINGS)
+    return names.index(name) if name in names else len(names)
+
+
+def _design_row(summary, latency):
+    a = summary["asic"]
+    return {"latency": latency, "ff": a["ff"], "logic_ge": a["logic_ge"],
+            "logic_um2": round(ge_to_um2(a["logic_ge"]), 1),
+            "total_ge": a["total_ge"], "total_um2": round(ge_to_um2(a["total_ge"]), 1),
+            "clock_mhz": _clock_of(summary)}
+
+
+def pipeline_rows(configs, fmax_runs=()):
+    """The per-setting rows of the base configuration, each engine setting against its matched
+    baseline (:func:`match_baseline`).
+
+    ``configs`` are the report's entries; those with the first entry's parameters take part,
+    one per pipeline setting. Each row: ``setting``, ``engine`` and ``baseline`` (the matched
+    one; ``latency``, ``ff``, ``logic_ge``, ``logic_um2``, ``total_ge``, ``total_um2``,
+    ``clock_mhz``), ``match`` (the baseline's setting), ``slower`` (no baseline setting is as
+    fast as the engine), ``logic_change`` and ``total_change`` (engine / matched baseline - 1,
+    logic alone and logic plus the SRAM estimate), ``same_setting`` (the changes against the
+    baseline of the same name) and ``ecp5_fmax`` (:func:`fmax_of`, ``None`` when not measured).
+    """
+    base = configs[0]["params"]
+    at_base = sorted((c for c in configs if c["params"] == base),
+                     key=lambda c: _setting_index(c.get("pipeline", "default")))
+    engines = {c.get("pipeline", "default"): c for c in at_base}
+    baselines = {name: c["baseline"] for name, c in engines.items()}
+    rows = []
+    for name, c in engines.items():
+        latency = c.get("latency") or {}
+        row = {"setting": name,
+               "engine": _design_row(c["engine"], latency.get("engine")),
+               "same_setting": {"logic_change": c["compare"]["logic_overhead"],
+                                "total_change": c["compare"]["total_change"]},
+               "ecp5_fmax": fmax_of(fmax_runs, base, name)}
+        match = match_baseline(c["engine"], baselines)
+        if match is None:
+            row.update(match=None, slower=None, baseline=None, logic_change=None,
+                       total_change=None)
+        else:
+            other = engines[match[0]]
+            b = other["baseline"]["asic"]
+            row.update(match=match[0], slower=match[1],
+                       baseline=_design_row(other["baseline"],
+                                            (other.get("latency") or {}).get("baseline")),
+                       logic_change=_ratio(c["engine"]["asic"]["logic_ge"], b["logic_ge"]),
+                       total_change=_ratio(c["engine"]["asic"]["total_ge"], b["total_ge"]))
+        rows.append(row)
+    return rows
+
+
+def load_fmax(path):
+    """The ECP5 runs of an ``fmax.json`` (``apsq-rae fpga fmax``) that have an Fmax.
+
+    Returns a list of ``{"label", "params", "pipeline", "fmax_mhz"}`` (``pipeline``
+    ``"default"`` when the run does not name it).
+
+    Raises
+    ------
+    ValueError
+        The file is missing or is not such a file (one line, naming it).
+    """
+    path = Path(path)
+    try:
+        runs = json.loads(path.read_text())["runs"]
+        out = []
+        for run in runs:
+            device = str(run.get("device", "")).upper()
+            if not device.startswith("LFE5") or run.get("fmax_mhz") is None:
+                continue
+            out.append({"label": run.get("label"), "params": dict(run["params"]),
+                        "pipeline": run.get("pipeline") or "default",
+                        "fmax_mhz": float(run["fmax_mhz"])})
+    except OSError as error:
+        raise ValueError(f"--fmax-json: cannot read {path}: {error.strerror}") from None
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise ValueError(f"--fmax-json: {path} is not an fmax.json of apsq-rae fpga fmax "
+                         f"({type(error).__name__}: {error})") from None
+    return out
+
+
+def fmax_of(runs, params, pipeline):
+    """ECP5 Fmax of the engine at ``params`` and ``pipeline`` from :func:`load_fmax`'s runs:
+    ``{"median_mhz", "min_mhz", "max_mhz", "runs"}`` over its runs (seeds), or ``None``."""
+    values = [r["fmax_mhz"] for r in runs or ()
+              if r["params"] == params and r["pipeline"] == pipeline]
+    if not values:
+        return None
+    return {"median_mhz": round(statistics.median(values), 2), "min_mhz": min(values),
+            "max_mhz": max(values), "runs": len(values)}
+
+
 # --- area.md ---------------------------------------------------------------------------------
 
 def _n(x):
@@ -250,11 +402,16 @@ def _sorted(configs):
                                           c["params"]["lanes"], c["params"]["q_bits"]))
 
 
-def glance_table(entry, flows):
-    """Markdown lines: engine vs baseline of one configuration, one row per figure."""
-    e, b = entry["engine"], entry["baseline"]
+def glance_table(entry, flows, baseline=None, headers=("engine", "INT32 baseline")):
+    """Markdown lines: engine vs baseline of one configuration, one row per figure.
+
+    ``baseline`` is the baseline's design summary (default: the entry's own, same setting);
+    ``headers`` name the two columns."""
+    e, b = entry["engine"], baseline or entry["baseline"]
     rows = [
         ("ASIC logic (GE, memories excluded)", e["asic"]["logic_ge"], b["asic"]["logic_ge"]),
+        ("ASIC logic (\u00b5m\u00b2 = GE x NAND2_X1 area)", ge_to_um2(e["asic"]["logic_ge"]),
+         ge_to_um2(b["asic"]["logic_ge"])),
         ("of which flip-flops (GE)", e["asic"]["seq_ge"], b["asic"]["seq_ge"]),
         ("flip-flops", e["asic"]["ff"], b["asic"]["ff"]),
         ("memory bits", e["asic"]["mem_bits"], b["asic"]["mem_bits"]),
@@ -273,7 +430,7 @@ def glance_table(entry, flows):
             family, *cells = names[flow]
             for key, cell in zip(("lut", "ff", "carry", "bram"), cells):
                 rows.append((f"{family} {cell}", e[flow][key], b[flow][key]))
-    lines = ["| | engine | INT32 baseline | change |", "|---|---|---|---|"]
+    lines = [f"| | {headers[0]} | {headers[1]} | change |", "|---|---|---|---|"]
     for name, ev, bv in rows:
         lines.append(f"| {name} | {_n(ev)} | {_n(bv)} | {_pct(_ratio(ev, bv))} |")
     for name, ev, bv, fmt in timed:
@@ -282,21 +439,132 @@ def glance_table(entry, flows):
     return lines
 
 
-def render_markdown(configs, *, flows, sram_ge_per_bit):
+def _setting_of(entry):
+    return entry.get("pipeline", "default")
+
+
+def _same_setting(configs):
+    """The entries at the base entry's pipeline setting (the per-configuration tables)."""
+    return [c for c in configs if _setting_of(c) == _setting_of(configs[0])]
+
+
+def _fmax_text(f):
+    if not f:
+        return "not measured"
+    if f["runs"] == 1:
+        return _mhz(f["median_mhz"])
+    return f"{_mhz(f['median_mhz'])} ({_mhz(f['min_mhz'])}-{_mhz(f['max_mhz'])}, {f['runs']} runs)"
+
+
+def _lat(x):
+    return "n/a" if x is None else str(x)
+
+
+def pipeline_lines(configs, rows):
+    """Markdown lines of the section on pipeline settings at matched clocks."""
+    fmax = any(r["ecp5_fmax"] for r in rows)
+    base_setting = _setting_of(configs[0])
+    lines = [
+        "## Pipeline settings at matched clocks (base configuration)",
+        "",
+        "Each engine setting is set against the baseline setting whose ASIC clock estimate is "
+        "the closest to the engine's and not slower (a tie: the smaller baseline), so both "
+        "would run at the engine's clock; if no baseline setting is that fast, the fastest one, "
+        "marked *slower*. Baseline settings synthesized: "
+        + ", ".join(f"`{r['setting']}`" for r in rows)
+        + " (the baseline's `min` and `default` are the same one-clock design). "
+        f"\u00b5m\u00b2 = GE x {NAND2_UM2} \u00b5m\u00b2 (NanGate FreePDK45 NAND2_X1): "
+        "cell area "
+        "only, no placement utilisation, no wires or clock tree; *logic* leaves the memories "
+        "out, *logic + SRAM* adds their estimate. Latency: clocks from a tile to its result "
+        "(`RAE(...).latency`, `Baseline(...).latency`). Clocks: the ASIC estimate below "
+        "(typical corner, no wires, an optimistic bound).",
+        "",
+        "| setting | latency | flip-flops | logic (GE) | logic (\u00b5m\u00b2) "
+        "| logic + SRAM (\u00b5m\u00b2) | ASIC clock (MHz) "
+        + ("| ECP5 Fmax (MHz) " if fmax else "")
+        + "| matched baseline | baseline clock (MHz) | baseline logic (\u00b5m\u00b2) "
+        "| logic change | logic + SRAM change | logic change, same setting |",
+        "|---|---|---|---|---|---|---|" + ("---|" if fmax else "") + "---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        e, b = r["engine"], r["baseline"] or {}
+        name = f"**{r['setting']}**" if r["setting"] == base_setting else r["setting"]
+        match = ("n/a" if r["match"] is None else
+                 f"{r['match']} (latency {_lat(b.get('latency'))})"
+                 + (", *slower*" if r["slower"] else ""))
+        lines.append(
+            f"| {name} | {_lat(e['latency'])} | {_n(e['ff'])} | {_n(e['logic_ge'])} "
+            f"| {_n(e['logic_um2'])} | {_n(e['total_um2'])} | {_mhz(e['clock_mhz'])} "
+            + (f"| {_fmax_text(r['ecp5_fmax'])} " if fmax else "")
+            + f"| {match} | {_mhz(b.get('clock_mhz'))} "
+            f"| {_n(b['logic_um2']) if b else 'n/a'} | {_pct(r['logic_change'])} "
+            f"| {_pct(r['total_change'])} | {_pct(r['same_setting']['logic_change'])} |")
+    lines += [
+        "",
+        "The baseline at each setting:",
+        "",
+        "| baseline setting | latency | flip-flops | logic (GE) | logic (\u00b5m\u00b2) "
+        "| logic + SRAM (\u00b5m\u00b2) | ASIC clock (MHz) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    base = configs[0]["params"]
+    for c in sorted((c for c in configs if c["params"] == base),
+                    key=lambda c: _setting_index(_setting_of(c))):
+        b = _design_row(c["baseline"], (c.get("latency") or {}).get("baseline"))
+        lines.append(f"| {_setting_of(c)} | {_lat(b['latency'])} | {_n(b['ff'])} "
+                     f"| {_n(b['logic_ge'])} | {_n(b['logic_um2'])} | {_n(b['total_um2'])} "
+                     f"| {_mhz(b['clock_mhz'])} |")
+    lines += [
+        "",
+        f"**The paper's number.** APSQ reports that the RAE adds {PAPER_RAE_SHARE * 100:.2f} % "
+        f"area, {_n(PAPER_RAE_UM2)} \u00b5m\u00b2, to its accelerator. The summary states "
+        "neither the process node nor how the area was measured, while these are cell areas "
+        "of a 45 nm library with no placement utilisation: set the two side by side as "
+        "orders of magnitude, not as a like-for-like comparison.",
+    ]
+    if fmax:
+        lines += ["", "ECP5 Fmax: `apsq-rae fpga fmax` (the engine alone, registered I/O, after "
+                      "place and route), median over its runs (seeds) with their range; the "
+                      "baseline has no Fmax run."]
+    return lines
+
+
+def render_markdown(configs, *, flows, sram_ge_per_bit, fmax_runs=()):
     """The text of ``area.md``."""
     base = configs[0]
     bp = base["params"]
     fixed = ", ".join(f"{k} {bp[k]}" for k in ("psum_bits", "depth", "exp_bits", "step_bits",
                                                 "rounding"))
-    e, b = base["engine"]["asic"], base["baseline"]["asic"]
+    rows = pipeline_rows(configs, fmax_runs)
+    same = _same_setting(configs)
+    [head] = [r for r in rows if r["setting"] == _setting_of(base)]
+    matched = base["baseline"]
+    if head["match"] is not None:
+        matched = next(c for c in configs
+                       if c["params"] == bp and _setting_of(c) == head["match"])["baseline"]
+    e, b = base["engine"]["asic"], matched["asic"]
     ff_share = lambda a: a["seq_ge"] / a["logic_ge"] * 100 if a["logic_ge"] else 0.0
+    if head["match"] is None:
+        headline = "(no clock estimate: the baseline at the same setting)"
+        headers = ("engine", "INT32 baseline")
+    else:
+        headline = (f"at matched clocks: the engine at its `{head['setting']}` setting "
+                    f"({_mhz(head['engine']['clock_mhz'])} MHz, ASIC estimate) against the "
+                    f"baseline at `{head['match']}` ({_mhz(head['baseline']['clock_mhz'])} MHz"
+                    + (", slower: no synthesized baseline setting reaches the engine's clock"
+                       if head["slower"] else "") + ")")
+        headers = (f"engine `{head['setting']}`, {_mhz(head['engine']['clock_mhz'])} MHz",
+                   f"INT32 baseline `{head['match']}`, {_mhz(head['baseline']['clock_mhz'])} MHz")
     lines = [
         "# Area: Reconfigurable APSQ Engine vs INT32 PSUM buffer",
         "",
         "**Estimates, not sign-off numbers.** ASIC: Yosys `synth` with the hierarchy kept and "
         "memories kept as memories, then `dfflibmap` and `abc -liberty` onto "
         f"`area/cells/ge45.lib`, a library of {len(cell_areas())} cells whose areas are NAND2 "
-        "gate equivalents (GE) of a typical 45 nm library; no placement or clock tree. The "
+        "gate equivalents (GE) of a typical 45 nm library; no placement or clock tree. "
+        f"\u00b5m\u00b2 = GE x {NAND2_UM2} \u00b5m\u00b2, the NanGate FreePDK45 NAND2_X1: cell "
+        "area only, no placement utilisation. The "
         "timing estimate times a second, delay-driven mapping of the same netlist with the "
         "library's delay model (see its section). "
         "Memories are left out of the gate count: their bits are listed and their "
@@ -306,24 +574,33 @@ def render_markdown(configs, *, flows, sram_ge_per_bit):
         "The baseline is `hdl/baseline.py`: a conventional buffer keeping `psum_bits`-wide "
         "partial sums for the engine's whole address space (`depth * max_group_size` "
         "addresses), a read-add-write accumulator and one final quantizer with the same "
-        "rounding, with a 1-clock pipeline (its quantizer has no pipeline registers). "
+        "rounding. Its `min` and `default` settings are one clock from the read to the sum; "
+        "`max` registers the read, the sum and the quantizer's shifter and forwards sums in "
+        "flight. "
         "*Logic overhead* = engine logic / baseline logic - 1; *memory change* = engine memory "
         "bits / baseline memory bits - 1 (negative: the engine needs less); *total change* "
         "compares logic plus the SRAM estimate.",
         "",
-        "How to read it: the engine trades logic for memory. In the base configuration its logic "
-        f"is {_pct(base['compare']['logic_overhead'])} against the baseline "
-        f"({_n(e['logic_ge'])} vs {_n(b['logic_ge'])} GE; flip-flops are {ff_share(e):.0f} % of "
+        f"How to read it: the engine trades logic for memory. In the base configuration, "
+        f"{headline}, its logic is {_pct(_ratio(e['logic_ge'], b['logic_ge']))} "
+        f"({_n(e['logic_ge'])} vs {_n(b['logic_ge'])} GE, {_n(ge_to_um2(e['logic_ge']))} vs "
+        f"{_n(ge_to_um2(b['logic_ge']))} \u00b5m\u00b2; flip-flops are {ff_share(e):.0f} % of "
         f"the engine's logic and {ff_share(b):.0f} % of the baseline's), its memory "
-        f"{_pct(base['compare']['mem_change'])} ({_n(e['mem_bits'])} vs {_n(b['mem_bits'])} "
-        f"bits), and logic plus SRAM {_pct(base['compare']['total_change'])}.",
+        f"{_pct(_ratio(e['mem_bits'], b['mem_bits']))} ({_n(e['mem_bits'])} vs "
+        f"{_n(b['mem_bits'])} bits), and logic plus SRAM "
+        f"{_pct(_ratio(e['total_ge'], b['total_ge']))}. For comparison, the paper's RAE adds "
+        f"{_n(PAPER_RAE_UM2)} \u00b5m\u00b2 ({PAPER_RAE_SHARE * 100:.2f} % of its accelerator; "
+        "process node not stated in the summary).",
         "",
         "## Base configuration at a glance",
         "",
-    ] + glance_table(base, flows) + [
+    ] + glance_table(base, flows, baseline=matched, headers=headers) + [
+        "",
+    ] + pipeline_lines(configs, rows) + [
         "",
         f"Fixed in every row below: {fixed}. G = `max_group_size`, the base configuration "
-        "is marked **base**.",
+        f"is marked **base**. Engine and baseline at the same pipeline setting, "
+        f"`{_setting_of(base)}`.",
         "",
         "## ASIC estimate, per configuration",
         "",
@@ -332,7 +609,7 @@ def render_markdown(configs, *, flows, sram_ge_per_bit):
         "| memory change | engine total incl. SRAM (GE) | baseline total (GE) | total change |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for c in _sorted(configs):
+    for c in _sorted(same):
         e, b, k = c["engine"]["asic"], c["baseline"]["asic"], c["compare"]
         mark = "**base**" if c["label"] == "base" else ""
         lines.append(
@@ -341,7 +618,7 @@ def render_markdown(configs, *, flows, sram_ge_per_bit):
             f"| {_n(e['mem_bits'])} | {_n(b['mem_bits'])} | {_pct(k['mem_change'])} "
             f"| {_n(e['total_ge'])} | {_n(b['total_ge'])} | {_pct(k['total_change'])} |")
 
-    if any(_timing(c["engine"]["asic"]) for c in configs):
+    if any(_timing(c["engine"]["asic"]) for c in same):
         t0 = _timing(base["engine"]["asic"]) or _timing(base["baseline"]["asic"])
         lines += [
             "",
@@ -361,7 +638,7 @@ def render_markdown(configs, *, flows, sram_ge_per_bit):
             "| engine logic, delay mapping (GE) | baseline logic, delay mapping (GE) |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
-        for c in _sorted(configs):
+        for c in _sorted(same):
             te, tb = _timing(c["engine"]["asic"]), _timing(c["baseline"]["asic"])
             mark = "**base**" if c["label"] == "base" else ""
             lines.append(
@@ -433,7 +710,7 @@ def render_markdown(configs, *, flows, sram_ge_per_bit):
             "| | G | lanes | q_bits | LUTs | FFs | carry | BRAM | LUT overhead | BRAM change |",
             "|---|---|---|---|---|---|---|---|---|---|",
         ]
-        for c in _sorted(configs):
+        for c in _sorted(same):
             e, b, k = c["engine"][flow], c["baseline"][flow], c["compare"][flow]
             mark = "**base**" if c["label"] == "base" else ""
             lines.append(
@@ -500,9 +777,107 @@ def plot(configs, path):
     plt.close(fig)
 
 
-def write_outputs(configs, out, *, flows, sram_ge_per_bit=SRAM_GE_PER_BIT):
-    """Write ``area.json``, ``area.md`` and ``area.png`` into ``out``; return the JSON data."""
+def _label_points(ax, points, scale, below=False, **style):
+    """Plot ``(x, y, name)`` points; points at the same place share one label ("min/default"),
+    labels of points close to each other (5 % of ``scale = (x, y)``) are stacked."""
+    places = {}
+    for x, y, name in points:
+        if x is None or y is None:
+            continue
+        places.setdefault((round(x, 1), round(y, 1)), []).append(name)
+    if not places:
+        return
+    xs, ys = zip(*places)
+    ax.plot(xs, ys, linestyle="none", **style)
+    placed = []
+    # Stacked away from the points: upwards from the lowest, downwards from the highest.
+    for (x, y), names in sorted(places.items(), key=lambda item: item[0][1], reverse=below):
+        near = sum(abs(x - px) < 0.05 * scale[0] and abs(y - py) < 0.05 * scale[1]
+                   for px, py in placed)
+        placed.append((x, y))
+        dy = (-12 - 10 * near) if below else (4 + 10 * near)
+        ax.annotate("/".join(names), (x, y), textcoords="offset points", xytext=(6, dy),
+                    fontsize=8, color=style.get("color"))
+
+
+def plot_vs_clock(configs, rows, path):
+    """Area against clock of the base configuration: engine and baseline at each pipeline
+    setting (ASIC clock estimate), the engine's ECP5 Fmax where measured, logic alone and logic
+    plus the SRAM estimate (two panels), in um^2 (GE on the right axis), with the paper's
+    86,410 um^2 as a reference line."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import matplotlib.ticker
+
+    base = configs[0]["params"]
+    at_base = sorted((c for c in configs if c["params"] == base),
+                     key=lambda c: _setting_index(_setting_of(c)))
+    fig, axes = plt.subplots(1, 2, figsize=(14, 5.4))
+    for ax, key, title in ((axes[0], "logic_ge", "logic alone (memories excluded)"),
+                           (axes[1], "total_ge", "logic + SRAM estimate")):
+        um2 = lambda summary: ge_to_um2(summary["asic"][key])
+        engine = [(_clock_of(c["engine"]), um2(c["engine"]), _setting_of(c)) for c in at_base]
+        baseline = [(_clock_of(c["baseline"]), um2(c["baseline"]), _setting_of(c))
+                    for c in at_base]
+        by_setting = {_setting_of(c): c for c in at_base}
+        for r in rows:                       # each engine setting to its matched baseline
+            if r["match"] is None or r["engine"]["clock_mhz"] is None:
+                continue
+            e, b = by_setting[r["setting"]]["engine"], by_setting[r["match"]]["baseline"]
+            ax.plot([_clock_of(e), _clock_of(b)], [um2(e), um2(b)], ":", color="0.6",
+                    linewidth=1)
+        fmax = [(r, by_setting[r["setting"]]) for r in rows if r["ecp5_fmax"]]
+        every = [p for p in engine + baseline if p[0] is not None]
+        scale = (max([p[0] for p in every] + [r["ecp5_fmax"]["max_mhz"] for r, _ in fmax]
+                     + [1.0]),
+                 max([p[1] for p in every] + [PAPER_RAE_UM2]))
+        _label_points(ax, engine, scale, marker="o", markersize=8, color="C0",
+                      label="engine (RAE), ASIC clock estimate")
+        _label_points(ax, baseline, scale, below=True, marker="s", markersize=8, color="C1",
+                      label="INT32 baseline, ASIC clock estimate")
+        if fmax:
+            xs = [r["ecp5_fmax"]["median_mhz"] for r, _ in fmax]
+            ys = [um2(c["engine"]) for _, c in fmax]
+            err = [[r["ecp5_fmax"]["median_mhz"] - r["ecp5_fmax"]["min_mhz"] for r, _ in fmax],
+                   [r["ecp5_fmax"]["max_mhz"] - r["ecp5_fmax"]["median_mhz"] for r, _ in fmax]]
+            ax.errorbar(xs, ys, xerr=err, fmt="none", ecolor="C2", capsize=3)
+            _label_points(ax, [(x, y, r["setting"]) for (r, _), x, y in zip(fmax, xs, ys)],
+                          scale, below=True, marker="^", markersize=8, color="C2",
+                          markerfacecolor="none",
+                          label="engine, ECP5 Fmax (measured; median, range of seeds)")
+        ax.axhline(PAPER_RAE_UM2, color="C3", linestyle="--", linewidth=1.2,
+                   label=f"paper: {PAPER_RAE_UM2:,} \u00b5m\u00b2 ({PAPER_RAE_SHARE * 100:.2f} % "
+                         "of its accelerator; node not stated)")
+        ax.set_xlabel("clock (MHz): ASIC estimate (typical corner, no wires)"
+                      + ("; ECP5 Fmax where marked" if fmax else ""))
+        ax.set_ylabel("area (\u00b5m\u00b2 = GE x 0.798, no utilisation)")
+        sec = ax.secondary_yaxis("right", functions=(lambda y: y / NAND2_UM2,
+                                                     lambda g: g * NAND2_UM2))
+        sec.set_ylabel("GE")
+        thousands = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}")
+        ax.yaxis.set_major_formatter(thousands)
+        sec.yaxis.set_major_formatter(thousands)
+        ax.set_xlim(left=0)
+        ax.set_ylim(bottom=0)
+        ax.set_title(title)
+        ax.grid(True, alpha=0.3)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=9, frameon=False)
+    fig.suptitle(f"Area against clock, pipeline settings (lanes {base['lanes']}, "
+                 f"G {base['max_group_size']}, q_bits {base['q_bits']}, depth {base['depth']}); "
+                 "dotted: engine setting to its matched baseline")
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_outputs(configs, out, *, flows, sram_ge_per_bit=SRAM_GE_PER_BIT, fmax_runs=()):
+
+    """Write ``area.json``, ``area.md``, ``area.png`` and ``area_vs_clock.png`` into ``out``;
+    return the JSON data. ``fmax_runs``: ECP5 runs of :func:`load_fmax` (none: no Fmax)."""
     out = Path(out)
+    rows = pipeline_rows(configs, fmax_runs)
     report = {
         "method": {
             "asic": "yosys synth (hierarchy kept, memory -nomap), dfflibmap + abc -liberty "
@@ -519,16 +894,29 @@ def write_outputs(configs, out, *, flows, sram_ge_per_bit=SRAM_GE_PER_BIT):
             "ecp5": "synth_ecp5 -run begin:map_luts; splitnets; synth_ecp5 -run map_luts:",
             "ice40": "synth_ice40 -run begin:map_luts; splitnets; synth_ice40 -run map_luts:",
             "baseline": "hdl/baseline.py, rows = depth * max_group_size",
+            "um2_per_ge": NAND2_UM2,
+            "um2": "GE x the NanGate FreePDK45 NAND2_X1 area; cell area only, no placement "
+                   "utilisation",
+            "matched_clocks": "each engine setting of the base configuration against the "
+                              "baseline setting whose ASIC clock estimate is the closest to "
+                              "the engine's and not slower (tie: smaller logic, fewer "
+                              "registers); if none is as fast, the fastest, slower = true",
+            "paper": {"rae_um2": PAPER_RAE_UM2, "share_of_accelerator": PAPER_RAE_SHARE,
+                      "caveat": "process node not stated in the summary"},
             "estimate": True,
         },
         "flows": list(flows),
         "blocks": {key: title for key, title, _ in BLOCKS},
+        "pipeline_settings": rows,
+        "ecp5_fmax_runs": list(fmax_runs or ()),
         "configs": configs,
     }
     tmp = out / "area.json.tmp"
     tmp.write_text(json.dumps(report, indent=1, sort_keys=False) + "\n")
     tmp.replace(out / "area.json")
     (out / "area.md").write_text(render_markdown(configs, flows=flows,
-                                                 sram_ge_per_bit=sram_ge_per_bit))
-    plot(configs, out / "area.png")
+                                                 sram_ge_per_bit=sram_ge_per_bit,
+                                                 fmax_runs=fmax_runs))
+    plot(_same_setting(configs), out / "area.png")
+    plot_vs_clock(configs, rows, out / "area_vs_clock.png")
     return report

@@ -7,8 +7,10 @@ import re
 import pytest
 
 from apsq_rae.area import timing
-from apsq_rae.area.flow import run_area, sweep_configs, DEFAULT_SWEEP
-from apsq_rae.area.report import BLOCKS, block_of, summarize_timing, SRAM_GE_PER_BIT
+from apsq_rae.area.flow import (run_area, sweep_configs, sweep_points, parse_pipelines,
+                                DEFAULT_SWEEP, DEFAULT_PIPELINES)
+from apsq_rae.area.report import (BLOCKS, block_of, summarize_timing, SRAM_GE_PER_BIT, NAND2_UM2,
+                                  ge_to_um2, match_baseline, pipeline_rows, load_fmax, fmax_of)
 from apsq_rae.area.yosys import CELL_LIBRARY, cell_areas, rtlil_memories, synthesize
 from apsq_rae.cli import main
 from apsq_rae.hdl.params import RAEParams
@@ -232,6 +234,10 @@ def test_sweep_configs_one_parameter_at_a_time():
     (["--flows", "asic,vhdl"], "'vhdl' is not a flow"),
     (["--jobs", "0"], "--jobs = 0 is out of range"),
     (["--lanes", "0"], "--lanes = 0 is out of range"),
+    (["--sweep-pipeline", "min,fast"], "--sweep-pipeline = 'min,fast': 'fast' is not a "
+                                       "pipeline setting (legal: min, default, max)"),
+    (["--sweep-pipeline", ","], "--sweep-pipeline = ',' is empty"),
+    (["--fmax-json", "no/such/fmax.json"], "--fmax-json: cannot read no/such/fmax.json"),
 ])
 def test_cli_errors_exit_2(argv, message, tmp_path, capsys):
     assert main(["area", "--out", str(tmp_path)] + argv) == 2
@@ -301,14 +307,17 @@ def test_sweep_on_tiny_configuration(tmp_path):
     assert "## ASIC timing estimate, per configuration" in md
     assert "**What this estimate leaves out.**" in md and "placement" in md
     tables = [block.splitlines() for block in md.split("\n\n") if block.startswith("|")]
-    # at a glance, per configuration, timing per configuration, per gs, engine/baseline blocks
-    assert len(tables) == 6
+    # at a glance, pipeline settings (one), baseline settings (one), per configuration, timing
+    # per configuration, per gs, engine/baseline blocks
+    assert len(tables) == 8
     for table in tables:
         assert len({line.count("|") for line in table}) == 1, table[0]
-    assert len(tables[0]) == 2 + 8
+    assert len(tables[0]) == 2 + 9
+    assert tables[0][3].startswith("| ASIC logic (\u00b5m\u00b2 = GE x NAND2_X1 area) | ")
     assert tables[0][-2].startswith("| ASIC worst register-to-register delay (ns) | ")
-    assert len(tables[1]) == 2 + 3
-    assert len(tables[2]) == 2 + 3
+    assert len(tables[1]) == 2 + 1 and len(tables[2]) == 2 + 1
+    assert len(tables[3]) == 2 + 3
+    assert len(tables[4]) == 2 + 3
     png = (tmp_path / "area.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
 
@@ -341,3 +350,197 @@ def test_asic_script_names_no_absolute_path():
     assert [w for w in words if w.startswith("/")] == []
     assert "ge45.lib" in words and "ge45_area.lib" in words
     assert _script("asic", "top", 750).count("-D 750") == 1
+
+
+# --- pipeline settings, matched clocks, um^2 -----------------------------------------------
+
+def test_sweep_points_add_the_pipeline_dimension_at_the_base_only():
+    assert DEFAULT_PIPELINES == ("min", "default", "max")
+    base = RAEParams()
+    configs = sweep_configs(base, {"lanes": (1, 16)})           # base (lanes 16), lanes 1
+    lanes1 = configs[1]
+    assert lanes1.lanes == 1
+    assert sweep_points(configs, "default", DEFAULT_PIPELINES) == [
+        (base, "default"), (base, "min"), (base, "max"), (lanes1, "default")]
+    # --default-only: no further settings; another base setting leads.
+    assert sweep_points([base], "max", ()) == [(base, "max")]
+    assert sweep_points(configs, "max", ("min",)) == [(base, "max"), (base, "min"),
+                                                       (lanes1, "max")]
+    assert parse_pipelines(" max, min,max ") == ("max", "min")
+    with pytest.raises(ValueError, match="'deep' is not a pipeline setting"):
+        parse_pipelines("min,deep")
+
+
+def test_um2_conversion():
+    assert NAND2_UM2 == 0.798                          # NanGate FreePDK45 NAND2_X1, 0.38 x 2.1
+    assert ge_to_um2(18_527) == pytest.approx(14_784.546, abs=1e-6)
+    assert ge_to_um2(1000, nand2_um2=0.5) == 500.0
+    assert ge_to_um2(None) is None
+    header = CELL_LIBRARY.read_text().split("*/", 1)[0]
+    assert "NAND2_X1, 0.798 um^2" in header and "no placement" in header
+
+
+def _design(clock, logic, total, ff=10):
+    return {"asic": {"logic_ge": logic, "total_ge": total, "ff": ff,
+                     "timing": None if clock is None else {"clock_mhz": clock}}}
+
+
+def test_match_baseline_by_hand():
+    # Baseline clocks: min = default 400 MHz (the same design), max 650 MHz.
+    baselines = {"min": _design(400.0, 1000, 9000), "default": _design(400.0, 1000, 9000),
+                 "max": _design(650.0, 1500, 9500)}
+    # 300 MHz: 400 and 650 are fast enough; 400 is the closest; min and default tie in clock
+    # and area, min has the fewer registers.
+    assert match_baseline(_design(300.0, 1, 1), baselines) == ("min", False)
+    # 500 MHz: only max (650) is fast enough.
+    assert match_baseline(_design(500.0, 1, 1), baselines) == ("max", False)
+    # 650 MHz: max is exactly as fast, not slower.
+    assert match_baseline(_design(650.0, 1, 1), baselines) == ("max", False)
+    # 700 MHz: none is as fast: the fastest, max, flagged slower.
+    assert match_baseline(_design(700.0, 1, 1), baselines) == ("max", True)
+    # A tie in clock goes to the smaller baseline.
+    assert match_baseline(_design(300.0, 1, 1), {"min": _design(400.0, 1200, 1),
+                                                 "default": _design(400.0, 1000, 1)}) == \
+        ("default", False)
+    assert match_baseline(_design(None, 1, 1), baselines) is None
+    assert match_baseline(_design(300.0, 1, 1), {"min": _design(None, 1, 1)}) is None
+
+
+def _entry(setting, engine, baseline, lat_e, lat_b, params=None):
+    return {"label": "x", "params": params or TINY.as_dict(), "pipeline": setting,
+            "latency": {"engine": lat_e, "baseline": lat_b}, "engine": engine,
+            "baseline": baseline,
+            "compare": {"logic_overhead": engine["asic"]["logic_ge"] / baseline["asic"]["logic_ge"]
+                        - 1, "total_change": None}}
+
+
+def test_pipeline_rows_by_hand():
+    configs = [
+        _entry("default", _design(500.0, 3000, 5000, ff=300), _design(400.0, 1000, 9000), 16, 2),
+        _entry("min", _design(300.0, 2000, 4000, ff=100), _design(400.0, 1000, 9000), 4, 2),
+        _entry("max", _design(700.0, 4000, 6000, ff=400), _design(650.0, 1500, 10000), 20, 11),
+        # Another configuration: not part of the rows.
+        _entry("default", _design(900.0, 1, 1), _design(900.0, 1, 1), 1, 1,
+               params=dict(TINY.as_dict(), lanes=2)),
+    ]
+    runs = [{"label": "a", "params": TINY.as_dict(), "pipeline": "default", "fmax_mhz": 180.0},
+            {"label": "b", "params": TINY.as_dict(), "pipeline": "default", "fmax_mhz": 200.0},
+            {"label": "c", "params": dict(TINY.as_dict(), lanes=2), "pipeline": "default",
+             "fmax_mhz": 100.0}]
+    rows = pipeline_rows(configs, runs)
+    assert [(r["setting"], r["match"], r["slower"]) for r in rows] == [
+        ("min", "min", False), ("default", "max", False), ("max", "max", True)]
+    by = {r["setting"]: r for r in rows}
+    d = by["default"]
+    # default engine 3000 GE logic, 5000 GE with SRAM; max baseline 1500 and 10000.
+    assert d["logic_change"] == pytest.approx(1.0) and d["total_change"] == pytest.approx(-0.5)
+    assert d["engine"] == {"latency": 16, "ff": 300, "logic_ge": 3000, "logic_um2": 2394.0,
+                           "total_ge": 5000, "total_um2": 3990.0, "clock_mhz": 500.0}
+    assert d["baseline"]["latency"] == 11 and d["baseline"]["clock_mhz"] == 650.0
+    assert d["baseline"]["logic_um2"] == 1197.0
+    # Same setting: 3000 / 1000 - 1.
+    assert d["same_setting"]["logic_change"] == pytest.approx(2.0)
+    assert d["ecp5_fmax"] == {"median_mhz": 190.0, "min_mhz": 180.0, "max_mhz": 200.0,
+                              "runs": 2}
+    assert by["min"]["ecp5_fmax"] is None
+    # min: 2000 / 1000 - 1 and 4000 / 9000 - 1.
+    assert by["min"]["logic_change"] == pytest.approx(1.0)
+    assert by["min"]["total_change"] == pytest.approx(-5 / 9)
+    assert by["max"]["logic_change"] == pytest.approx(4000 / 1500 - 1)
+
+
+def test_load_fmax(tmp_path):
+    p = TINY.as_dict()
+    path = tmp_path / "fmax.json"
+    path.write_text(json.dumps({"runs": [
+        {"label": "e1", "device": "LFE5U-85F-CABGA381", "params": p, "pipeline": "max",
+         "fmax_mhz": 210.5},
+        {"label": "e2", "device": "LFE5U-85F-CABGA381", "params": p, "fmax_mhz": 150.0},
+        {"label": "i", "device": "iCE40UP5K-SG48", "params": p, "fmax_mhz": 40.0},
+        {"label": "n", "device": "LFE5U-85F-CABGA381", "params": p, "fmax_mhz": None},
+    ]}))
+    runs = load_fmax(path)
+    assert [(r["label"], r["pipeline"], r["fmax_mhz"]) for r in runs] == [
+        ("e1", "max", 210.5), ("e2", "default", 150.0)]
+    assert fmax_of(runs, p, "default") == {"median_mhz": 150.0, "min_mhz": 150.0,
+                                           "max_mhz": 150.0, "runs": 1}
+    assert fmax_of(runs, p, "min") is None
+    path.write_text("{}")
+    with pytest.raises(ValueError, match="is not an fmax.json"):
+        load_fmax(path)
+
+
+def test_pipeline_sweep_on_tiny_configuration(tmp_path):
+    lines = []
+    fmax = [{"label": "a", "params": TINY.as_dict(), "pipeline": "default", "fmax_mhz": 150.0},
+            {"label": "b", "params": TINY.as_dict(), "pipeline": "default", "fmax_mhz": 170.0}]
+    report = run_area([TINY], tmp_path, flows=("asic",), jobs=2, log=lines.append,
+                      sweep_pipelines=DEFAULT_PIPELINES, fmax_runs=fmax)
+    configs = report["configs"]
+    assert [(c["label"], c["pipeline"]) for c in configs] == [
+        ("base", "default"), ("pipeline=min", "min"), ("pipeline=max", "max")]
+    # Latency (docs/design.md), E = 3, ceil(log2(G + 1)) = 2: min 1 + 1 + 0 + 0 + (0 + 1) + 1;
+    # default 2 + 2 + 2 + 2 + (2 + 2) + 1; max 2 + 2 + 3 + 2 + (3 + 2) + 1. Baseline: 2 at
+    # min = default; max 2 + 2 more (read and add registers) + 3 + 2 (quantizer, E levels).
+    assert {c["pipeline"]: c["latency"] for c in configs} == {
+        "default": {"engine": 13, "baseline": 2}, "min": {"engine": 4, "baseline": 2},
+        "max": {"engine": 15, "baseline": 9}}
+    by = {c["pipeline"]: c for c in configs}
+    ff = [by[s]["engine"]["asic"]["ff"] for s in ("min", "default", "max")]
+    assert ff[0] < ff[1] < ff[2]
+    # The baseline's min and default are one design.
+    assert by["min"]["baseline"]["asic"]["logic_ge"] == \
+        by["default"]["baseline"]["asic"]["logic_ge"]
+    rows = report["pipeline_settings"]
+    assert [r["setting"] for r in rows] == ["min", "default", "max"]
+    clocks = {s: c["baseline"]["asic"]["timing"]["clock_mhz"] for s, c in by.items()}
+    for r in rows:
+        e = r["engine"]["clock_mhz"]
+        fast = [c for c in clocks.values() if c >= e]
+        assert r["baseline"]["clock_mhz"] == (min(fast) if fast else max(clocks.values()))
+        assert r["slower"] == (not fast)
+        assert r["engine"]["logic_um2"] == pytest.approx(r["engine"]["logic_ge"] * 0.798,
+                                                         abs=0.06)
+    assert rows[1]["ecp5_fmax"]["median_mhz"] == 160.0
+    assert sum("pipeline" in line and "MHz" in line for line in lines) == 3
+
+    data = json.loads((tmp_path / "area.json").read_text())
+    assert data["method"]["um2_per_ge"] == 0.798
+    assert data["method"]["paper"]["rae_um2"] == 86_410
+    md = (tmp_path / "area.md").read_text()
+    assert "## Pipeline settings at matched clocks (base configuration)" in md
+    assert "86,410 \u00b5m\u00b2" in md and "neither the process node" in md
+    assert "| 160 (150-170, 2 runs) |" in md
+    tables = [block.splitlines() for block in md.split("\n\n") if block.startswith("|")]
+    # at a glance, settings, baseline settings, per configuration, timing, per gs, 2 x blocks
+    assert len(tables) == 8
+    for table in tables:
+        assert len({line.count("|") for line in table}) == 1, table[0]
+    assert tables[0][0].startswith("| | engine `default`, ")
+    assert [line.split(" | ")[0] for line in tables[1][2:]] == ["| min", "| **default**",
+                                                               "| max"]
+    assert len(tables[2]) == 2 + 3
+    assert len(tables[3]) == 2 + 1                     # per configuration: the base setting
+    for name in ("area.png", "area_vs_clock.png"):
+        png = (tmp_path / name).read_bytes()
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000, name
+
+
+def test_cli_pipeline_sweep_and_default_only(tmp_path, capsys):
+    tiny = ["--lanes", "1", "--psum-bits", "8", "--q-bits", "4", "--max-group-size", "2",
+            "--depth", "4", "--exp-bits", "3", "--step-bits", "3", "--flows", "asic",
+            "--out", str(tmp_path)]
+    # The sweep lists hold the base values only: the base configuration, at default and min.
+    assert main(["area", "--sweep-max-group-size", "2", "--sweep-lanes", "1",
+                 "--sweep-q-bits", "4", "--sweep-pipeline", "min"] + tiny) == 0
+    data = json.loads((tmp_path / "area.json").read_text())
+    assert [(c["label"], c["pipeline"]) for c in data["configs"]] == [
+        ("base", "default"), ("pipeline=min", "min")]
+    out = capsys.readouterr().out
+    assert "[area] pipeline min: " in out and "[area] pipeline default: " in out
+    # --default-only: one configuration, one setting, whatever --sweep-pipeline says.
+    assert main(["area", "--default-only", "--pipeline", "min"] + tiny) == 0
+    data = json.loads((tmp_path / "area.json").read_text())
+    assert [(c["label"], c["pipeline"]) for c in data["configs"]] == [("base", "min")]
+    assert [r["setting"] for r in data["pipeline_settings"]] == ["min"]
+    assert "[area] pipeline min:" not in capsys.readouterr().out
