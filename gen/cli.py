@@ -3,7 +3,8 @@
 import sys
 
 from apsq_rae.options import add_engine_options, add_pipeline_option, engine_params
-from .generate import DEFAULT_NAME, check_name, generate_verilog, write_outputs
+from .generate import (DEFAULT_CLOCK_PERIOD, DEFAULT_IO_DELAY_FRACTION, DEFAULT_NAME, check_name,
+                       check_timing, generate_verilog, sdc_text, write_outputs)
 
 
 __all__ = ["register"]
@@ -12,8 +13,10 @@ __all__ = ["register"]
 def _run(args):
     name = check_name(args.name)
     params = engine_params(args)
+    check_timing(args.clock_period, args.io_delay_fraction)
     text, manifest = generate_verilog(params, name, pipeline=args.pipeline)
-    v_path, j_path = write_outputs(args.out, name, text, manifest)
+    sdc = sdc_text(params, name, args.clock_period, args.io_delay_fraction)
+    v_path, j_path, s_path = write_outputs(args.out, name, text, manifest, sdc)
     p = params
     print(f"wrote {v_path} (module {name}: lanes={p.lanes} psum_bits={p.psum_bits} "
           f"q_bits={p.q_bits} max_group_size={p.max_group_size} depth={p.depth} "
@@ -21,6 +24,8 @@ def _run(args):
           + (f" pipeline={args.pipeline})" if args.pipeline != "default" else ")"))
     capacity = ", ".join(f"gs={gs}: {c}" for gs, c in manifest["capacity"].items())
     print(f"wrote {j_path} (latency {manifest['latency']} clocks; capacity {capacity})")
+    print(f"wrote {s_path} (clock clk {args.clock_period:g} ns; input and output delays "
+          f"{args.io_delay_fraction * 100:g}% of the period)")
     sys.stdout.flush()
     return 0
 
@@ -28,13 +33,21 @@ def _run(args):
 def register(subparsers):
     """Add the ``generate`` subcommand."""
     parser = subparsers.add_parser(
-        "generate", help="write the engine as Verilog and its JSON manifest",
-        description="Write OUT/NAME.v (flat ports of docs/spec.md section 5) and OUT/NAME.json "
-                    "(parameters, ports, pipeline setting, latency, capacity, versions).")
+        "generate", help="write the engine as Verilog, its JSON manifest and SDC constraints",
+        description="Write OUT/NAME.v (flat ports of docs/spec.md section 5), OUT/NAME.json "
+                    "(parameters, ports, pipeline setting, latency, capacity, versions) and "
+                    "OUT/NAME.sdc (clock and input/output delays).")
     add_engine_options(parser)
     add_pipeline_option(parser)
     parser.add_argument("--name", default=DEFAULT_NAME,
                         help=f"Verilog module name and file stem; default {DEFAULT_NAME}")
     parser.add_argument("--out", default="build", metavar="DIR",
                         help="output directory (created if missing); default build")
+    parser.add_argument("--clock-period", type=float, default=DEFAULT_CLOCK_PERIOD,
+                        metavar="NS", help="clock period in NAME.sdc, in ns (> 0); "
+                                           f"default {DEFAULT_CLOCK_PERIOD:g}")
+    parser.add_argument("--io-delay-fraction", type=float, default=DEFAULT_IO_DELAY_FRACTION,
+                        metavar="F", help="input and output delays in NAME.sdc as a fraction "
+                                          f"of the period (0..0.9); default "
+                                          f"{DEFAULT_IO_DELAY_FRACTION:g}")
     parser.set_defaults(func=_run, prog=parser.prog)

@@ -6,6 +6,7 @@ bytes from any checkout and into any output directory. Both files are first writ
 temporary names in the output directory and renamed only when everything succeeded.
 """
 
+import math
 import os
 import re
 import tempfile
@@ -14,13 +15,21 @@ from pathlib import Path
 from apsq_rae.hdl.pipeline import as_pipeline
 from apsq_rae.hdl.top import FlatRAE, port_table
 from .manifest import build_manifest, manifest_json
-from .verilog_text import merge_part_assigns, merge_register_blocks, reorder_header
+from .verilog_text import (merge_part_assigns, merge_register_blocks, plain_module_names,
+                           reorder_header)
 
 
-__all__ = ["DEFAULT_NAME", "check_name", "generate_verilog", "write_outputs"]
+__all__ = ["DEFAULT_NAME", "DEFAULT_CLOCK_PERIOD", "DEFAULT_IO_DELAY_FRACTION", "check_name",
+           "check_timing", "generate_verilog", "sdc_text", "write_outputs"]
 
 
 DEFAULT_NAME = "apsq_rae"
+
+#: Clock period of the SDC file, in ns (``--clock-period``).
+DEFAULT_CLOCK_PERIOD = 5.0
+#: Input and output delays of the SDC file as a fraction of the period
+#: (``--io-delay-fraction``).
+DEFAULT_IO_DELAY_FRACTION = 0.2
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*\Z")
 
@@ -91,7 +100,55 @@ def generate_verilog(params, name=DEFAULT_NAME, *, pipeline=None, engine=None):
     text = verilog.convert(top, name=name, emit_src=False, strip_internal_attrs=True)
     order = ["clk", "rst"] + [port for port, _, _ in port_table(params)]
     text = merge_register_blocks(merge_part_assigns(reorder_header(text, name, order)))
+    text = plain_module_names(text)
     return text, build_manifest(params, name, top.latency, pipeline)
+
+
+def check_timing(clock_period, io_delay_fraction):
+    """Refuse a clock period that is not a finite number > 0 (ns) and an I/O delay fraction
+    outside 0..0.9.
+
+    Raises
+    ------
+    ValueError
+        One line naming the option, the value and what is legal.
+    """
+    if not isinstance(clock_period, (int, float)) or isinstance(clock_period, bool) \
+            or not math.isfinite(clock_period) or clock_period <= 0:
+        raise ValueError(f"--clock-period = {clock_period!r} is out of range "
+                         f"(legal: a number of ns > 0)")
+    if not isinstance(io_delay_fraction, (int, float)) or isinstance(io_delay_fraction, bool) \
+            or not 0 <= io_delay_fraction <= 0.9:
+        raise ValueError(f"--io-delay-fraction = {io_delay_fraction!r} is out of range "
+                         f"(legal: 0..0.9)")
+
+
+def _ns(value):
+    """A time in ns as SDC text: at most 4 decimals, no trailing zeros (``5``, ``1.25``)."""
+    text = f"{value:.4f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+def sdc_text(params, name=DEFAULT_NAME, clock_period=DEFAULT_CLOCK_PERIOD,
+             io_delay_fraction=DEFAULT_IO_DELAY_FRACTION):
+    """The timing constraints of the generated module as SDC text.
+
+    The clock ``clk`` on port ``clk`` with period ``clock_period`` (ns), and on every other
+    port, ``rst`` included, an input or output delay of ``io_delay_fraction`` of the period
+    relative to ``clk``: one line per port, in the spec's port order. No paths or dates.
+    """
+    check_name(name)
+    check_timing(clock_period, io_delay_fraction)
+    period, delay = _ns(clock_period), _ns(clock_period * io_delay_fraction)
+    lines = [f"# {name}.sdc: timing constraints of module {name} (apsq-rae generate)",
+             f"# clock period {period} ns; input and output delays "
+             f"{_ns(io_delay_fraction * 100)}% of the period ({delay} ns)",
+             f"create_clock -name clk -period {period} [get_ports clk]"]
+    ports = [("rst", "in")] + [(port, direction) for port, direction, _ in port_table(params)]
+    for port, direction in ports:
+        command = "set_input_delay" if direction == "in" else "set_output_delay"
+        lines.append(f"{command} -clock clk {delay} [get_ports {port}]")
+    return "\n".join(lines) + "\n"
 
 
 def _write_atomically(files):
@@ -112,10 +169,15 @@ def _write_atomically(files):
                 os.unlink(tmp)
 
 
-def write_outputs(out_dir, name, verilog_text, manifest):
-    """Write ``out_dir/<name>.v`` and ``out_dir/<name>.json``; return their paths."""
+def write_outputs(out_dir, name, verilog_text, manifest, sdc=None):
+    """Write ``out_dir/<name>.v``, ``out_dir/<name>.json`` and, if ``sdc`` (its text) is
+    given, ``out_dir/<name>.sdc``, all or none; return their paths (``.v``, ``.json`` and,
+    with ``sdc``, ``.sdc``)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     v_path, j_path = out_dir / f"{name}.v", out_dir / f"{name}.json"
-    _write_atomically({v_path: verilog_text, j_path: manifest_json(manifest)})
-    return v_path, j_path
+    files = {v_path: verilog_text, j_path: manifest_json(manifest)}
+    if sdc is not None:
+        files[out_dir / f"{name}.sdc"] = sdc
+    _write_atomically(files)
+    return tuple(files)

@@ -45,9 +45,10 @@ def build_manifest(params, name, latency, pipeline=None):
     Returns
     -------
     dict
-        Keys ``format``, ``module``, ``verilog``, ``parameters``, ``derived``, ``ports``,
-        ``pipeline`` (the setting's name and its knobs), ``latency``, ``capacity`` (run-time group size, as a string, to address count),
-        ``generator`` (``apsq-rae`` version) and ``amaranth`` (Amaranth version).
+        Keys ``format``, ``module``, ``verilog``, ``sdc`` (the SDC file name),
+        ``parameters``, ``derived``, ``ports``, ``pipeline`` (the setting's name and its
+        knobs), ``latency``, ``capacity`` (run-time group size, as a string, to address
+        count), ``generator`` (``apsq-rae`` version) and ``amaranth`` (Amaranth version).
     """
     if isinstance(latency, bool) or not isinstance(latency, int) or latency < 0:
         raise ValueError(f"latency = {latency!r} must be a non-negative integer")
@@ -58,6 +59,7 @@ def build_manifest(params, name, latency, pipeline=None):
         "format": MANIFEST_FORMAT,
         "module": name,
         "verilog": f"{name}.v",
+        "sdc": f"{name}.sdc",
         "parameters": params.as_dict(),
         "derived": {
             "addr_bits": params.addr_bits,

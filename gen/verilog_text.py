@@ -2,15 +2,16 @@
 
 Each function takes the whole Verilog text and returns it with one kind of change, always the
 same netlist: :func:`reorder_header` (the module header's port list in the spec's order),
-:func:`merge_part_assigns` (one concatenation per part-assigned net) and
-:func:`merge_register_blocks` (one ``always`` block per module and clock edge). The output
-depends on the input text only.
+:func:`merge_part_assigns` (one concatenation per part-assigned net),
+:func:`merge_register_blocks` (one ``always`` block per module and clock edge) and
+:func:`plain_module_names` (plain identifiers for Yosys' escaped module and instance names).
+The output depends on the input text only.
 """
 
 import re
 
 
-__all__ = ["reorder_header", "merge_part_assigns", "merge_register_blocks"]
+__all__ = ["reorder_header", "merge_part_assigns", "merge_register_blocks", "plain_module_names"]
 
 
 def reorder_header(text, name, order):
@@ -152,3 +153,73 @@ def merge_register_blocks(text):
     are merged; memories and anything else stay as written.
     """
     return _per_module(text, _merge_module_register_blocks)
+
+
+# A module header and an instance as ``write_verilog`` writes them: ``module NAME(`` (an escaped
+# name ends in a space: ``module \\a.b (``) and, indented by two, ``TYPE INSTANCE (`` alone on
+# its line (the connections follow, one per line).
+_MODULE = re.compile(r"module " + _NAME + r" ?\(")
+_INSTANCE = re.compile(r"  " + _NAME + r" " + _NAME + r" ?\(\Z")
+# Lines that look like ``WORD WORD (`` but are not instances.
+_KEYWORDS_BEFORE_PAREN = frozenset({"always", "if", "else", "case", "casez", "function", "task"})
+_TOKEN = re.compile(r"\\\S+ |[A-Za-z_][A-Za-z0-9_$]*")
+
+
+def _plain(name):
+    """``\\apsq_rae.engine.banks `` -> ``apsq_rae_engine_banks``; a simple name is kept."""
+    if not name.startswith("\\"):
+        return name
+    plain = re.sub(r"[^A-Za-z0-9_$]", "_", name[1:].rstrip())
+    return plain if re.match(r"[A-Za-z_]", plain) else "_" + plain
+
+
+def _check_unique(mapping, kind, taken=()):
+    seen = {}
+    for old, new in sorted(mapping.items()):
+        if new in seen or (new in taken and new != old):
+            other = seen.get(new, new)
+            raise RuntimeError(f"{kind} names {old.rstrip()!r} and {other.rstrip()!r} would "
+                               f"both become {new!r}")
+        seen[new] = old
+
+
+def plain_module_names(text):
+    """Give every module and instance a plain identifier instead of an escaped one.
+
+    Yosys names a submodule by its hierarchical path, an escaped identifier such as
+    ``\\apsq_rae.engine.banks ``; some tools (and readers) do poorly with those. Every character
+    that a simple identifier cannot hold becomes ``_`` (``apsq_rae_engine_banks``), and ``_`` is
+    put in front of a name that would start with a digit or ``$``. Module declarations and the
+    module type of every instance are renamed together; an escaped instance name is renamed
+    the same way within its module. Only names change, so the netlist is the same. Two names
+    that would become one (a module name with another module's, an instance name with any
+    identifier already used in its module) are refused with :class:`RuntimeError`, never
+    merged. Deterministic: the output depends on the input text only.
+    """
+    lines = text.split("\n")
+    modules = [m.group(1) for m in map(_MODULE.match, lines) if m]
+    renamed = {name: _plain(name) for name in modules}
+    _check_unique(renamed, "module")
+
+    def rename_module(lines):
+        used = {token.rstrip() for line in lines for token in _TOKEN.findall(line)}
+        instances = {}
+        for line in lines:
+            match = _INSTANCE.match(line)
+            if match and match.group(1).rstrip() not in _KEYWORDS_BEFORE_PAREN:
+                instances[match.group(2)] = _plain(match.group(2))
+        _check_unique({k: v for k, v in instances.items() if k != v}, "instance", used)
+        out = []
+        for line in lines:
+            match = _MODULE.match(line)
+            if match:
+                line = f"module {renamed[match.group(1)]}(" + line[match.end():]
+            else:
+                match = _INSTANCE.match(line)
+                if match and match.group(2) in instances:
+                    kind = renamed.get(match.group(1), match.group(1))
+                    line = f"  {kind} {instances[match.group(2)]} ("
+            out.append(line)
+        return out
+
+    return _per_module(text, rename_module)

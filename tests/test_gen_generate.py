@@ -21,14 +21,20 @@ def run_generate(args, cwd=ROOT, pythonpath=None):
                           capture_output=True, text=True, timeout=600)
 
 
-def test_writes_verilog_and_manifest(tmp_path):
+def test_writes_verilog_manifest_and_sdc(tmp_path):
     out = tmp_path / "out"
     result = run_generate([*SMALL, "--name", "my_rae", "--out", str(out)])
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["my_rae.json", "my_rae.v"]
+    assert sorted(p.name for p in out.iterdir()) == ["my_rae.json", "my_rae.sdc", "my_rae.v"]
     assert "module my_rae(" in (out / "my_rae.v").read_text()
+    assert "module my_rae_engine(" in (out / "my_rae.v").read_text()
     assert "my_rae.v" in result.stdout and "my_rae.json" in result.stdout
+    assert "wrote " + str(out / "my_rae.sdc") + " (clock clk 5 ns; input and output delays " \
+        "20% of the period)" in result.stdout
     assert "latency" in result.stdout
+    sdc = (out / "my_rae.sdc").read_text()
+    assert "create_clock -name clk -period 5 [get_ports clk]\n" in sdc
+    assert "set_input_delay -clock clk 1 [get_ports rst]\n" in sdc
 
 
 def test_byte_identical_from_two_checkouts(tmp_path):
@@ -46,7 +52,7 @@ def test_byte_identical_from_two_checkouts(tmp_path):
                               cwd=checkout, pythonpath=checkout)
         assert result.returncode == 0, result.stderr
         outputs.append({p.name: p.read_bytes() for p in out.iterdir()})
-    assert sorted(outputs[0]) == ["apsq_rae.json", "apsq_rae.v"]
+    assert sorted(outputs[0]) == ["apsq_rae.json", "apsq_rae.sdc", "apsq_rae.v"]
     assert outputs[0] == outputs[1]
     for blob in outputs[0].values():
         assert str(tmp_path).encode() not in blob
@@ -63,6 +69,11 @@ def test_byte_identical_from_two_checkouts(tmp_path):
     (["--name", "1rae"], "--name = '1rae' is not a legal Verilog identifier"),
     (["--name", "module"], "--name = 'module' is not a legal Verilog identifier"),
     (["--name", "a-b"], "--name = 'a-b' is not a legal Verilog identifier"),
+    (["--clock-period", "0"], "--clock-period = 0.0 is out of range (legal: a number of ns > 0)"),
+    (["--clock-period", "-2.5"], "--clock-period = -2.5 is out of range"),
+    (["--clock-period", "inf"], "--clock-period = inf is out of range"),
+    (["--io-delay-fraction", "0.95"], "--io-delay-fraction = 0.95 is out of range (legal: 0..0.9)"),
+    (["--io-delay-fraction", "-0.1"], "--io-delay-fraction = -0.1 is out of range"),
 ])
 def test_bad_option_one_line_exit_2_nothing_written(tmp_path, capsys, args, fragment):
     from apsq_rae.cli import main
@@ -161,8 +172,9 @@ def test_merge_part_assigns_joins_only_exactly_covered_nets():
 
 
 def test_merged_verilog_is_equivalent_to_yosys_output(tmp_path, monkeypatch):
-    """The generated Verilog (parts joined, registers in one block per module) and Yosys' own
-    output are the same netlist: Yosys proves every net equal (odd-sized configuration)."""
+    """The generated Verilog (parts joined, registers in one block per module, plain module
+    names) and Yosys' own output are the same netlist: Yosys proves every net of the
+    flattened top module equal (odd-sized configuration)."""
     from apsq_rae.gen import generate
     from apsq_rae.area.yosys import yosys_command
     from apsq_rae.hdl.params import RAEParams
@@ -172,7 +184,10 @@ def test_merged_verilog_is_equivalent_to_yosys_output(tmp_path, monkeypatch):
     merged, _ = generate.generate_verilog(params)
     monkeypatch.setattr(generate, "merge_part_assigns", lambda text: text)
     monkeypatch.setattr(generate, "merge_register_blocks", lambda text: text)
+    monkeypatch.setattr(generate, "plain_module_names", lambda text: text)
     written, _ = generate.generate_verilog(params)
+    escaped = re.compile(r"^module \\", re.MULTILINE)
+    assert len(escaped.findall(written)) >= 8 and escaped.findall(merged) == []
     part = re.compile(r"^  assign \S+ ?\[\d+(:\d+)?\] = ", re.MULTILINE)
     assert len(part.findall(written)) > 10 and part.findall(merged) == []
     clocked = re.compile(r"^  always @\(posedge clk\)", re.MULTILINE)
@@ -181,7 +196,7 @@ def test_merged_verilog_is_equivalent_to_yosys_output(tmp_path, monkeypatch):
     (tmp_path / "gate.v").write_text(merged)
     steps = []
     for design in ("gold", "gate"):
-        steps += [f"read_verilog {design}.v", "hierarchy -top apsq_rae",
+        steps += [f"read_verilog {design}.v", "hierarchy -check -top apsq_rae",
                   "proc; memory; flatten; opt_clean", f"rename apsq_rae {design}",
                   f"design -stash {design}"]
     steps += ["design -copy-from gold -as gold gold", "design -copy-from gate -as gate gate",
@@ -238,3 +253,148 @@ def test_merge_register_blocks_joins_plain_registers_per_edge():
                  "module k(clk);\n  always @(posedge clk)\n    v <= 1'h1;\nendmodule"):
         assert kept in rest
     assert merge_register_blocks("\n".join(merged)) == "\n".join(merged)
+
+
+@pytest.fixture(scope="module")
+def fast_verilog():
+    """The generated Verilog of every quick-sweep configuration (tb.configs.FAST), at its
+    pipeline setting: ``{name: text}``."""
+    from apsq_rae.gen.generate import generate_verilog
+    from apsq_rae.tb.configs import FAST, pipeline_of
+
+    return {name: generate_verilog(params, pipeline=pipeline_of(name))[0]
+            for name, params in FAST.items()}
+
+
+# A module header ``module NAME(`` (or ``module NAME (``), at the start of a line; an instance,
+# as write_verilog writes it: two spaces, the module type, one or more spaces, the instance
+# name, optional space, ``(`` ending the line. An escaped identifier is ``\\`` followed by
+# non-blanks and ended by a blank.
+_ANY_NAME = r"(\\\S+|[A-Za-z_][A-Za-z0-9_$]*)"
+MODULE_HEADER = re.compile(r"^module\s+" + _ANY_NAME + r"\s*\(", re.MULTILINE)
+INSTANCE = re.compile(r"^  " + _ANY_NAME + r"\s+" + _ANY_NAME + r"\s*\($", re.MULTILINE)
+PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*\Z")
+
+
+def test_fast_configurations_have_plain_module_and_instance_names(fast_verilog):
+    """Every module declaration and every instance (its module type and its name) is a plain
+    identifier, module names are unique, instances are unique within their module, every
+    instance names a module of the file, and the submodules are named after the top."""
+    from apsq_rae.tb.configs import FAST
+
+    assert sorted(fast_verilog) == sorted(FAST)
+    for name, text in fast_verilog.items():
+        assert "module \\" not in text, name
+        modules = MODULE_HEADER.findall(text)
+        assert len(modules) == text.count("\nendmodule") >= 10, name
+        assert len(set(modules)) == len(modules), name
+        assert modules[0] == "apsq_rae"
+        for module in modules:
+            assert PLAIN.match(module), (name, module)
+            assert module == "apsq_rae" or module.startswith("apsq_rae_engine"), (name, module)
+        for body in text.split("\nendmodule")[:-1]:
+            instances = INSTANCE.findall(body)
+            for kind, instance in instances:
+                assert PLAIN.match(kind) and PLAIN.match(instance), (name, kind, instance)
+                assert kind in modules, (name, kind)
+            assert len({i for _, i in instances}) == len(instances), name
+        # Every module but the top is instantiated (once: this engine has no shared modules).
+        kinds = [kind for kind, _ in INSTANCE.findall(text)]
+        assert sorted(kinds) == sorted(modules[1:]), name
+
+
+def test_plain_module_names_renames_modules_and_instances_consistently():
+    from apsq_rae.gen.verilog_text import plain_module_names
+
+    text = "\n".join([
+        "module top(a, y);",
+        "  \\top.sub  sub (",
+        "    .a(a)",
+        "  );",
+        "  \\top.sub  \\u$1  (",
+        "    .a(a)",
+        "  );",
+        "endmodule",
+        "module \\top.sub (a);",
+        "  input a;",
+        "endmodule",
+        "module \\0x (a);",
+        "endmodule",
+        ""])
+    assert plain_module_names(text).split("\n") == [
+        "module top(a, y);",
+        "  top_sub sub (",
+        "    .a(a)",
+        "  );",
+        "  top_sub u$1 (",
+        "    .a(a)",
+        "  );",
+        "endmodule",
+        "module top_sub(a);",
+        "  input a;",
+        "endmodule",
+        "module _0x(a);",
+        "endmodule",
+        ""]
+    assert plain_module_names(plain_module_names(text)) == plain_module_names(text)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("module \\a.b (x);\nendmodule\nmodule a_b(x);\nendmodule\n",
+     "module names 'a_b' and '\\\\a.b' would both become 'a_b'"),
+    ("module \\a.b (x);\nendmodule\nmodule \\a-b (x);\nendmodule\n",
+     "module names '\\\\a.b' and '\\\\a-b' would both become 'a_b'"),
+    ("module t(x);\n  wire u_1;\n  m \\u.1  (\n  );\nendmodule\n",
+     "instance names '\\\\u.1' and 'u_1' would both become 'u_1'"),
+])
+def test_plain_module_names_refuses_collisions(text, message):
+    from apsq_rae.gen.verilog_text import plain_module_names
+
+    with pytest.raises(RuntimeError) as error:
+        plain_module_names(text)
+    assert str(error.value) == message
+
+
+def test_sdc_text_literal():
+    """Odd-sized engine, 4 ns, 25 %: 1 ns on every port but clk, in spec order."""
+    from apsq_rae.gen.generate import sdc_text
+    from apsq_rae.hdl.params import RAEParams
+
+    params = RAEParams(lanes=3, psum_bits=12, q_bits=5, max_group_size=3, depth=5, exp_bits=3,
+                       step_bits=5, rounding="half_even")
+    assert sdc_text(params, "rae3", 4, 0.25) == """\
+# rae3.sdc: timing constraints of module rae3 (apsq-rae generate)
+# clock period 4 ns; input and output delays 25% of the period (1 ns)
+create_clock -name clk -period 4 [get_ports clk]
+set_input_delay -clock clk 1 [get_ports rst]
+set_input_delay -clock clk 1 [get_ports cfg_group_size]
+set_input_delay -clock clk 1 [get_ports in_valid]
+set_output_delay -clock clk 1 [get_ports in_ready]
+set_input_delay -clock clk 1 [get_ports in_addr]
+set_input_delay -clock clk 1 [get_ports in_step]
+set_input_delay -clock clk 1 [get_ports in_last]
+set_input_delay -clock clk 1 [get_ports in_exp]
+set_input_delay -clock clk 1 [get_ports in_data]
+set_output_delay -clock clk 1 [get_ports out_valid]
+set_input_delay -clock clk 1 [get_ports out_ready]
+set_output_delay -clock clk 1 [get_ports out_addr]
+set_output_delay -clock clk 1 [get_ports out_exp]
+set_output_delay -clock clk 1 [get_ports out_sat]
+set_output_delay -clock clk 1 [get_ports out_data]
+set_output_delay -clock clk 1 [get_ports busy]
+set_output_delay -clock clk 1 [get_ports err]
+set_input_delay -clock clk 1 [get_ports err_clear]
+"""
+
+
+def test_sdc_options_reach_the_file(tmp_path):
+    """--clock-period 3.3 --io-delay-fraction 0.15: delays 0.495 ns."""
+    out = tmp_path / "o"
+    result = run_generate([*SMALL, "--clock-period", "3.3", "--io-delay-fraction", "0.15",
+                           "--out", str(out)])
+    assert result.returncode == 0, result.stderr
+    lines = (out / "apsq_rae.sdc").read_text().splitlines()
+    assert lines[2] == "create_clock -name clk -period 3.3 [get_ports clk]"
+    assert lines[3] == "set_input_delay -clock clk 0.495 [get_ports rst]"
+    assert lines[-1] == "set_input_delay -clock clk 0.495 [get_ports err_clear]"
+    assert len(lines) == 3 + 18

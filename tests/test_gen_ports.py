@@ -73,6 +73,7 @@ def test_manifest_ports_parameters_capacity(generated):
     manifest = json.loads(json.dumps(manifest))      # what the file holds
     full = RAEParams(**config).as_dict()
     assert manifest["module"] == "apsq_rae" and manifest["verilog"] == "apsq_rae.v"
+    assert manifest["sdc"] == "apsq_rae.sdc"
     assert manifest["parameters"] == full
     assert [(p["name"], p["direction"], p["width"]) for p in manifest["ports"]] == \
         spec_ports(**config)
@@ -83,7 +84,8 @@ def test_manifest_ports_parameters_capacity(generated):
         "setting": "default", "shift_levels_per_stage": 2, "tree_levels_per_stage": 1,
         "quantizer_stages": 2, "bank_output_register": True, "bank_write_register": True,
         "queue_input_register": True}
-    assert list(manifest) == ["format", "module", "verilog", "parameters", "derived", "ports",
+    assert list(manifest) == ["format", "module", "verilog", "sdc", "parameters", "derived",
+                              "ports",
                               "pipeline", "latency", "capacity", "generator", "amaranth"]
     assert manifest["generator"]["name"] == "apsq-rae"
     assert re.match(r"\d+\.\d+", manifest["amaranth"]["version"])
