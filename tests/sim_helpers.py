@@ -8,7 +8,7 @@ from amaranth.sim import Simulator
 
 
 __all__ = ["seed_from_env", "stream_put", "stream_get", "run_sim", "run_pipeline",
-           "with_clock", "Backpressure"]
+           "with_clock", "Backpressure", "stream_back_to_back"]
 
 
 def seed_from_env(default=None):
@@ -93,3 +93,47 @@ def run_pipeline(dut, latency, vectors, set_inputs, get_outputs):
 
     run_sim(with_clock(dut), tb)
     return outputs
+
+
+def stream_back_to_back(dut, gs, tiles, *, max_clocks=None):
+    """Offer ``tiles`` (``(addr, step, last, exp, data)``) to the RAE ``dut`` back to back with
+    ``out_ready = 1`` at group size ``gs``, and check every result against ``golden.Engine``.
+
+    Returns ``(accepted, taken)``: the clock edges that accepted each tile and that took each
+    result. ``max_clocks`` (if given) fails the run as a hang after that many clocks.
+    """
+    from apsq_rae import golden
+
+    p = dut.params
+    ref = golden.Engine(**p.as_dict())
+    ref.configure(gs)
+    want = [r for r in (ref.push(*t) for t in tiles) if r is not None]
+    accepted, taken = [], []
+
+    async def tb(ctx):
+        ctx.set(dut.cfg_group_size, gs)
+        ctx.set(dut.o.ready, 1)
+        await ctx.tick()
+        t, k = 0, 0
+        while len(taken) < len(want):
+            if k < len(tiles):
+                addr, step, last, exp, data = tiles[k]
+                ctx.set(dut.i.valid, 1)
+                ctx.set(dut.i.payload, {"addr": addr, "step": step, "last": last, "exp": exp,
+                                        "data": data})
+            else:
+                ctx.set(dut.i.valid, 0)
+            _, _, in_valid, in_ready, out_valid, out = await ctx.tick().sample(
+                dut.i.valid, dut.i.ready, dut.o.valid, dut.o.payload)
+            t += 1
+            if in_valid and in_ready:
+                accepted.append(t)
+                k += 1
+            if out_valid:
+                taken.append((t, (out.addr, out.exp, bool(out.sat),
+                                  tuple(out.data[j] for j in range(p.lanes)))))
+            assert max_clocks is None or t < max_clocks, "hang"
+
+    run_sim(dut, tb)
+    assert [r for _, r in taken] == [(r.addr, r.exp, r.sat, tuple(r.data)) for r in want]
+    return accepted, [edge for edge, _ in taken]

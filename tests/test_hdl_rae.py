@@ -14,7 +14,7 @@ from apsq_rae.hdl.params import RAEParams
 from apsq_rae.hdl.pipeline import Pipeline, SETTINGS
 from apsq_rae.hdl.rae import RAE
 
-from sim_helpers import run_sim, seed_from_env, stream_put
+from sim_helpers import run_sim, seed_from_env, stream_back_to_back, stream_put
 
 
 # ---------------------------------------------------------------------------------------------
@@ -303,42 +303,12 @@ def test_worked_example_default_parameters():
 # Tiles that read nothing do not wait (docs/design.md, hazards)
 
 def stream_one_address(p, pipeline, gs, tiles):
-    """Offer ``tiles`` (``(addr, step, last, exp, data)``) back to back with ``out_ready = 1``;
-    check every result against golden; return the engine's latency, the clock edge that
-    accepted the first tile and the edges that took the results."""
+    """Offer ``tiles`` back to back with ``out_ready = 1``, results checked against golden;
+    return the engine's latency, the clock edge that accepted the first tile and the edges that
+    took the results."""
     dut = RAE(p, pipeline=pipeline)
-    ref = golden.Engine(**p.as_dict())
-    ref.configure(gs)
-    want = [r for r in (ref.push(*t) for t in tiles) if r is not None]
-    accepted, taken = [], []
-
-    async def tb(ctx):
-        ctx.set(dut.cfg_group_size, gs)
-        ctx.set(dut.o.ready, 1)
-        await ctx.tick()
-        t, k = 0, 0
-        while len(taken) < len(want):
-            if k < len(tiles):
-                addr, step, last, exp, data = tiles[k]
-                ctx.set(dut.i.valid, 1)
-                ctx.set(dut.i.payload, {"addr": addr, "step": step, "last": last, "exp": exp,
-                                        "data": data})
-            else:
-                ctx.set(dut.i.valid, 0)
-            _, _, in_valid, in_ready, out_valid, out = await ctx.tick().sample(
-                dut.i.valid, dut.i.ready, dut.o.valid, dut.o.payload)
-            t += 1
-            if in_valid and in_ready:
-                accepted.append(t)
-                k += 1
-            if out_valid:
-                taken.append((t, (out.addr, out.exp, bool(out.sat),
-                                  tuple(out.data[j] for j in range(p.lanes)))))
-            assert t < 1000, "hang"
-
-    run_sim(dut, tb)
-    assert [r for _, r in taken] == [(r.addr, r.exp, r.sat, tuple(r.data)) for r in want]
-    return dut.latency, accepted[0], [edge for edge, _ in taken]
+    accepted, taken = stream_back_to_back(dut, gs, tiles, max_clocks=1000)
+    return dut.latency, accepted[0], taken
 
 
 # Per setting at exp_bits 5, max_group_size 4: the latency L and g, the clocks from the issue of

@@ -21,12 +21,11 @@ import random
 
 import pytest
 
-from apsq_rae import golden
 from apsq_rae.hdl.params import RAEParams
 from apsq_rae.hdl.pipeline import SETTINGS
 from apsq_rae.hdl.rae import RAE
 
-from sim_helpers import run_sim, seed_from_env
+from sim_helpers import seed_from_env, stream_back_to_back
 
 
 LIVE = (1, 2, 4, 8, 16)
@@ -57,39 +56,9 @@ def measure(p, pipeline, gs, tiles):
     """Clocks from the issue of the first tile to the issue of the last, per tile (from the
     edge that accepts the first tile and the edge that takes the last result)."""
     dut = RAE(p, pipeline=pipeline)
-    ref = golden.Engine(**p.as_dict())
-    ref.configure(gs)
-    want = [r for r in (ref.push(*t) for t in tiles) if r is not None]
-    got, edges = [], {}
-
-    async def tb(ctx):
-        ctx.set(dut.cfg_group_size, gs)
-        ctx.set(dut.o.ready, 1)
-        await ctx.tick()
-        t, k = 0, 0
-        while len(got) < len(want):
-            if k < len(tiles):
-                addr, step, last, exp, data = tiles[k]
-                ctx.set(dut.i.valid, 1)
-                ctx.set(dut.i.payload, {"addr": addr, "step": step, "last": last, "exp": exp,
-                                        "data": data})
-            else:
-                ctx.set(dut.i.valid, 0)
-            _, _, in_valid, in_ready, out_valid, out = await ctx.tick().sample(
-                dut.i.valid, dut.i.ready, dut.o.valid, dut.o.payload)
-            t += 1
-            if in_valid and in_ready:
-                edges.setdefault("first", t)
-                k += 1
-            if out_valid:
-                got.append((out.addr, out.exp, bool(out.sat),
-                            tuple(out.data[j] for j in range(p.lanes))))
-                edges["last"] = t
-
-    run_sim(dut, tb)
-    assert got == [(r.addr, r.exp, r.sat, tuple(r.data)) for r in want]
+    accepted, taken = stream_back_to_back(dut, gs, tiles)
     # The last tile issues latency - Q clocks before its result, the first Q after acceptance.
-    span = edges["last"] - edges["first"] - dut.latency + 1
+    span = taken[-1] - accepted[0] - dut.latency + 1
     return span / len(tiles), dut.latency, dut.reread_distance
 
 
