@@ -3,8 +3,9 @@
 import sys
 
 from apsq_rae.options import add_engine_options, add_pipeline_option, engine_params
-from .generate import (DEFAULT_CLOCK_PERIOD, DEFAULT_IO_DELAY_FRACTION, DEFAULT_NAME, check_name,
-                       check_timing, generate_verilog, sdc_text, write_outputs)
+from .generate import (DEFAULT_CLOCK_PERIOD, DEFAULT_IO_DELAY_FRACTION, DEFAULT_NAME, INIT_CHOICES,
+                       check_init, check_name, check_timing, generate_verilog, sdc_text,
+                       write_outputs)
 
 
 __all__ = ["register"]
@@ -14,14 +15,16 @@ def _run(args):
     name = check_name(args.name)
     params = engine_params(args)
     check_timing(args.clock_period, args.io_delay_fraction)
-    text, manifest = generate_verilog(params, name, pipeline=args.pipeline)
+    check_init(args.init)
+    text, manifest = generate_verilog(params, name, pipeline=args.pipeline, init=args.init)
     sdc = sdc_text(params, name, args.clock_period, args.io_delay_fraction)
     v_path, j_path, s_path = write_outputs(args.out, name, text, manifest, sdc)
     p = params
     print(f"wrote {v_path} (module {name}: lanes={p.lanes} psum_bits={p.psum_bits} "
           f"q_bits={p.q_bits} max_group_size={p.max_group_size} depth={p.depth} "
           f"exp_bits={p.exp_bits} step_bits={p.step_bits} rounding={p.rounding}"
-          + (f" pipeline={args.pipeline})" if args.pipeline != "default" else ")"))
+          + (f" pipeline={args.pipeline}" if args.pipeline != "default" else "")
+          + (f" init={args.init})" if args.init != "reset" else ")"))
     capacity = ", ".join(f"gs={gs}: {c}" for gs, c in manifest["capacity"].items())
     print(f"wrote {j_path} (latency {manifest['latency']} clocks; capacity {capacity})")
     print(f"wrote {s_path} (clock clk {args.clock_period:g} ns; input and output delays "
@@ -50,4 +53,8 @@ def register(subparsers):
                         metavar="F", help="input and output delays in NAME.sdc as a fraction "
                                           f"of the period (0..0.9); default "
                                           f"{DEFAULT_IO_DELAY_FRACTION:g}")
+    parser.add_argument("--init", default="reset", metavar="|".join(INIT_CHOICES),
+                        help="power-up values: reset (every register and memory starts at its "
+                             "reset value, as FPGA bitstreams load it) or none (no initial "
+                             "values, for ASIC flows; hold rst for one clock); default reset")
     parser.set_defaults(func=_run, prog=parser.prog)

@@ -16,11 +16,12 @@ from apsq_rae.hdl.pipeline import as_pipeline
 from apsq_rae.hdl.top import FlatRAE, port_table
 from .manifest import build_manifest, manifest_json
 from .verilog_text import (merge_part_assigns, merge_register_blocks, plain_module_names,
-                           reorder_header)
+                           reorder_header, strip_initial_values)
 
 
-__all__ = ["DEFAULT_NAME", "DEFAULT_CLOCK_PERIOD", "DEFAULT_IO_DELAY_FRACTION", "check_name",
-           "check_timing", "generate_verilog", "sdc_text", "write_outputs"]
+__all__ = ["DEFAULT_NAME", "DEFAULT_CLOCK_PERIOD", "DEFAULT_IO_DELAY_FRACTION", "INIT_CHOICES",
+           "check_name", "check_init", "check_timing", "generate_verilog", "sdc_text",
+           "write_outputs"]
 
 
 DEFAULT_NAME = "apsq_rae"
@@ -30,6 +31,11 @@ DEFAULT_CLOCK_PERIOD = 5.0
 #: Input and output delays of the SDC file as a fraction of the period
 #: (``--io-delay-fraction``).
 DEFAULT_IO_DELAY_FRACTION = 0.2
+
+#: Power-up values (``--init``): ``reset`` gives every register and memory an initial value
+#: equal to its reset value (Amaranth's output; what FPGA bitstreams load), ``none`` writes no
+#: initial values (ASIC flows: state is unknown until ``rst``). The first is the default.
+INIT_CHOICES = ("reset", "none")
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*\Z")
 
@@ -70,7 +76,20 @@ def check_name(name):
     return name
 
 
-def generate_verilog(params, name=DEFAULT_NAME, *, pipeline=None, engine=None):
+def check_init(init):
+    """Refuse an ``--init`` value other than those of :data:`INIT_CHOICES`.
+
+    Raises
+    ------
+    ValueError
+        One line naming ``--init``, the value and the legal ones.
+    """
+    if init not in INIT_CHOICES:
+        raise ValueError(f"--init = {init!r} is not one of {', '.join(INIT_CHOICES)}")
+    return init
+
+
+def generate_verilog(params, name=DEFAULT_NAME, *, pipeline=None, engine=None, init="reset"):
     """Elaborate the flat-port engine and convert it to Verilog.
 
     Parameters
@@ -85,6 +104,9 @@ def generate_verilog(params, name=DEFAULT_NAME, *, pipeline=None, engine=None):
     engine : wiring.Component, optional
         Engine to wrap instead of ``apsq_rae.hdl.rae.RAE(params, pipeline=pipeline)`` (for
         tests; then ``pipeline`` must be the engine's, for the manifest).
+    init : str
+        Power-up values, one of :data:`INIT_CHOICES`: ``"reset"`` (default) or ``"none"``
+        (:func:`apsq_rae.gen.verilog_text.strip_initial_values`).
 
     Returns
     -------
@@ -94,6 +116,7 @@ def generate_verilog(params, name=DEFAULT_NAME, *, pipeline=None, engine=None):
     from amaranth.back import verilog
 
     check_name(name)
+    check_init(init)
     pipeline = as_pipeline(pipeline)
     os.environ["AMARANTH_USE_YOSYS"] = "builtin"
     top = FlatRAE(params, pipeline=pipeline, engine=engine)
@@ -101,7 +124,9 @@ def generate_verilog(params, name=DEFAULT_NAME, *, pipeline=None, engine=None):
     order = ["clk", "rst"] + [port for port, _, _ in port_table(params)]
     text = merge_register_blocks(merge_part_assigns(reorder_header(text, name, order)))
     text = plain_module_names(text)
-    return text, build_manifest(params, name, top.latency, pipeline)
+    if init == "none":
+        text = strip_initial_values(text)
+    return text, build_manifest(params, name, top.latency, pipeline, init=init)
 
 
 def check_timing(clock_period, io_delay_fraction):

@@ -27,7 +27,7 @@ def _version(distribution):
         return "unknown"
 
 
-def build_manifest(params, name, latency, pipeline=None):
+def build_manifest(params, name, latency, pipeline=None, *, init="reset"):
     """The manifest of one generated module, as a JSON-ready ``dict``.
 
     Parameters
@@ -41,13 +41,16 @@ def build_manifest(params, name, latency, pipeline=None):
         first be taken (``out_ready = 1``, nothing else in flight).
     pipeline : str or Pipeline, optional
         The module's pipeline setting; ``"default"`` if omitted.
+    init : str
+        Power-up values of the Verilog (``--init``): ``"reset"`` or ``"none"``.
 
     Returns
     -------
     dict
         Keys ``format``, ``module``, ``verilog``, ``sdc`` (the SDC file name),
         ``parameters``, ``derived``, ``ports``, ``pipeline`` (the setting's name and its
-        knobs), ``latency``, ``capacity`` (run-time group size, as a string, to address
+        knobs), ``init`` (``reset``: registers and memories start at their reset values;
+        ``none``: no power-up values), ``latency``, ``capacity`` (run-time group size, as a string, to address
         count), ``generator`` (``apsq-rae`` version) and ``amaranth`` (Amaranth version).
     """
     if isinstance(latency, bool) or not isinstance(latency, int) or latency < 0:
@@ -69,6 +72,7 @@ def build_manifest(params, name, latency, pipeline=None):
         },
         "ports": ports,
         "pipeline": as_pipeline(pipeline).as_dict(),
+        "init": init,
         "latency": latency,
         "capacity": {str(gs): params.capacity(gs)
                      for gs in range(1, params.max_group_size + 1)},

@@ -3,15 +3,17 @@
 Each function takes the whole Verilog text and returns it with one kind of change, always the
 same netlist: :func:`reorder_header` (the module header's port list in the spec's order),
 :func:`merge_part_assigns` (one concatenation per part-assigned net),
-:func:`merge_register_blocks` (one ``always`` block per module and clock edge) and
-:func:`plain_module_names` (plain identifiers for Yosys' escaped module and instance names).
-The output depends on the input text only.
+:func:`merge_register_blocks` (one ``always`` block per module and clock edge),
+:func:`plain_module_names` (plain identifiers for Yosys' escaped module and instance names) and
+:func:`strip_initial_values` (no power-up values, for ``--init none``). The output depends on
+the input text only.
 """
 
 import re
 
 
-__all__ = ["reorder_header", "merge_part_assigns", "merge_register_blocks", "plain_module_names"]
+__all__ = ["reorder_header", "merge_part_assigns", "merge_register_blocks", "plain_module_names",
+           "strip_initial_values"]
 
 
 def reorder_header(text, name, order):
@@ -223,3 +225,57 @@ def plain_module_names(text):
         return out
 
     return _per_module(text, rename_module)
+
+
+# What carries a power-up value in ``write_verilog`` output: a register declared with an
+# initialiser, an ``init`` attribute on a net (a register Amaranth had merged into a wire), and
+# an ``initial`` block that fills a memory, one ``mem[i] = value;`` per row.
+_INITIALISED_REG = re.compile(r"(  reg(?: signed)?(?: \[\d+:\d+\])? " + _NAME + r") = [^;]*;\Z")
+_INIT_ATTRIBUTE = re.compile(r"  \(\* init = [^*]*\*\)\Z")
+_MEMORY_INIT = re.compile(r"    " + _NAME + r"\[\d+\] = [^;]*;\Z")
+# Yosys' time-zero trigger: a 1-bit ``reg`` that nothing assigns, read by empty ``if``s in its
+# combinational ``always @*`` blocks so that a simulator evaluates them once at time zero. It
+# holds no state (synthesis sees a constant), so it keeps its ``= 0``.
+_TIME_ZERO_TRIGGER = "\\$auto$verilog_backend.cc:"
+
+
+def _strip_module_initial_values(lines):
+    out = []
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if line == "  initial begin":
+            end = index + 1
+            while end < len(lines) and _MEMORY_INIT.match(lines[end]):
+                end += 1
+            if end == index + 1 or end == len(lines) or lines[end] != "  end":
+                raise RuntimeError(f"an initial block that does not only fill a memory: "
+                                   f"{lines[index + 1:index + 2]}")
+            index = end + 1
+            continue
+        match = _INITIALISED_REG.match(line)
+        if match and not match.group(2).startswith(_TIME_ZERO_TRIGGER):
+            line = match.group(1) + ";"
+        elif _INIT_ATTRIBUTE.match(line):
+            index += 1
+            continue
+        out.append(line)
+        index += 1
+    return out
+
+
+def strip_initial_values(text):
+    """Remove every power-up value: register initialisers, ``init`` attributes and the
+    ``initial`` blocks that fill memories (``--init none``).
+
+    Amaranth gives every register an initial value equal to its reset value, and Yosys writes
+    it as ``reg [7:0] x = 8'h00;``. FPGA bitstreams load those values; ASIC synthesis ignores
+    them, so in silicon every register and memory powers up unknown, and a simulation that
+    starts from them hides a register that ``rst`` does not reset. Without them, simulation
+    starts where silicon does. Only initial values go: every register, assignment and reset
+    stays, so the logic after reset is the same. The one ``reg`` with a value that stays is
+    Yosys' time-zero trigger (``\\$auto$verilog_backend.cc:...``), which holds no state. An
+    ``initial`` block that does anything but fill a memory is refused (:class:`RuntimeError`).
+    Deterministic: the output depends on the input text only.
+    """
+    return _per_module(text, _strip_module_initial_values)

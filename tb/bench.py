@@ -15,7 +15,7 @@ import random
 
 import cocotb
 from cocotb.clock import Clock
-from cocotb.triggers import FallingEdge, ReadOnly
+from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
 
 from apsq_rae import golden
 from apsq_rae.golden import Tile
@@ -92,7 +92,11 @@ class Bench:
     # Start-up --------------------------------------------------------------------------
 
     async def start(self, group_size=1):
-        """Start the clock, reset for 3 clocks, and configure ``group_size``."""
+        """Start the clock, reset, and configure ``group_size``.
+
+        ``rst`` is 1 from time zero until the third falling edge of ``clk``, or, with
+        ``APSQ_TB_RESET_CLOCKS=N``, for exactly ``N`` rising edges (the power-up tests use the
+        documented minimum, 1). Then ``err``, ``out_valid`` and ``busy`` must be 0."""
         d = self.dut
         # The clock toggles in the GPI layer (C++), not in a Python coroutine: two Python
         # wake-ups less per clock. Inputs are written after the falling edge only, so no write
@@ -111,7 +115,13 @@ class Bench:
         self._driven = {"in_valid": 0, "out_ready": 0, "err_clear": 0,
                         "cfg_group_size": group_size, "in_addr": 0, "in_step": 0,
                         "in_last": 0, "in_exp": 0, "in_data": 0}
-        for _ in range(3):
+        reset_clocks = os.environ.get("APSQ_TB_RESET_CLOCKS")
+        if reset_clocks is None:
+            for _ in range(3):
+                await FallingEdge(d.clk)
+        else:
+            for _ in range(int(reset_clocks)):
+                await RisingEdge(d.clk)
             await FallingEdge(d.clk)
         d.rst.value = 0
         await ReadOnly()

@@ -56,7 +56,7 @@ def _simulator():
     return sim
 
 
-def build(params, *, name=None, pipeline="default"):
+def build(params, *, name=None, pipeline="default", init="reset", edit=None):
     """Generate and compile ``params`` at pipeline setting ``pipeline``; return ``(runner,
     build_dir, manifest)``.
 
@@ -64,33 +64,51 @@ def build(params, *, name=None, pipeline="default"):
     ----------
     params : RAEParams
     name : str, optional
-        Build directory name; :func:`apsq_rae.tb.configs.config_name` by default.
+        Build directory name; :func:`apsq_rae.tb.configs.config_name` (with ``-init_none``
+        for ``init="none"``) by default.
     pipeline : str
         ``"min"``, ``"default"`` or ``"max"``.
+    init : str
+        ``--init`` of the generator: ``"reset"`` (initial values) or ``"none"``. With
+        ``"none"`` and Verilator, every variable starts at a value that the run's
+        ``+verilator+seed+`` picks (``--x-initial unique``; :func:`run`'s ``powerup_seed``).
+    edit : callable, optional
+        ``text -> text`` applied to the generated Verilog before it is compiled (tests that
+        break the netlist on purpose; give them their own ``name``).
     """
     sim = _simulator()
     waves = _waves()
-    name = name or config_name(params, pipeline)
+    name = name or config_name(params, pipeline) + ("-init_none" if init == "none" else "")
     build_dir = SIM_BUILD / f"{name}-{sim}{'-waves' if waves else ''}"
     build_dir.mkdir(parents=True, exist_ok=True)
     with open(build_dir / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        text, manifest = generate_verilog(params, TOPLEVEL, pipeline=pipeline)
+        text, manifest = generate_verilog(params, TOPLEVEL, pipeline=pipeline, init=init)
+        if edit is not None:
+            text = edit(text)
         source = build_dir / f"{TOPLEVEL}.v"
         # Rewrite only on change: the runner recompiles when the source is newer.
         if not source.exists() or source.read_text() != text:
             write_outputs(build_dir, TOPLEVEL, text, manifest)
         runner = get_runner(sim)
         build_args = ["--x-assign", "0", "-Wno-fatal"] if sim == "verilator" else []
+        if sim == "verilator" and init == "none":
+            build_args += ["--x-initial", "unique"]
         runner.build(sources=[source], hdl_toplevel=TOPLEVEL, build_dir=build_dir / "obj",
                      timescale=("1ns", "1ps"), build_args=build_args, waves=waves)
     return runner, build_dir, manifest
 
 
 def run(params, testcase, *, module="apsq_rae.tb.cocotb_rae", seed=None, extra_env=None,
-        run_name=None, build_name=None, pipeline="default"):
+        run_name=None, build_name=None, pipeline="default", init="reset", powerup_seed=None,
+        edit=None):
     """Run cocotb test(s) ``testcase`` of ``module`` on the Verilog of ``params`` at pipeline
     setting ``pipeline``.
+
+    ``init`` and ``edit`` go to :func:`build`. ``powerup_seed`` (an integer >= 1, Verilator
+    and ``init="none"`` only) randomizes every register and memory at time zero
+    (``+verilator+rand+reset+2 +verilator+seed+N``): the same seed gives the same power-up
+    state.
 
     The configuration reaches the cocotb side as JSON in ``APSQ_TB_CONFIG`` (parameters,
     manifest latency and capacities, seed).
@@ -107,8 +125,18 @@ def run(params, testcase, *, module="apsq_rae.tb.cocotb_rae", seed=None, extra_e
         results file is read here, inside or outside pytest (cocotb's runner checks it only
         under pytest).
     """
-    runner, build_dir, manifest = build(params, name=build_name, pipeline=pipeline)
+    runner, build_dir, manifest = build(params, name=build_name, pipeline=pipeline, init=init,
+                                        edit=edit)
     seed = base_seed() if seed is None else seed
+    plusargs = []
+    if powerup_seed is not None:
+        if _simulator() != "verilator" or init != "none":
+            raise ValueError(f"powerup_seed = {powerup_seed!r} needs SIM=verilator and "
+                             f"init='none' (have {_simulator()!r}, {init!r})")
+        if isinstance(powerup_seed, bool) or not isinstance(powerup_seed, int) \
+                or powerup_seed < 1:
+            raise ValueError(f"powerup_seed = {powerup_seed!r} is out of range (legal: >= 1)")
+        plusargs = ["+verilator+rand+reset+2", f"+verilator+seed+{powerup_seed}"]
     config = {"params": params.as_dict(), "latency": manifest["latency"],
               "capacity": manifest["capacity"], "seed": seed}
     env = {"APSQ_TB_CONFIG": json.dumps(config)}
@@ -116,13 +144,14 @@ def run(params, testcase, *, module="apsq_rae.tb.cocotb_rae", seed=None, extra_e
     test_dir = build_dir / (run_name or (testcase if isinstance(testcase, str) else "_".join(testcase)))
     if test_dir.exists():
         shutil.rmtree(test_dir)
-    label = config_name(params, pipeline)
-    print(f"[tb] {label} {testcase} seed={seed} (APSQ_SEED={seed} to repeat)")
-    where = f"on {label} (seed {seed})"
+    label = config_name(params, pipeline) + ("" if init == "reset" else f" init={init}")
+    powerup = "" if powerup_seed is None else f" power-up seed {powerup_seed}"
+    print(f"[tb] {label} {testcase} seed={seed}{powerup} (APSQ_SEED={seed} to repeat)")
+    where = f"on {label} (seed {seed}{powerup})"
     try:
         results = runner.test(test_module=module, hdl_toplevel=TOPLEVEL, testcase=testcase,
                               build_dir=build_dir / "obj", test_dir=test_dir, extra_env=env,
-                              timescale=("1ns", "1ps"), waves=_waves())
+                              plusargs=plusargs, timescale=("1ns", "1ps"), waves=_waves())
     except SystemExit as stop:
         raise AssertionError(f"cocotb {testcase} failed {where}, exit {stop.code}; "
                              f"see the log above") from None

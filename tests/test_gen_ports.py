@@ -86,7 +86,9 @@ def test_manifest_ports_parameters_capacity(generated):
         "queue_input_register": True}
     assert list(manifest) == ["format", "module", "verilog", "sdc", "parameters", "derived",
                               "ports",
-                              "pipeline", "latency", "capacity", "generator", "amaranth"]
+                              "pipeline", "init", "latency", "capacity", "generator",
+                              "amaranth"]
+    assert manifest["init"] == "reset"
     assert manifest["generator"]["name"] == "apsq-rae"
     assert re.match(r"\d+\.\d+", manifest["amaranth"]["version"])
 
