@@ -5,7 +5,7 @@ import sys
 from apsq_rae.options import add_engine_options, add_pipeline_option, engine_params
 from .generate import (DEFAULT_CLOCK_PERIOD, DEFAULT_IO_DELAY_FRACTION, DEFAULT_NAME, INIT_CHOICES,
                        check_init, check_name, check_timing, generate_verilog, sdc_text,
-                       write_outputs)
+                       vlt_text, write_outputs)
 
 
 __all__ = ["register"]
@@ -18,7 +18,8 @@ def _run(args):
     check_init(args.init)
     text, manifest = generate_verilog(params, name, pipeline=args.pipeline, init=args.init)
     sdc = sdc_text(params, name, args.clock_period, args.io_delay_fraction)
-    v_path, j_path, s_path = write_outputs(args.out, name, text, manifest, sdc)
+    v_path, j_path, s_path, w_path = write_outputs(args.out, name, text, manifest, sdc,
+                                                   vlt_text(name, args.init))
     p = params
     print(f"wrote {v_path} (module {name}: lanes={p.lanes} psum_bits={p.psum_bits} "
           f"q_bits={p.q_bits} max_group_size={p.max_group_size} depth={p.depth} "
@@ -29,6 +30,7 @@ def _run(args):
     print(f"wrote {j_path} (latency {manifest['latency']} clocks; capacity {capacity})")
     print(f"wrote {s_path} (clock clk {args.clock_period:g} ns; input and output delays "
           f"{args.io_delay_fraction * 100:g}% of the period)")
+    print(f"wrote {w_path} (Verilator lint waivers for -Wall, each with its reason)")
     sys.stdout.flush()
     return 0
 
@@ -39,7 +41,8 @@ def register(subparsers):
         "generate", help="write the engine as Verilog, its JSON manifest and SDC constraints",
         description="Write OUT/NAME.v (flat ports of docs/spec.md section 5), OUT/NAME.json "
                     "(parameters, ports, pipeline setting, latency, capacity, versions) and "
-                    "OUT/NAME.sdc (clock and input/output delays).")
+                    "OUT/NAME.sdc (clock and input/output delays) and OUT/NAME.vlt (reviewed "
+                    "Verilator lint waivers).")
     add_engine_options(parser)
     add_pipeline_option(parser)
     parser.add_argument("--name", default=DEFAULT_NAME,

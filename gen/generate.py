@@ -15,13 +15,14 @@ from pathlib import Path
 from apsq_rae.hdl.pipeline import as_pipeline
 from apsq_rae.hdl.top import FlatRAE, port_table
 from .manifest import build_manifest, manifest_json
-from .verilog_text import (merge_part_assigns, merge_register_blocks, plain_module_names,
+from .verilog_text import (default_case_items, drop_zero_width_nets, explicit_widths,
+                           merge_part_assigns, merge_register_blocks, plain_module_names,
                            reorder_header, strip_initial_values)
 
 
 __all__ = ["DEFAULT_NAME", "DEFAULT_CLOCK_PERIOD", "DEFAULT_IO_DELAY_FRACTION", "INIT_CHOICES",
            "check_name", "check_init", "check_timing", "generate_verilog", "sdc_text",
-           "write_outputs"]
+           "vlt_text", "write_outputs"]
 
 
 DEFAULT_NAME = "apsq_rae"
@@ -124,6 +125,7 @@ def generate_verilog(params, name=DEFAULT_NAME, *, pipeline=None, engine=None, i
     order = ["clk", "rst"] + [port for port, _, _ in port_table(params)]
     text = merge_register_blocks(merge_part_assigns(reorder_header(text, name, order)))
     text = plain_module_names(text)
+    text = drop_zero_width_nets(default_case_items(explicit_widths(text)))
     if init == "none":
         text = strip_initial_values(text)
     return text, build_manifest(params, name, top.latency, pipeline, init=init)
@@ -176,6 +178,40 @@ def sdc_text(params, name=DEFAULT_NAME, clock_period=DEFAULT_CLOCK_PERIOD,
     return "\n".join(lines) + "\n"
 
 
+def vlt_text(name=DEFAULT_NAME, init="reset"):
+    """The Verilator configuration file shipped beside ``<name>.v``: the waivers that make
+    ``verilator --lint-only -Wall <name>.vlt <name>.v`` clean, each with its reason.
+
+    At Verilator's default warning set the Verilog needs no waiver; these are the ``-Wall``
+    style rules that generated code cannot meet without losing information. Each waiver
+    names its rule and the one file. No paths or dates.
+    """
+    check_name(name)
+    check_init(init)
+    lines = ["`verilator_config",
+             f"// {name}.vlt: reviewed lint waivers for {name}.v (apsq-rae generate).",
+             f"// Lint with: verilator --lint-only -Wall {name}.vlt {name}.v (no warnings).",
+             "// At the default warning set it needs no waiver at all.",
+             "// (No comment here starts with the tool name: that would make it a directive.)",
+             "",
+             "// The file holds the top module and its submodules, named after the top",
+             f"// ({name}_engine, {name}_engine_banks, ...), so only the top matches the file name.",
+             f'lint_off -rule DECLFILENAME -file "*{name}.v"',
+             "",
+             "// Every named signal of the Amaranth design is kept as a net for readability: the",
+             "// fields of packed payloads (in_data lanes, the tile's address, step and exponent),",
+             "// the bits of a bus that one block reads only in part, and stage outputs kept by name",
+             "// beside the value a later stage uses. Unused nets add no logic.",
+             f'lint_off -rule UNUSEDSIGNAL -file "*{name}.v"']
+    if init == "reset":
+        lines += ["",
+                  "// --init reset: every register starts at its reset value (an initialiser on its",
+                  "// declaration), which FPGA bitstreams load and which the register's process",
+                  "// then assigns; --init none writes no initialisers and needs no waiver.",
+                  f'lint_off -rule PROCASSINIT -file "*{name}.v"']
+    return "\n".join(lines) + "\n"
+
+
 def _write_atomically(files):
     """Write ``{path: text}``: every file to a temporary sibling first, then rename all."""
     temporaries = []
@@ -194,15 +230,17 @@ def _write_atomically(files):
                 os.unlink(tmp)
 
 
-def write_outputs(out_dir, name, verilog_text, manifest, sdc=None):
-    """Write ``out_dir/<name>.v``, ``out_dir/<name>.json`` and, if ``sdc`` (its text) is
-    given, ``out_dir/<name>.sdc``, all or none; return their paths (``.v``, ``.json`` and,
-    with ``sdc``, ``.sdc``)."""
+def write_outputs(out_dir, name, verilog_text, manifest, sdc=None, vlt=None):
+    """Write ``out_dir/<name>.v``, ``out_dir/<name>.json`` and, when their texts are given,
+    ``out_dir/<name>.sdc`` and ``out_dir/<name>.vlt``, all or none; return their paths in that
+    order."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     v_path, j_path = out_dir / f"{name}.v", out_dir / f"{name}.json"
     files = {v_path: verilog_text, j_path: manifest_json(manifest)}
     if sdc is not None:
         files[out_dir / f"{name}.sdc"] = sdc
+    if vlt is not None:
+        files[out_dir / f"{name}.vlt"] = vlt
     _write_atomically(files)
     return tuple(files)

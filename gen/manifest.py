@@ -47,7 +47,8 @@ def build_manifest(params, name, latency, pipeline=None, *, init="reset"):
     Returns
     -------
     dict
-        Keys ``format``, ``module``, ``verilog``, ``sdc`` (the SDC file name),
+        Keys ``format``, ``module``, ``verilog``, ``sdc`` (the SDC file name), ``vlt`` (the
+        Verilator lint waivers),
         ``parameters``, ``derived``, ``ports``, ``pipeline`` (the setting's name and its
         knobs), ``init`` (``reset``: registers and memories start at their reset values;
         ``none``: no power-up values), ``latency``, ``capacity`` (run-time group size, as a string, to address
@@ -63,6 +64,7 @@ def build_manifest(params, name, latency, pipeline=None, *, init="reset"):
         "module": name,
         "verilog": f"{name}.v",
         "sdc": f"{name}.sdc",
+        "vlt": f"{name}.vlt",
         "parameters": params.as_dict(),
         "derived": {
             "addr_bits": params.addr_bits,

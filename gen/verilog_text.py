@@ -4,16 +4,18 @@ Each function takes the whole Verilog text and returns it with one kind of chang
 same netlist: :func:`reorder_header` (the module header's port list in the spec's order),
 :func:`merge_part_assigns` (one concatenation per part-assigned net),
 :func:`merge_register_blocks` (one ``always`` block per module and clock edge),
-:func:`plain_module_names` (plain identifiers for Yosys' escaped module and instance names) and
-:func:`strip_initial_values` (no power-up values, for ``--init none``). The output depends on
+:func:`plain_module_names` (plain identifiers for Yosys' escaped module and instance names),
+:func:`explicit_widths` and :func:`default_case_items` (lint-clean operand widths and case
+statements) and :func:`strip_initial_values` (no power-up values, for ``--init none``). The output depends on
 the input text only.
 """
 
+import collections
 import re
 
 
 __all__ = ["reorder_header", "merge_part_assigns", "merge_register_blocks", "plain_module_names",
-           "strip_initial_values"]
+           "strip_initial_values", "explicit_widths", "default_case_items", "drop_zero_width_nets"]
 
 
 def reorder_header(text, name, order):
@@ -279,3 +281,173 @@ def strip_initial_values(text):
     Deterministic: the output depends on the input text only.
     """
     return _per_module(text, _strip_module_initial_values)
+
+
+# Operands and the expressions of one ``assign`` as ``write_verilog`` writes a cell: a net
+# (simple or escaped, then an optional bit or part select) or a sized constant, optionally
+# inside ``$signed(...)``; a binary operator between two operands, or ``!`` before one.
+_OPERAND = (r"(\$signed\()?((?:\\\S+ |[A-Za-z_][A-Za-z0-9_$]*)(?: ?\[\d+(?::\d+)?\])?"
+            r"|\d+'s?[hbd][0-9a-fA-F]+)\)?")
+_BINARY = re.compile(r"  assign " + _NAME + r" = " + _OPERAND + r" (\+|-|\*|==|!=|<|<=|>|>=) "
+                     + _OPERAND + r";\Z")
+_LOGIC_NOT = re.compile(r"  assign " + _NAME + r" = ! " + _OPERAND + r";\Z")
+_SELECT = re.compile(r"(.*?) ?\[(\d+)(?::(\d+))?\]\Z")
+_CONSTANT = re.compile(r"(\d+)'(s?)([hbd])([0-9a-fA-F]+)\Z")
+_ARITHMETIC = frozenset("+-*")
+
+
+def _widths(lines):
+    """Declared width of every net of one module, by name (escaped names without their
+    trailing blank)."""
+    widths = {}
+    for line in lines:
+        match = _DECLARATION.match(line)
+        if match:
+            _, high, low, net = match.groups()
+            widths[net.rstrip()] = 1 if high is None else abs(int(high) - int(low)) + 1
+    return widths
+
+
+def _operand_width(term, widths):
+    match = _CONSTANT.match(term)
+    if match:
+        return int(match.group(1))
+    match = _SELECT.match(term)
+    if match:
+        high, low = match.group(2), match.group(3)
+        return 1 if low is None else int(high) - int(low) + 1
+    return widths.get(term.rstrip())
+
+
+def _msb(term, width):
+    """The sign bit of a net operand of ``width`` bits, as an operand (an escaped name needs a
+    blank before its select)."""
+    match = _SELECT.match(term)
+    net, index = (match.group(1), match.group(2)) if match else (term.rstrip(), width - 1)
+    if width == 1 and not match:
+        return term
+    return f"{net} [{index}]" if net.startswith("\\") else f"{net}[{index}]"
+
+
+def _extend(signed, term, width, target):
+    """``term`` (``width`` bits, inside ``$signed`` if ``signed``) written as ``target`` bits
+    with the same value in its context: zero-extended, or sign-extended if signed."""
+    constant = _CONSTANT.match(term)
+    if constant:
+        base = {"h": 16, "b": 2, "d": 10}[constant.group(3)]
+        value = int(constant.group(4), base)
+        if signed and value >> (width - 1) & 1:
+            value += (1 << target) - (1 << width)
+        text = f"{target}'h{value:x}"
+    elif signed:
+        text = f"{{ {{{target - width}{{{_msb(term, width)}}}}}, {term} }}"
+    else:
+        text = f"{{ {target - width}'h0, {term} }}"
+    return f"$signed({text})" if signed else text
+
+
+def _explicit_module_widths(lines):
+    widths = _widths(lines)
+    out = []
+    for line in lines:
+        match = _LOGIC_NOT.match(line)
+        if match:
+            y, signed, term = match.groups()
+            if not signed and (_operand_width(term, widths) or 1) > 1:
+                line = f"  assign {y} = ~| {term};"
+            out.append(line)
+            continue
+        match = _BINARY.match(line)
+        if match:
+            y, signed_a, a, op, signed_b, b = match.groups()
+            width_a, width_b = _operand_width(a, widths), _operand_width(b, widths)
+            if width_a and width_b and bool(signed_a) == bool(signed_b):
+                target = widths.get(y.rstrip()) if op in _ARITHMETIC \
+                    else max(width_a, width_b)
+                if target and max(width_a, width_b) <= target:
+                    operands = []
+                    for signed, term, width in ((signed_a, a, width_a), (signed_b, b, width_b)):
+                        if width < target:
+                            operands.append(_extend(bool(signed), term, width, target))
+                        else:
+                            operands.append(f"$signed({term})" if signed else term)
+                    line = f"  assign {y} = {operands[0]} {op} {operands[1]};"
+        out.append(line)
+    return out
+
+
+def explicit_widths(text):
+    """Write every operand of an arithmetic operator or a comparison at the width Verilog
+    gives it in its context, and ``!`` of a vector as ``~|``.
+
+    ``write_verilog`` writes a cell with operands narrower than its result as, for example,
+    ``assign y = $signed(a) + $signed(b);`` and leaves the extension to Verilog's
+    context-determined widths; a comparison with a constant keeps the constant's own width
+    (``x == 7'h7f`` on a 42-bit ``x``), and the logical not of a vector is ``! v``. The value
+    is right, but lint tools flag each one (Verilator's WIDTHEXPAND and WIDTHTRUNC). Here the
+    extension is written out: ``$signed({ {8{a[31]}}, a })``, ``{ 3'h0, b }``, ``42'h7f``,
+    ``~| v``. Operands of an addition, subtraction or product are extended to the result's
+    declared width, those of a comparison to the wider operand's width; constants are
+    re-sized, sign-extended inside ``$signed``. The value of every expression is the same.
+    Only lines of exactly this form are touched. Deterministic: the output depends on the
+    input text only.
+    """
+    return _per_module(text, _explicit_module_widths)
+
+
+_CASE_START = re.compile(r"    (casez?) \(")
+
+
+def _default_module_cases(lines):
+    out = []
+    stack = []
+    for line in lines:
+        if _CASE_START.match(line):
+            stack.append(False)
+        elif stack and line.strip().startswith("default"):
+            stack[-1] = True
+        elif stack and line == "    endcase":
+            if not stack.pop():
+                out.extend(["      default:", "          ;"])
+        out.append(line)
+    return out
+
+
+def default_case_items(text):
+    """Give every ``case``/``casez`` of a process without a ``default`` an empty one.
+
+    ``write_verilog`` writes a process's switch as ``casez (sel)`` with one item per value
+    that assigns something, after the default assignments at the top of the ``always``
+    block; values that assign nothing have no item, which lint tools report as an incomplete
+    case (Verilator's CASEINCOMPLETE). ``default: ;`` does nothing, which is what happens
+    without it, so the logic is the same. Deterministic: the output depends on the input text
+    only.
+    """
+    return _per_module(text, _default_module_cases)
+
+
+_ZERO_WIDTH = re.compile(r"  wire \[-1:0\] " + _NAME + r";\Z")
+
+
+def _drop_module_zero_width_nets(lines):
+    used = collections.Counter(token.rstrip() for line in lines
+                               for token in _TOKEN.findall(line))
+    out = []
+    for line in lines:
+        match = _ZERO_WIDTH.match(line)
+        if match and used[match.group(1).rstrip()] == 1:
+            continue
+        out.append(line)
+    return out
+
+
+def drop_zero_width_nets(text):
+    """Remove the declarations of zero-width nets that nothing uses.
+
+    A field of no bits (the group phase of an engine with ``max_group_size`` 1, for example)
+    reaches ``write_verilog`` as ``wire [-1:0] phase;``, an ascending range that lint tools
+    report (Verilator's ASCRANGE) and that Verilog reads as two bits. Such a net carries
+    nothing; a declaration that no other line names is dropped, any other is left alone.
+    Deterministic: the output depends on the input text only.
+    """
+    return _per_module(text, _drop_module_zero_width_nets)

@@ -134,7 +134,12 @@ class TileDecoder(wiring.Component):
         p = self.params
         G, depth = p.max_group_size, p.depth
 
-        m.d.comb += self.cfg_ok.eq((self.group_size >= 1) & (self.group_size <= G))
+        # No upper bound where G is the largest value group_size can hold (a comparison that
+        # is always true, which lint tools flag).
+        in_bounds = self.group_size >= 1
+        if G < 2 ** len(self.group_size) - 1:
+            in_bounds &= self.group_size <= G
+        m.d.comb += self.cfg_ok.eq(in_bounds)
 
         # Static mapping: group = addr div depth, row = addr mod depth.
         if depth & (depth - 1) == 0:

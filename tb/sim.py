@@ -91,7 +91,7 @@ def build(params, *, name=None, pipeline="default", init="reset", edit=None):
         if not source.exists() or source.read_text() != text:
             write_outputs(build_dir, TOPLEVEL, text, manifest)
         runner = get_runner(sim)
-        build_args = ["--x-assign", "0", "-Wno-fatal"] if sim == "verilator" else []
+        build_args = ["--x-assign", "0"] if sim == "verilator" else []
         if sim == "verilator" and init == "none":
             build_args += ["--x-initial", "unique"]
         runner.build(sources=[source], hdl_toplevel=TOPLEVEL, build_dir=build_dir / "obj",

@@ -25,10 +25,13 @@ def test_writes_verilog_manifest_and_sdc(tmp_path):
     out = tmp_path / "out"
     result = run_generate([*SMALL, "--name", "my_rae", "--out", str(out)])
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["my_rae.json", "my_rae.sdc", "my_rae.v"]
+    assert sorted(p.name for p in out.iterdir()) == ["my_rae.json", "my_rae.sdc", "my_rae.v",
+                                                     "my_rae.vlt"]
     assert "module my_rae(" in (out / "my_rae.v").read_text()
     assert "module my_rae_engine(" in (out / "my_rae.v").read_text()
     assert "my_rae.v" in result.stdout and "my_rae.json" in result.stdout
+    assert "wrote " + str(out / "my_rae.vlt") + " (Verilator lint waivers" in result.stdout
+    assert 'lint_off -rule UNUSEDSIGNAL -file "*my_rae.v"' in (out / "my_rae.vlt").read_text()
     assert "wrote " + str(out / "my_rae.sdc") + " (clock clk 5 ns; input and output delays " \
         "20% of the period)" in result.stdout
     assert "latency" in result.stdout
@@ -52,7 +55,7 @@ def test_byte_identical_from_two_checkouts(tmp_path):
                               cwd=checkout, pythonpath=checkout)
         assert result.returncode == 0, result.stderr
         outputs.append({p.name: p.read_bytes() for p in out.iterdir()})
-    assert sorted(outputs[0]) == ["apsq_rae.json", "apsq_rae.sdc", "apsq_rae.v"]
+    assert sorted(outputs[0]) == ["apsq_rae.json", "apsq_rae.sdc", "apsq_rae.v", "apsq_rae.vlt"]
     assert outputs[0] == outputs[1]
     for blob in outputs[0].values():
         assert str(tmp_path).encode() not in blob
@@ -172,21 +175,31 @@ def test_merge_part_assigns_joins_only_exactly_covered_nets():
     assert merge_part_assigns("\n".join(merged)) == "\n".join(merged)
 
 
-def test_merged_verilog_is_equivalent_to_yosys_output(tmp_path, monkeypatch):
+@pytest.mark.parametrize("config", ["odd", "g1"])
+def test_merged_verilog_is_equivalent_to_yosys_output(tmp_path, monkeypatch, config):
     """The generated Verilog (parts joined, registers in one block per module, plain module
-    names) and Yosys' own output are the same netlist: Yosys proves every net of the
-    flattened top module equal (odd-sized configuration)."""
+    names, explicit operand widths, default case items, no zero-width nets) and Yosys' own
+    output are the same netlist: Yosys proves every net of the flattened top module equal
+    (an odd-sized configuration, and one with ``max_group_size`` 1)."""
     from apsq_rae.gen import generate
     from apsq_rae.area.yosys import yosys_command
     from apsq_rae.hdl.params import RAEParams
 
-    params = RAEParams(lanes=2, psum_bits=12, q_bits=5, max_group_size=3, depth=5, exp_bits=3,
-                       step_bits=5, rounding="half_even")
+    params = {"odd": RAEParams(lanes=2, psum_bits=12, q_bits=5, max_group_size=3, depth=5,
+                               exp_bits=3, step_bits=5, rounding="half_even"),
+              "g1": RAEParams(lanes=2, max_group_size=1, depth=4, psum_bits=16)}[config]
     merged, _ = generate.generate_verilog(params)
-    monkeypatch.setattr(generate, "merge_part_assigns", lambda text: text)
-    monkeypatch.setattr(generate, "merge_register_blocks", lambda text: text)
-    monkeypatch.setattr(generate, "plain_module_names", lambda text: text)
+    for rewrite in ("merge_part_assigns", "merge_register_blocks", "plain_module_names",
+                    "explicit_widths", "default_case_items", "drop_zero_width_nets"):
+        monkeypatch.setattr(generate, rewrite, lambda text: text)
     written, _ = generate.generate_verilog(params)
+    vector_not = re.compile(r"= ! \S+ ?\[\d+:\d+\];$", re.MULTILINE)
+    assert vector_not.search(written) and not vector_not.search(merged) and "~| " in merged
+    if config == "odd":
+        assert written.count("default:") < merged.count("default:")
+        assert re.search(r"\$signed\(\{ \{\d+\{", merged)      # a sign extension
+    else:
+        assert "[-1:0]" in written and "[-1:0]" not in merged
     escaped = re.compile(r"^module \\", re.MULTILINE)
     assert len(escaped.findall(written)) >= 8 and escaped.findall(merged) == []
     part = re.compile(r"^  assign \S+ ?\[\d+(:\d+)?\] = ", re.MULTILINE)
@@ -480,3 +493,56 @@ def test_init_none_is_the_same_netlist_without_power_up_values(tmp_path, pipelin
         broken = re.sub(r"(if \(rst\) begin\n      \S+ ?) = 2'h0;", r"\1 = 2'h1;", none, count=1)
     assert broken != none
     assert not _equivalent(tmp_path, reset, broken)
+
+
+def test_lint_rewrites_literal():
+    """Operands extended to the width Verilog gives them (sign-extended inside ``$signed``,
+    constants re-sized), ``!`` of a vector as ``~|``, an empty default item, zero-width nets
+    dropped only when unused; other lines untouched."""
+    from apsq_rae.gen.verilog_text import (default_case_items, drop_zero_width_nets,
+                                           explicit_widths)
+
+    text = "\n".join([
+        "module m(a, b, c, y, z);",
+        "  wire [31:0] a;",
+        "  wire [38:0] b;",
+        "  wire [41:0] c;",
+        "  wire [39:0] y;",
+        "  wire [4:0] \\s$1 ;",
+        "  wire z;",
+        "  wire [-1:0] unused;",
+        "  wire [-1:0] used;",
+        "  assign y = $signed(a) + $signed(b[38:0]);",
+        "  assign z = c == 7'h7f;",
+        "  assign z = $signed(a[3:0]) < $signed(4'h8);",
+        "  assign \\s$1  = a[1:0] + 2'h3;",
+        "  assign z = ! c[41:7];",
+        "  assign z = ! a[0];",
+        "  assign y = a & b;",
+        "  always @* begin",
+        "    casez (a[1:0])",
+        "      2'h1:",
+        "          z = 1'h0;",
+        "    endcase",
+        "    case (a[1:0])",
+        "      default:",
+        "          z = 1'h1;",
+        "    endcase",
+        "  end",
+        "  assign z = used;",
+        "endmodule", ""])
+    out = drop_zero_width_nets(default_case_items(explicit_widths(text))).split("\n")
+    assert "  assign y = $signed({ {8{a[31]}}, a }) + $signed({ {1{b[38]}}, b[38:0] });" in out
+    assert "  assign z = c == 42'h7f;" in out
+    assert "  assign z = $signed(a[3:0]) < $signed(4'h8);" in out      # same widths: kept
+    assert "  assign \\s$1  = { 3'h0, a[1:0] } + 5'h3;" in out
+    assert "  assign z = ~| c[41:7];" in out
+    assert "  assign z = ! a[0];" in out
+    assert "  assign y = a & b;" in out
+    assert out.count("      default:") == 2 and out.count("          ;") == 1
+    assert "  wire [-1:0] unused;" not in out and "  wire [-1:0] used;" in out
+    assert explicit_widths("module m;\n  assign z = $signed(a) + $signed(5'h10);\nendmodule") \
+        == "module m;\n  assign z = $signed(a) + $signed(5'h10);\nendmodule"  # widths unknown
+    assert explicit_widths("module m;\n  wire [7:0] a;\n  assign z = $signed(a) < $signed(4'h8);"
+                           "\nendmodule").split("\n")[2] == \
+        "  assign z = $signed(a) < $signed(8'hf8);"                    # sign-extended

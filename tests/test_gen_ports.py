@@ -84,7 +84,8 @@ def test_manifest_ports_parameters_capacity(generated):
         "setting": "default", "shift_levels_per_stage": 2, "tree_levels_per_stage": 1,
         "quantizer_stages": 2, "bank_output_register": True, "bank_write_register": True,
         "queue_input_register": True}
-    assert list(manifest) == ["format", "module", "verilog", "sdc", "parameters", "derived",
+    assert manifest["vlt"] == "apsq_rae.vlt"
+    assert list(manifest) == ["format", "module", "verilog", "sdc", "vlt", "parameters", "derived",
                               "ports",
                               "pipeline", "init", "latency", "capacity", "generator",
                               "amaranth"]
