@@ -7,6 +7,7 @@ from pathlib import Path
 
 from apsq_rae.options import add_engine_options, add_pipeline_option, engine_params, parse_int_list
 from .flow import DEFAULT_PIPELINES, DEFAULT_SWEEP, FLOWS, parse_pipelines, run_area, sweep_configs
+from apsq_rae.gen.memories import check_memories
 from .report import SRAM_GE_PER_BIT, load_fmax
 
 
@@ -28,11 +29,15 @@ def _main(args):
         except ValueError as error:
             raise ValueError(f"sweep: {error}") from None
     flows = tuple(f.strip() for f in args.flows.split(",") if f.strip())
+    check_memories(args.memories)
+    if args.memories == "macro" and flows != ("asic",):
+        raise ValueError(f"--memories macro needs --flows asic (an FPGA build has no SRAM "
+                         f"macro), not --flows {args.flows}")
     try:
         run_area(configs, Path(args.out), flows=flows, jobs=args.jobs,
                  use_cache=not args.no_cache, sram_ge_per_bit=args.sram_ge_per_bit,
                  log=lambda line: print(line, flush=True), pipeline=args.pipeline,
-                 sweep_pipelines=pipelines, fmax_runs=fmax_runs)
+                 sweep_pipelines=pipelines, fmax_runs=fmax_runs, memories=args.memories)
     except RuntimeError as error:       # a Yosys run failed: its log tail, no traceback
         print(f"apsq-rae area: synthesis failed: {error}", file=sys.stderr)
         return 1
@@ -77,6 +82,13 @@ def register(subparsers):
     parser.add_argument("--sram-ge-per-bit", type=float, default=SRAM_GE_PER_BIT, metavar="GE",
                         help=f"SRAM area estimate per memory bit in gate equivalents; "
                              f"default {SRAM_GE_PER_BIT}")
-    # `make` passes the same ARGS to `generate` and `area`: accept (and ignore) --name.
+    parser.add_argument("--memories", default="behavioural", metavar="behavioural|macro",
+                        help="the engine's banks as memories inside the design (behavioural) or "
+                             "as black-box SRAM macros (macro, as `generate --memories macro` "
+                             "writes them; --flows asic only); either way counted as memory "
+                             "bits, never as flip-flops; default behavioural")
+    # `make` passes the same ARGS to `generate` and `area`: accept (and ignore) the options
+    # that only shape the generated files.
     parser.add_argument("--name", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--init", default=None, help=argparse.SUPPRESS)
     parser.set_defaults(func=_main, prog=parser.prog)

@@ -117,16 +117,36 @@ def _label(params, base, pipeline="default", base_pipeline="default"):
     return ", ".join(diff) if diff else "base"
 
 
-def _elaborate(params, *, engine, pipeline="default"):
-    """``(RTLIL text, latency in clocks)`` of the engine or the baseline."""
+def macro_blackbox(params, name):
+    """RTLIL of the bank macro of ``--memories macro`` as a black box (ports only)."""
+    from apsq_rae.gen.memories import macro_name
+    from apsq_rae.hdl.banks import macro_ports
+
+    lines = ["attribute \\blackbox 1", f"module \\{macro_name(params, name)}"]
+    for index, (port, direction, width) in enumerate(macro_ports(params), 1):
+        kind = "input" if direction == "in" else "output"
+        lines.append(f"  wire width {width} {kind} {index} \\{port}")
+    return "\n".join(lines + ["end", ""])
+
+
+def _elaborate(params, *, engine, pipeline="default", memories="behavioural"):
+    """``(RTLIL text, latency in clocks)`` of the engine or the baseline; with ``memories =
+    "macro"`` the engine's banks are instances of a black-box macro (:func:`macro_blackbox`),
+    counted as memory bits."""
     # Imported here: `apsq-rae --help` must work even while the engine does not elaborate.
     if engine:
+        from apsq_rae.gen.memories import check_memories, macro_name
         from apsq_rae.hdl.rae import RAE
-        design, top = RAE(params, pipeline=pipeline), ENGINE_TOP
+        macro = macro_name(params, ENGINE_TOP) if check_memories(memories) == "macro" else None
+        design, top = RAE(params, pipeline=pipeline, memory_macro=macro), ENGINE_TOP
     else:
         design, top = Baseline(params, pipeline=pipeline), BASELINE_TOP
+        macro = None
     latency = design.latency
-    return rtlil.convert(design, name=top, emit_src=False), latency
+    text = rtlil.convert(design, name=top, emit_src=False)
+    if macro is not None:
+        text += macro_blackbox(params, ENGINE_TOP)
+    return text, latency
 
 
 def _config_dir(params, pipeline="default"):
@@ -138,7 +158,7 @@ def _config_dir(params, pipeline="default"):
 
 def run_area(configs, out, *, flows=FLOWS, jobs=2, use_cache=True,
              sram_ge_per_bit=SRAM_GE_PER_BIT, log=print, pipeline="default",
-             sweep_pipelines=(), fmax_runs=()):
+             sweep_pipelines=(), fmax_runs=(), memories="behavioural"):
     """Synthesize engine and baseline for every configuration; write the report files.
 
     Parameters
@@ -166,6 +186,10 @@ def run_area(configs, out, *, flows=FLOWS, jobs=2, use_cache=True,
         setting of the closest clock estimate that is not slower.
     fmax_runs : list
         ECP5 Fmax runs (:func:`apsq_rae.area.report.load_fmax`) drawn in ``area_vs_clock.png``.
+    memories : str
+        ``"behavioural"`` or ``"macro"`` (the engine's banks as black-box macros, as
+        ``generate --memories macro`` writes them; ASIC flow only). Either way the banks are
+        counted as memory bits.
 
     Returns
     -------
@@ -199,9 +223,12 @@ def run_area(configs, out, *, flows=FLOWS, jobs=2, use_cache=True,
             futures, latency = {}, {}
             for design, top, engine in (("engine", ENGINE_TOP, True),
                                         ("baseline", BASELINE_TOP, False)):
-                il, latency[design] = _elaborate(params, engine=engine, pipeline=setting)
+                il, latency[design] = _elaborate(params, engine=engine, pipeline=setting,
+                                                 memories=memories)
                 for flow in flows:
-                    workdir = out / "work" / _config_dir(params, setting) / design / flow
+                    workdir = out / "work" / (_config_dir(params, setting)
+                                              + ("_macro" if memories == "macro" else "")) \
+                        / design / flow
                     futures[design, flow] = pool.submit(synthesize, il, top, flow, workdir,
                                                         cache_dir=cache)
             entries.append((params, setting, latency, futures))

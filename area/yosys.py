@@ -82,10 +82,15 @@ def cell_areas(path=CELL_LIBRARY):
 
 _MODULE = re.compile(r"^module\s+\\?(\S+)")
 _MEMORY = re.compile(r"^\s*memory\s+(.*?)\\?(\S+)\s*$")
+# An instance of a bank macro (``apsq-rae generate --memories macro``): its module is a black
+# box named ``<name>_sram_<width>x<depth>`` (:func:`apsq_rae.gen.memories.macro_name`).
+MACRO_TYPE = re.compile(r"\S+_sram_(\d+)x(\d+)\Z")
+_MACRO_CELL = re.compile(r"^\s*cell\s+\\?(\S+_sram_(\d+)x(\d+))\s+\\?(\S+)\s*$")
 
 
 def rtlil_memories(rtlil):
-    """Memories declared in RTLIL text: list of dicts ``module, name, width, depth, bits``."""
+    """Memories declared in RTLIL text: list of dicts ``module, name, width, depth, bits``,
+    and ``macro`` (the black-box module type of a bank macro instance, else ``None``)."""
     out = []
     module = None
     for line in rtlil.splitlines():
@@ -93,13 +98,19 @@ def rtlil_memories(rtlil):
         if match:
             module = match.group(1)
             continue
+        match = _MACRO_CELL.match(line)
+        if match:
+            kind, width, depth, name = match.groups()
+            out.append({"module": module, "name": name, "width": int(width),
+                        "depth": int(depth), "bits": int(width) * int(depth), "macro": kind})
+            continue
         match = _MEMORY.match(line)
         if match:
             opts = match.group(1).split()
             width = int(opts[opts.index("width") + 1]) if "width" in opts else 1
             size = int(opts[opts.index("size") + 1])
             out.append({"module": module, "name": match.group(2), "width": width,
-                        "depth": size, "bits": width * size})
+                        "depth": size, "bits": width * size, "macro": None})
     return out
 
 
@@ -209,13 +220,17 @@ def _modules(stat):
 def _parse_asic(stat, memories, top):
     areas = cell_areas()
     modules = {}
+    macros = {m["macro"] for m in memories if m["macro"]}
     for name, body in _modules(stat).items():
+        if name in macros:
+            continue          # a bank macro's black box: counted as memory bits where used
         cells = dict(sorted(body.get("num_cells_by_type", {}).items()))
         lib_cells = {c: n for c, n in cells.items() if c in areas}
-        mem_cells = cells.get("$mem_v2", 0) + cells.get("$mem", 0)
+        mem_cells = cells.get("$mem_v2", 0) + cells.get("$mem", 0) \
+            + sum(n for c, n in cells.items() if c.lstrip("\\") in macros)
         others = {c: n for c, n in cells.items()
                   if c not in areas and not c.startswith("$mem") and c != "$scopeinfo"
-                  and c.lstrip("\\") not in _modules(stat)}
+                  and c.lstrip("\\") not in _modules(stat) and c.lstrip("\\") not in macros}
         if others:
             raise RuntimeError(f"module {name}: cells left unmapped by the ASIC flow: {others}")
         mems = [m for m in memories if m["module"] == name]

@@ -5,7 +5,8 @@ import sys
 from apsq_rae.options import add_engine_options, add_pipeline_option, engine_params
 from .generate import (DEFAULT_CLOCK_PERIOD, DEFAULT_IO_DELAY_FRACTION, DEFAULT_NAME, INIT_CHOICES,
                        check_init, check_name, check_timing, generate_verilog, sdc_text,
-                       vlt_text, write_outputs)
+                       memory_files, vlt_text, write_outputs)
+from .memories import MEMORY_CHOICES, check_memories
 
 
 __all__ = ["register"]
@@ -16,21 +17,28 @@ def _run(args):
     params = engine_params(args)
     check_timing(args.clock_period, args.io_delay_fraction)
     check_init(args.init)
-    text, manifest = generate_verilog(params, name, pipeline=args.pipeline, init=args.init)
+    check_memories(args.memories)
+    text, manifest = generate_verilog(params, name, pipeline=args.pipeline, init=args.init,
+                                      memories=args.memories)
+    models = memory_files(params, name, args.memories)
     sdc = sdc_text(params, name, args.clock_period, args.io_delay_fraction)
-    v_path, j_path, s_path, w_path = write_outputs(args.out, name, text, manifest, sdc,
-                                                   vlt_text(name, args.init))
+    v_path, j_path, s_path, w_path, *m_paths = write_outputs(
+        args.out, name, text, manifest, sdc, vlt_text(name, args.init), models)
     p = params
     print(f"wrote {v_path} (module {name}: lanes={p.lanes} psum_bits={p.psum_bits} "
           f"q_bits={p.q_bits} max_group_size={p.max_group_size} depth={p.depth} "
           f"exp_bits={p.exp_bits} step_bits={p.step_bits} rounding={p.rounding}"
           + (f" pipeline={args.pipeline}" if args.pipeline != "default" else "")
-          + (f" init={args.init})" if args.init != "reset" else ")"))
+          + (f" init={args.init}" if args.init != "reset" else "")
+          + (f" memories={args.memories})" if args.memories != "behavioural" else ")"))
     capacity = ", ".join(f"gs={gs}: {c}" for gs, c in manifest["capacity"].items())
     print(f"wrote {j_path} (latency {manifest['latency']} clocks; capacity {capacity})")
     print(f"wrote {s_path} (clock clk {args.clock_period:g} ns; input and output delays "
           f"{args.io_delay_fraction * 100:g}% of the period)")
     print(f"wrote {w_path} (Verilator lint waivers for -Wall, each with its reason)")
+    for path in m_paths:
+        print(f"wrote {path} (behavioural model of the bank memory: replace it with your "
+              f"SRAM macro)")
     sys.stdout.flush()
     return 0
 
@@ -60,4 +68,9 @@ def register(subparsers):
                         help="power-up values: reset (every register and memory starts at its "
                              "reset value, as FPGA bitstreams load it) or none (no initial "
                              "values, for ASIC flows; hold rst for one clock); default reset")
+    parser.add_argument("--memories", default="behavioural", metavar="|".join(MEMORY_CHOICES),
+                        help="the banks as Verilog arrays inside the engine (behavioural) or as "
+                             "instances of a separate 1R1W memory module with its behavioural "
+                             "model in its own file, to be replaced by an SRAM macro (macro); "
+                             "default behavioural")
     parser.set_defaults(func=_run, prog=parser.prog)

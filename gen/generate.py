@@ -15,6 +15,7 @@ from pathlib import Path
 from apsq_rae.hdl.pipeline import as_pipeline
 from apsq_rae.hdl.top import FlatRAE, port_table
 from .manifest import build_manifest, manifest_json
+from .memories import check_memories, macro_name, model_text
 from .verilog_text import (default_case_items, drop_zero_width_nets, explicit_widths,
                            merge_part_assigns, merge_register_blocks, plain_module_names,
                            reorder_header, strip_initial_values)
@@ -22,7 +23,7 @@ from .verilog_text import (default_case_items, drop_zero_width_nets, explicit_wi
 
 __all__ = ["DEFAULT_NAME", "DEFAULT_CLOCK_PERIOD", "DEFAULT_IO_DELAY_FRACTION", "INIT_CHOICES",
            "check_name", "check_init", "check_timing", "generate_verilog", "sdc_text",
-           "vlt_text", "write_outputs"]
+           "vlt_text", "write_outputs", "memory_files"]
 
 
 DEFAULT_NAME = "apsq_rae"
@@ -90,7 +91,8 @@ def check_init(init):
     return init
 
 
-def generate_verilog(params, name=DEFAULT_NAME, *, pipeline=None, engine=None, init="reset"):
+def generate_verilog(params, name=DEFAULT_NAME, *, pipeline=None, engine=None, init="reset",
+                     memories="behavioural"):
     """Elaborate the flat-port engine and convert it to Verilog.
 
     Parameters
@@ -108,6 +110,10 @@ def generate_verilog(params, name=DEFAULT_NAME, *, pipeline=None, engine=None, i
     init : str
         Power-up values, one of :data:`INIT_CHOICES`: ``"reset"`` (default) or ``"none"``
         (:func:`apsq_rae.gen.verilog_text.strip_initial_values`).
+    memories : str
+        ``"behavioural"`` (default: each bank a Verilog array) or ``"macro"`` (each bank an
+        instance of :func:`apsq_rae.gen.memories.macro_name`, whose model
+        :func:`apsq_rae.gen.memories.model_text` gives; it is not in the returned text).
 
     Returns
     -------
@@ -118,9 +124,11 @@ def generate_verilog(params, name=DEFAULT_NAME, *, pipeline=None, engine=None, i
 
     check_name(name)
     check_init(init)
+    check_memories(memories)
     pipeline = as_pipeline(pipeline)
     os.environ["AMARANTH_USE_YOSYS"] = "builtin"
-    top = FlatRAE(params, pipeline=pipeline, engine=engine)
+    macro = macro_name(params, name) if memories == "macro" else None
+    top = FlatRAE(params, pipeline=pipeline, engine=engine, memory_macro=macro)
     text = verilog.convert(top, name=name, emit_src=False, strip_internal_attrs=True)
     order = ["clk", "rst"] + [port for port, _, _ in port_table(params)]
     text = merge_register_blocks(merge_part_assigns(reorder_header(text, name, order)))
@@ -128,7 +136,8 @@ def generate_verilog(params, name=DEFAULT_NAME, *, pipeline=None, engine=None, i
     text = drop_zero_width_nets(default_case_items(explicit_widths(text)))
     if init == "none":
         text = strip_initial_values(text)
-    return text, build_manifest(params, name, top.latency, pipeline, init=init)
+    return text, build_manifest(params, name, top.latency, pipeline, init=init,
+                                memories=memories)
 
 
 def check_timing(clock_period, io_delay_fraction):
@@ -230,10 +239,10 @@ def _write_atomically(files):
                 os.unlink(tmp)
 
 
-def write_outputs(out_dir, name, verilog_text, manifest, sdc=None, vlt=None):
-    """Write ``out_dir/<name>.v``, ``out_dir/<name>.json`` and, when their texts are given,
-    ``out_dir/<name>.sdc`` and ``out_dir/<name>.vlt``, all or none; return their paths in that
-    order."""
+def write_outputs(out_dir, name, verilog_text, manifest, sdc=None, vlt=None, extra=None):
+    """Write ``out_dir/<name>.v``, ``out_dir/<name>.json``, when their texts are given
+    ``out_dir/<name>.sdc`` and ``out_dir/<name>.vlt``, and ``extra`` (``{file name: text}``,
+    the memory model), all or none; return their paths in that order."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     v_path, j_path = out_dir / f"{name}.v", out_dir / f"{name}.json"
@@ -242,5 +251,16 @@ def write_outputs(out_dir, name, verilog_text, manifest, sdc=None, vlt=None):
         files[out_dir / f"{name}.sdc"] = sdc
     if vlt is not None:
         files[out_dir / f"{name}.vlt"] = vlt
+    for file_name, text in (extra or {}).items():
+        files[out_dir / file_name] = text
     _write_atomically(files)
     return tuple(files)
+
+
+def memory_files(params, name, memories):
+    """``{file name: text}`` of the memory model that ``--memories macro`` needs beside the
+    Verilog (empty for ``behavioural``)."""
+    if check_memories(memories) == "behavioural":
+        return {}
+    module = macro_name(params, name)
+    return {f"{module}.v": model_text(params, name)}

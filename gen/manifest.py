@@ -11,6 +11,7 @@ from importlib import metadata
 
 from apsq_rae.hdl.pipeline import as_pipeline
 from apsq_rae.hdl.top import port_table
+from .memories import macro_name, memory_table
 
 
 __all__ = ["build_manifest", "manifest_json", "MANIFEST_FORMAT"]
@@ -27,7 +28,8 @@ def _version(distribution):
         return "unknown"
 
 
-def build_manifest(params, name, latency, pipeline=None, *, init="reset"):
+def build_manifest(params, name, latency, pipeline=None, *, init="reset",
+                   memories="behavioural"):
     """The manifest of one generated module, as a JSON-ready ``dict``.
 
     Parameters
@@ -43,6 +45,8 @@ def build_manifest(params, name, latency, pipeline=None, *, init="reset"):
         The module's pipeline setting; ``"default"`` if omitted.
     init : str
         Power-up values of the Verilog (``--init``): ``"reset"`` or ``"none"``.
+    memories : str
+        The memory boundary (``--memories``): ``"behavioural"`` or ``"macro"``.
 
     Returns
     -------
@@ -51,7 +55,9 @@ def build_manifest(params, name, latency, pipeline=None, *, init="reset"):
         Verilator lint waivers),
         ``parameters``, ``derived``, ``ports``, ``pipeline`` (the setting's name and its
         knobs), ``init`` (``reset``: registers and memories start at their reset values;
-        ``none``: no power-up values), ``latency``, ``capacity`` (run-time group size, as a string, to address
+        ``none``: no power-up values), ``memories`` (one entry per bank:
+        :func:`apsq_rae.gen.memories.memory_table`), ``memory_models`` (the files of the
+        macro models, empty for behavioural memories), ``latency``, ``capacity`` (run-time group size, as a string, to address
         count), ``generator`` (``apsq-rae`` version) and ``amaranth`` (Amaranth version).
     """
     if isinstance(latency, bool) or not isinstance(latency, int) or latency < 0:
@@ -75,6 +81,8 @@ def build_manifest(params, name, latency, pipeline=None, *, init="reset"):
         "ports": ports,
         "pipeline": as_pipeline(pipeline).as_dict(),
         "init": init,
+        "memories": memory_table(params, name, memories),
+        "memory_models": [] if memories == "behavioural" else [f"{macro_name(params, name)}.v"],
         "latency": latency,
         "capacity": {str(gs): params.capacity(gs)
                      for gs in range(1, params.max_group_size + 1)},

@@ -6,7 +6,7 @@ port, so Yosys infers block RAM (or LUT RAM for small rows). All banks are read 
 one clock (an APSQ step reads up to ``gs`` slots at once); at most one bank is written per clock.
 """
 
-from amaranth.hdl import Cat, Module, Signal, unsigned, signed
+from amaranth.hdl import Cat, ClockSignal, Instance, Module, Signal, unsigned, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -15,7 +15,7 @@ from ._checks import quiet_on_error
 from .params import as_params
 
 
-__all__ = ["Banks", "row_layout"]
+__all__ = ["Banks", "row_layout", "macro_ports"]
 
 
 def row_layout(params):
@@ -25,6 +25,17 @@ def row_layout(params):
         "exp":  unsigned(params.exp_bits),
         "sat":  unsigned(1),
     })
+
+
+def macro_ports(params):
+    """Ports of the memory module that ``Banks(macro=...)`` instantiates once per bank, as
+    ``[(name, direction, width)]``: a 1R1W synchronous memory of ``depth`` words of
+    ``row_layout(params).size`` bits (address ports at least 1 bit wide)."""
+    width = row_layout(params).size
+    addr = max(1, (params.depth - 1).bit_length())
+    return [("clk", "in", 1), ("rd_en", "in", 1), ("rd_addr", "in", addr),
+            ("rd_data", "out", width), ("wr_en", "in", 1), ("wr_addr", "in", addr),
+            ("wr_data", "in", width)]
 
 
 class Banks(wiring.Component):
@@ -46,6 +57,12 @@ class Banks(wiring.Component):
         Register the write (enable per bank, row, data) before the memories
         (``write_latency`` 1 instead of 0): the row lands one clock after ``wr_en``, and the
         route from the logic that forms it to the block RAMs starts at a flip-flop.
+    macro : str, optional
+        Instead of an Amaranth memory and its read register, instantiate a module of this
+        name per bank (ports :func:`macro_ports`): on a rising edge of ``clk`` with
+        ``rd_en``, ``rd_data`` becomes the word at ``rd_addr`` as it was before that edge, and
+        holds until the next read; with ``wr_en``, ``wr_data`` is written at ``wr_addr``.
+        The same behaviour as without it, with the memory outside the design (an SRAM macro).
 
     Members
     -------
@@ -76,10 +93,13 @@ class Banks(wiring.Component):
     """
 
     @quiet_on_error
-    def __init__(self, params=None, *, output_register=False, write_register=False):
+    def __init__(self, params=None, *, output_register=False, write_register=False, macro=None):
         self.params = params = as_params(params)
         self.output_register = bool(output_register)
         self.write_register = bool(write_register)
+        if macro is not None and not isinstance(macro, str):
+            raise TypeError(f"macro = {macro!r} must be a module name (str) or None")
+        self.macro = macro
         row = row_layout(params)
         super().__init__({
             "rd_en":   In(1),
@@ -125,6 +145,9 @@ class Banks(wiring.Component):
             m.d.sync += [wr_en_reg.eq(wr_en), wr_row.eq(self.wr_row), wr_data.eq(self.wr_data)]
             wr_en = wr_en_reg
         for b in range(G):
+            if self.macro is not None:
+                self._macro_bank(m, b, wr_en[b], wr_row, wr_data)
+                continue
             # The read is an asynchronous port followed by a register with the read enable,
             # which Yosys merges into a synchronous block RAM port (memory_dff). Only on that
             # path does it honour ``no_rw_check``: a row read on the edge that writes it is
@@ -151,3 +174,20 @@ class Banks(wiring.Component):
                 wr.data.eq(wr_data),
             ]
         return m
+
+    def _macro_bank(self, m, b, wr_en, wr_row, wr_data):
+        p = self.params
+        ports = {name: width for name, _, width in macro_ports(p)}
+        rd_addr = Signal(ports["rd_addr"], name=f"rd_addr{b}")
+        wr_addr = Signal(ports["wr_addr"], name=f"wr_addr{b}")
+        rd_data = Signal(ports["rd_data"], name=f"rd_data{b}")
+        m.submodules[f"bank{b}"] = Instance(
+            self.macro, i_clk=ClockSignal(), i_rd_en=self.rd_en, i_rd_addr=rd_addr,
+            o_rd_data=rd_data, i_wr_en=wr_en, i_wr_addr=wr_addr, i_wr_data=wr_data.as_value())
+        m.d.comb += [rd_addr.eq(self.rd_row), wr_addr.eq(wr_row)]
+        if self.output_register:
+            out = Signal(row_layout(p), name=f"out{b}", reset_less=True)
+            m.d.sync += out.as_value().eq(rd_data)
+            m.d.comb += self.rd_data[b].eq(out)
+        else:
+            m.d.comb += self.rd_data[b].as_value().eq(rd_data)

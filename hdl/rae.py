@@ -111,6 +111,9 @@ class RAE(wiring.Component):
         Where the registers go: a setting name (``"min"``, ``"default"``, ``"max"``) or a
         :class:`~apsq_rae.hdl.pipeline.Pipeline` with the knobs set one by one; ``"default"``
         if omitted. It changes the latency and the clock rate, never the results.
+    memory_macro : str, optional
+        Build each bank as an instance of this module (an SRAM macro; see
+        :class:`~apsq_rae.hdl.banks.Banks`) instead of an Amaranth memory.
 
     Members
     -------
@@ -144,9 +147,10 @@ class RAE(wiring.Component):
     """
 
     @quiet_on_error
-    def __init__(self, params=None, *, pipeline=None, **kwargs):
+    def __init__(self, params=None, *, pipeline=None, memory_macro=None, **kwargs):
         self.params = p = as_params(params, **kwargs)
         self.pipeline = as_pipeline(pipeline)
+        self.memory_macro = memory_macro
         super().__init__({
             "cfg_group_size": In(p.gs_bits),
             "i":              In(stream.Signature(tile_layout(p))),
@@ -230,7 +234,8 @@ class RAE(wiring.Component):
         m.submodules.decoder = decoder = TileDecoder(p)
         m.submodules.select = select = BankSelect(p)
         m.submodules.banks = banks = Banks(p, output_register=pipe.bank_output_register,
-                                           write_register=pipe.bank_write_register)
+                                           write_register=pipe.bank_write_register,
+                                           macro=self.memory_macro)
         assert banks.read_latency == self._read_latency
         # The queue also watches the clocks a registered bank write takes to land.
         w_lat = banks.write_latency

@@ -67,6 +67,8 @@ class FlatRAE(wiring.Component):
     engine : wiring.Component, optional
         The engine to wrap; ``apsq_rae.hdl.rae.RAE(params, pipeline=pipeline)`` if omitted
         (tests may pass a stand-in with the same signature).
+    memory_macro : str, optional
+        Passed to the engine built here: each bank becomes an instance of this module.
 
     Members
     -------
@@ -81,11 +83,11 @@ class FlatRAE(wiring.Component):
     """
 
     @quiet_on_error
-    def __init__(self, params=None, *, pipeline=None, engine=None):
+    def __init__(self, params=None, *, pipeline=None, engine=None, memory_macro=None):
         params = as_params(params)
         if engine is None:
             from apsq_rae.hdl.rae import RAE
-            engine = RAE(params, pipeline=pipeline)
+            engine = RAE(params, pipeline=pipeline, memory_macro=memory_macro)
         self.params = params
         self.engine = engine
         members = {}

@@ -18,7 +18,7 @@ from pathlib import Path
 from cocotb_tools.check_results import get_results
 from cocotb_tools.runner import get_runner
 
-from apsq_rae.gen.generate import generate_verilog, write_outputs
+from apsq_rae.gen.generate import generate_verilog, memory_files, write_outputs
 from .configs import config_name
 
 
@@ -56,7 +56,8 @@ def _simulator():
     return sim
 
 
-def build(params, *, name=None, pipeline="default", init="reset", edit=None):
+def build(params, *, name=None, pipeline="default", init="reset", memories="behavioural",
+          edit=None):
     """Generate and compile ``params`` at pipeline setting ``pipeline``; return ``(runner,
     build_dir, manifest)``.
 
@@ -72,40 +73,47 @@ def build(params, *, name=None, pipeline="default", init="reset", edit=None):
         ``--init`` of the generator: ``"reset"`` (initial values) or ``"none"``. With
         ``"none"`` and Verilator, every variable starts at a value that the run's
         ``+verilator+seed+`` picks (``--x-initial unique``; :func:`run`'s ``powerup_seed``).
+    memories : str
+        ``--memories`` of the generator: ``"behavioural"`` or ``"macro"`` (then the bank
+        model's file is compiled beside the Verilog).
     edit : callable, optional
         ``text -> text`` applied to the generated Verilog before it is compiled (tests that
         break the netlist on purpose; give them their own ``name``).
     """
     sim = _simulator()
     waves = _waves()
-    name = name or config_name(params, pipeline) + ("-init_none" if init == "none" else "")
+    name = name or (config_name(params, pipeline) + ("-init_none" if init == "none" else "")
+                    + ("-macro" if memories == "macro" else ""))
     build_dir = SIM_BUILD / f"{name}-{sim}{'-waves' if waves else ''}"
     build_dir.mkdir(parents=True, exist_ok=True)
     with open(build_dir / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        text, manifest = generate_verilog(params, TOPLEVEL, pipeline=pipeline, init=init)
+        text, manifest = generate_verilog(params, TOPLEVEL, pipeline=pipeline, init=init,
+                                          memories=memories)
         if edit is not None:
             text = edit(text)
+        models = memory_files(params, TOPLEVEL, memories)
         source = build_dir / f"{TOPLEVEL}.v"
         # Rewrite only on change: the runner recompiles when the source is newer.
         if not source.exists() or source.read_text() != text:
-            write_outputs(build_dir, TOPLEVEL, text, manifest)
+            write_outputs(build_dir, TOPLEVEL, text, manifest, extra=models)
         runner = get_runner(sim)
         build_args = ["--x-assign", "0"] if sim == "verilator" else []
         if sim == "verilator" and init == "none":
             build_args += ["--x-initial", "unique"]
-        runner.build(sources=[source], hdl_toplevel=TOPLEVEL, build_dir=build_dir / "obj",
+        runner.build(sources=[source, *(build_dir / model for model in models)],
+                     hdl_toplevel=TOPLEVEL, build_dir=build_dir / "obj",
                      timescale=("1ns", "1ps"), build_args=build_args, waves=waves)
     return runner, build_dir, manifest
 
 
 def run(params, testcase, *, module="apsq_rae.tb.cocotb_rae", seed=None, extra_env=None,
         run_name=None, build_name=None, pipeline="default", init="reset", powerup_seed=None,
-        edit=None):
+        memories="behavioural", edit=None):
     """Run cocotb test(s) ``testcase`` of ``module`` on the Verilog of ``params`` at pipeline
     setting ``pipeline``.
 
-    ``init`` and ``edit`` go to :func:`build`. ``powerup_seed`` (an integer >= 1, Verilator
+    ``init``, ``memories`` and ``edit`` go to :func:`build`. ``powerup_seed`` (an integer >= 1, Verilator
     and ``init="none"`` only) randomizes every register and memory at time zero
     (``+verilator+rand+reset+2 +verilator+seed+N``): the same seed gives the same power-up
     state.
@@ -126,7 +134,7 @@ def run(params, testcase, *, module="apsq_rae.tb.cocotb_rae", seed=None, extra_e
         under pytest).
     """
     runner, build_dir, manifest = build(params, name=build_name, pipeline=pipeline, init=init,
-                                        edit=edit)
+                                        memories=memories, edit=edit)
     seed = base_seed() if seed is None else seed
     plusargs = []
     if powerup_seed is not None:
@@ -144,7 +152,8 @@ def run(params, testcase, *, module="apsq_rae.tb.cocotb_rae", seed=None, extra_e
     test_dir = build_dir / (run_name or (testcase if isinstance(testcase, str) else "_".join(testcase)))
     if test_dir.exists():
         shutil.rmtree(test_dir)
-    label = config_name(params, pipeline) + ("" if init == "reset" else f" init={init}")
+    label = config_name(params, pipeline) + ("" if init == "reset" else f" init={init}") \
+        + ("" if memories == "behavioural" else f" memories={memories}")
     powerup = "" if powerup_seed is None else f" power-up seed {powerup_seed}"
     print(f"[tb] {label} {testcase} seed={seed}{powerup} (APSQ_SEED={seed} to repeat)")
     where = f"on {label} (seed {seed}{powerup})"

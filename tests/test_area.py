@@ -200,10 +200,15 @@ def test_delay_target_out_of_range(target, tmp_path):
 
 def test_rtlil_memories():
     text = ("module \\top.banks\n  memory width 134 size 256 \\bank0\n"
-            "  memory size 8 $tmp\nend\nmodule \\top\nend\n")
+            "  memory size 8 $tmp\n  cell \\rae_sram_22x8 \\bank1\n  end\nend\n"
+            "module \\top\nend\n")
     assert rtlil_memories(text) == [
-        {"module": "top.banks", "name": "bank0", "width": 134, "depth": 256, "bits": 34304},
-        {"module": "top.banks", "name": "$tmp", "width": 1, "depth": 8, "bits": 8},
+        {"module": "top.banks", "name": "bank0", "width": 134, "depth": 256, "bits": 34304,
+         "macro": None},
+        {"module": "top.banks", "name": "$tmp", "width": 1, "depth": 8, "bits": 8,
+         "macro": None},
+        {"module": "top.banks", "name": "bank1", "width": 22, "depth": 8, "bits": 176,
+         "macro": "rae_sram_22x8"},
     ]
 
 
@@ -238,6 +243,8 @@ def test_sweep_configs_one_parameter_at_a_time():
                                        "pipeline setting (legal: min, default, max)"),
     (["--sweep-pipeline", ","], "--sweep-pipeline = ',' is empty"),
     (["--fmax-json", "no/such/fmax.json"], "--fmax-json: cannot read no/such/fmax.json"),
+    (["--memories", "sram"], "--memories = 'sram' is not one of behavioural, macro"),
+    (["--memories", "macro"], "--memories macro needs --flows asic"),
 ])
 def test_cli_errors_exit_2(argv, message, tmp_path, capsys):
     assert main(["area", "--out", str(tmp_path)] + argv) == 2
@@ -544,3 +551,30 @@ def test_cli_pipeline_sweep_and_default_only(tmp_path, capsys):
     assert [(c["label"], c["pipeline"]) for c in data["configs"]] == [("base", "min")]
     assert [r["setting"] for r in data["pipeline_settings"]] == ["min"]
     assert "[area] pipeline min:" not in capsys.readouterr().out
+
+
+def test_macro_banks_count_as_memory_bits_not_flip_flops(tmp_path):
+    """``--memories macro``: the banks are black-box instances; the ASIC estimate counts them
+    as the same memory bits as the behavioural banks and adds no flip-flop for them (the
+    macro holds the read register that the behavioural bank keeps in the memory)."""
+    from apsq_rae.area.flow import _elaborate, ENGINE_TOP
+    from apsq_rae.area.yosys import synthesize
+
+    params = RAEParams(lanes=2, depth=8, max_group_size=2, psum_bits=16)
+    counts = {}
+    for memories in ("behavioural", "macro"):
+        il, _ = _elaborate(params, engine=True, memories=memories)
+        result = synthesize(il, ENGINE_TOP, "asic", tmp_path / memories)
+        modules = result["asic"]["modules"] if "asic" in result else result["modules"]
+        counts[memories] = {
+            "mem_bits": sum(m["mem_bits"] for m in modules.values()),
+            "ff": sum(m["ff"] for m in modules.values()),
+            "banks_bits": modules[f"{ENGINE_TOP}.banks"]["mem_bits"],
+            "macros": [m["name"] for m in modules[f"{ENGINE_TOP}.banks"]["memories"]],
+            "names": sorted(modules)}
+    row = 2 * 8 + 5 + 1
+    assert counts["behavioural"]["banks_bits"] == counts["macro"]["banks_bits"] == 2 * 8 * row
+    assert counts["behavioural"]["mem_bits"] == counts["macro"]["mem_bits"]
+    assert counts["macro"]["macros"] == ["bank0", "bank1"]
+    assert counts["macro"]["ff"] == counts["behavioural"]["ff"]
+    assert counts["macro"]["names"] == counts["behavioural"]["names"]   # no black box listed

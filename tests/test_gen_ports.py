@@ -87,8 +87,8 @@ def test_manifest_ports_parameters_capacity(generated):
     assert manifest["vlt"] == "apsq_rae.vlt"
     assert list(manifest) == ["format", "module", "verilog", "sdc", "vlt", "parameters", "derived",
                               "ports",
-                              "pipeline", "init", "latency", "capacity", "generator",
-                              "amaranth"]
+                              "pipeline", "init", "memories", "memory_models", "latency",
+                              "capacity", "generator", "amaranth"]
     assert manifest["init"] == "reset"
     assert manifest["generator"]["name"] == "apsq-rae"
     assert re.match(r"\d+\.\d+", manifest["amaranth"]["version"])
