@@ -16,7 +16,7 @@ export AMARANTH_USE_YOSYS := builtin
 export SIM
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: all verilog area area-default test regress bench fpga explore clean distclean sim-deps
+.PHONY: all verilog area area-default test regress formal bench fpga explore clean distclean sim-deps
 
 all: verilog area-default
 
@@ -49,6 +49,10 @@ test: $(STAMP) sim-deps
 
 regress: $(STAMP) sim-deps
 	$(PY) -m pytest -q -n $(JOBS)
+
+# Every formal check (docs/formal.md); a quick subset also runs in `make test`.
+formal: $(STAMP)
+	$(PY) -m apsq_rae.formal --out $(BUILD)/formal $(ARGS)
 
 bench: $(STAMP) sim-deps
 	$(PY) -m apsq_rae.golden.bench

