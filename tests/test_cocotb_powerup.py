@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from apsq_rae.tb.configs import FAST, SLOW, pipeline_of
+from apsq_rae.tb.configs import FAST, pipeline_of
 from apsq_rae.tb.sim import SIM_BUILD, run
 
 from test_cocotb_rae import FUNCTIONAL, traffic_scale
@@ -83,12 +83,10 @@ def test_functional_from_random_power_up(name):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("offset", [1, 2, 3])
-@pytest.mark.parametrize("name", [n for n in FAST if n != "default"]
-                         + [n for n in SLOW if "l16" not in n][::6])
+@pytest.mark.parametrize("offset", [1, 2])
+@pytest.mark.parametrize("name", [n for n in FAST if n != "default"])
 def test_functional_from_random_power_up_nightly(name, offset):
-    params = FAST[name] if name in FAST else SLOW[name]
-    assert run_powerup(name, params, powerup_seed(offset)) == len(FUNCTIONAL)
+    assert run_powerup(name, FAST[name], powerup_seed(offset)) == len(FUNCTIONAL)
 
 
 def drop_reset(text, register):
