@@ -55,7 +55,9 @@ def _jobs():
                  Job(f"order-{tag}", "order", SMALL, pipeline, "bmc", latency + 5),
                  Job(f"err-{tag}", "err", SMALL, pipeline, "prove", 8),
                  Job(f"err-odd-{pipeline}", "err", ODD, pipeline, "prove", 8)]
-    jobs += [Job("cover-small-min", "cover", SMALL, "min", "cover", 16),
+    jobs += [Job("port-odd-min", "port", ODD, "min", "bmc", 10),
+             Job("order-odd-min", "order", ODD, "min", "bmc", 9),
+             Job("cover-small-min", "cover", SMALL, "min", "cover", 16),
              Job("cover-odd-min", "cover", ODD, "min", "cover", 16)]
     return jobs
 
