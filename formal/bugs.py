@@ -51,6 +51,10 @@ class _Broken(wiring.Component):
             m.d.comb += self.err.eq(e.err & ~clear.replicate(2))
         elif self.bug == "accept_bad_config":  # a tile is taken with an illegal group size
             m.d.comb += self.i.ready.eq(e.i.ready | (self.cfg_group_size == 0))
+        elif self.bug == "ready_waits_for_valid":   # in_ready depends on in_valid
+            m.d.comb += self.i.ready.eq(e.i.ready & self.i.valid)
+        elif self.bug == "ready_looks_at_tile":     # in_ready depends on the payload
+            m.d.comb += self.i.ready.eq(e.i.ready & ~self.i.payload.last)
         else:
             raise ValueError(f"bug = {self.bug!r} is not one of {', '.join(BUGS)}")
         return m
@@ -58,7 +62,8 @@ class _Broken(wiring.Component):
 
 #: Bug name -> the property group that must catch it.
 BUGS = {"drop_result": "order", "invent_result": "order", "unstable_result": "port",
-        "err_not_sticky": "err", "clear_wins": "err", "accept_bad_config": "err"}
+        "err_not_sticky": "err", "clear_wins": "err", "accept_bad_config": "err",
+        "ready_waits_for_valid": "ready", "ready_looks_at_tile": "ready"}
 
 
 def broken_engine(bug):

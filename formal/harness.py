@@ -25,7 +25,8 @@ __all__ = ["GROUPS", "Harness"]
 #: belongs to an accepted in-range ``last`` tile, in acceptance order, with its address; none
 #: is invented; ``busy = 0`` means none is pending), ``err`` (the two error bits: set when
 #: they must be, sticky, a set wins over a clear; an illegal group size refuses every tile),
-#: ``cover`` (reachability of results, stalls, backpressure and both error bits).
+#: ``cover`` (reachability of results, stalls, backpressure and both error bits). The
+#: ``ready`` group of :mod:`apsq_rae.formal.run` is a netlist check, not a harness.
 GROUPS = ("port", "order", "err", "cover")
 
 

