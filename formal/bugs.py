@@ -10,7 +10,7 @@ from amaranth.lib import wiring
 from apsq_rae.hdl.rae import RAE
 
 
-__all__ = ["BUGS", "broken_engine"]
+__all__ = ["BUGS", "ENGINE_BUGS", "broken_engine", "patched_engine"]
 
 
 class _Broken(wiring.Component):
@@ -71,3 +71,110 @@ def broken_engine(bug):
     if bug not in BUGS:
         raise ValueError(f"bug = {bug!r} is not one of {', '.join(BUGS)}")
     return lambda params, pipeline: _Broken(params, pipeline, bug)
+
+
+# ---- Bugs inside the engine: a block of the RAE swapped, at elaboration, for a wrapper that
+# forwards every port but one.
+
+class _Forward(wiring.Component):
+    """``inner`` with the same ports, all forwarded, except what ``override(m, outer, inner)``
+    drives afterwards (the last assignment wins)."""
+
+    def __init__(self, inner, override):
+        self.inner = inner
+        self.override = override
+        super().__init__(dict(inner.signature.members))
+
+    def __getattr__(self, name):                  # latency, capacity, ... of the real block
+        if name == "inner" or name in self.inner.signature.members:
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.inner = self.inner
+        inner = dict((path, value) for path, _, value in self.inner.signature.flatten(self.inner))
+        for path, member, value in self.signature.flatten(self):
+            if member.flow == wiring.In:
+                m.d.comb += inner[path].eq(value)
+            else:
+                m.d.comb += value.eq(inner[path])
+        self.override(m, self, self.inner)
+        return m
+
+
+class _OneMoreSlot(_Forward):
+    """Claims one result slot more than the FIFO has."""
+
+    @property
+    def capacity(self):
+        return self.inner.capacity + 1
+
+
+class _Swapped:
+    """Stands in for a block's class: builds the real block, wrapped by ``wrapper``."""
+
+    def __init__(self, cls, override, wrapper=_Forward):
+        self.cls, self.override, self.wrapper = cls, override, wrapper
+
+    def __call__(self, *args, **kwargs):
+        return self.wrapper(self.cls(*args, **kwargs), self.override)
+
+    def __getattr__(self, name):                  # static methods (pipeline_latency, ...)
+        return getattr(self.cls, name)
+
+
+def _no_hazard(m, outer, inner):                  # the hazard stall removed
+    m.d.comb += outer.hazard.eq(0)
+
+
+def _sat_forgotten(m, outer, inner):              # sat of stored values not carried on
+    for row in outer.rd_data:
+        m.d.comb += row.sat.eq(0)
+
+
+def _ap_not_added(m, outer, inner):               # the stored AP never read for a sum
+    m.d.comb += inner.has_ap.eq(0)
+
+
+def _swaps(bug):
+    from apsq_rae.hdl import rae
+    from apsq_rae.hdl.banks import Banks
+    from apsq_rae.hdl.issue import IssueQueue
+    from apsq_rae.hdl.mode import BankSelect
+    from apsq_rae.hdl.results import ResultFIFO
+    return {
+        "hazard_ignored":    [(rae, "IssueQueue", _Swapped(IssueQueue, _no_hazard))],
+        "sat_not_sticky":    [(rae, "Banks", _Swapped(Banks, _sat_forgotten))],
+        "ap_not_added":      [(rae, "BankSelect", _Swapped(BankSelect, _ap_not_added))],
+        # The credit check counts one slot too many: a result issues into a full FIFO.
+        "credit_off_by_one": [(rae, "ResultFIFO",
+                               _Swapped(ResultFIFO, lambda m, outer, inner: None,
+                                        _OneMoreSlot))],
+    }[bug]
+
+
+class _PatchedRAE(RAE):
+    def __init__(self, params, pipeline, bug):
+        super().__init__(params, pipeline=pipeline)
+        self.bug = bug
+
+    def elaborate(self, platform):
+        import unittest.mock
+        from contextlib import ExitStack
+        with ExitStack() as stack:
+            for module, name, value in _swaps(self.bug):
+                stack.enter_context(unittest.mock.patch.object(module, name, value))
+            return super().elaborate(platform)
+
+
+#: Bugs inside the engine -> the property group that must catch it.
+ENGINE_BUGS = {"hazard_ignored": "hazard", "credit_off_by_one": "hazard",
+               "sat_not_sticky": "arith", "ap_not_added": "arith"}
+
+
+def patched_engine(bug):
+    """``engine(params, pipeline)`` factory of the real engine with one block broken."""
+    if bug not in ENGINE_BUGS:
+        raise ValueError(f"bug = {bug!r} is not one of {', '.join(ENGINE_BUGS)}")
+    return lambda params, pipeline: _PatchedRAE(params, pipeline, bug)

@@ -7,8 +7,11 @@ trace, as the spec asks of a configuration), and ``rst``, which is 1 in the firs
 The one assumption on the environment is the spec's: a tile stays on ``in_*`` unchanged while
 ``in_valid & ~in_ready``.
 
-The properties look at the ports only, so the same harness checks any engine with the RAE's
-signature (the tests hand it deliberately broken ones).
+The ``arith``, ``hazard`` and ``cover`` groups also assume the spec's protocol (steps in order
+per address) and run the unpipelined reference of :mod:`apsq_rae.formal.reference` beside the
+engine. The ``port``, ``order``, ``arith`` and ``err`` properties look at the ports only, so
+they check any engine with the RAE's signature (the tests hand it deliberately broken ones);
+``hazard`` and ``cover`` also read the ports of the issue queue and the result FIFO inside it.
 """
 
 from amaranth.asserts import AnyConst, AnySeq, Initial
@@ -17,17 +20,22 @@ from amaranth.lib import wiring
 
 from apsq_rae.hdl.params import as_params
 
+from .reference import Reference
+
 
 __all__ = ["GROUPS", "Harness"]
 
 
 #: Property groups: ``port`` (results held under backpressure), ``order`` (every result
 #: belongs to an accepted in-range ``last`` tile, in acceptance order, with its address; none
-#: is invented; ``busy = 0`` means none is pending), ``err`` (the two error bits: set when
+#: is invented; ``busy = 0`` means none is pending), ``arith`` (``order``, and every result
+#: equals the unpipelined reference's, bit for bit), ``err`` (the two error bits: set when
 #: they must be, sticky, a set wins over a clear; an illegal group size refuses every tile),
-#: ``cover`` (reachability of results, stalls, backpressure and both error bits). The
-#: ``ready`` group of :mod:`apsq_rae.formal.run` is a netlist check, not a harness.
-GROUPS = ("port", "order", "err", "cover")
+#: ``hazard`` (inside the engine: no read of a row whose write has not landed, no write to a
+#: full result FIFO), ``cover`` (reachability of each mode, group size, saturation, stalls,
+#: a full result FIFO and both error bits). The ``ready`` group of
+#: :mod:`apsq_rae.formal.run` is a netlist check, not a harness.
+GROUPS = ("port", "order", "arith", "err", "hazard", "cover")
 
 
 class Harness(Elaboratable):
@@ -66,7 +74,9 @@ class Harness(Elaboratable):
             dut = RAE(p, pipeline=self.pipeline)
         else:
             dut = self.engine(p, self.pipeline)
-        m.submodules.dut = dut
+        # Elaborated here, so that the ``hazard`` group can see the blocks inside.
+        dut._MustUse__used = True
+        m.submodules.dut = inner = dut.elaborate(platform)
 
         # ---- Environment.
         m.d.comb += Assume(ResetSignal() == Initial())
@@ -107,25 +117,46 @@ class Harness(Elaboratable):
         accept = dut.i.valid & dut.i.ready
         take = dut.o.valid & dut.o.ready
 
+        if self.group in ("arith", "hazard", "cover"):
+            # The spec's protocol (section 5.2): each address's tiles come in step order from
+            # 0, the step index never wraps, and the reference follows every accepted tile.
+            m.submodules.ref = ref = Reference(p)
+            tile = dut.i.payload
+            m.d.comb += [ref.group_size.eq(cfg), ref.accept.eq(accept & in_range),
+                         ref.tile.eq(tile)]
+            with m.If(dut.i.valid & legal & in_range):
+                m.d.comb += Assume(tile.step == ref.next_step)
+                with m.If(tile.step == (1 << p.step_bits) - 1):
+                    m.d.comb += Assume(tile.last)
+
         if self.group == "port":
             with m.If(started & prev["out_valid"] & ~prev["out_ready"]):
                 m.d.comb += Assert(dut.o.valid)
                 m.d.comb += Assert(dut.o.payload.as_value() == prev["result"])
 
-        if self.group == "order":
+        if self.group in ("order", "arith"):
+            # The pending results: the address of each (``order``), or the whole result the
+            # reference computed (``arith``), oldest first.
+            if self.group == "arith":
+                record_in = ref.expected.as_value()
+                record_out = dut.o.payload.as_value()
+                push = ref.push
+            else:
+                record_in = dut.i.payload.addr
+                record_out = dut.o.payload.addr
+                push = accept & dut.i.payload.last & in_range
             n = self.shadow_depth
-            shadow = [Signal(p.addr_bits, name=f"shadow{k}") for k in range(n)]
+            shadow = [Signal(len(record_in), name=f"shadow{k}") for k in range(n)]
             count = Signal(range(n + 1))
-            push = accept & dut.i.payload.last & in_range
             # Every result is the oldest pending one, and one is pending.
             with m.If(take):
                 m.d.comb += Assert(count != 0)
-                m.d.comb += Assert(dut.o.payload.addr == shadow[0])
+                m.d.comb += Assert(record_out == shadow[0])
             with m.If(~dut.busy):
                 m.d.comb += Assert(count == 0)
             m.d.comb += Assert(count < n)          # the record is deep enough
-            # Shift out the taken head, then append the pushed address.
-            kept = [Signal(p.addr_bits, name=f"kept{k}") for k in range(n)]
+            # Shift out the taken head, then append the pushed record.
+            kept = [Signal(len(record_in), name=f"kept{k}") for k in range(n)]
             for k in range(n):
                 m.d.comb += kept[k].eq(shadow[k + 1] if k + 1 < n else 0)
                 with m.If(~take):
@@ -135,8 +166,23 @@ class Harness(Elaboratable):
             for k in range(n):
                 m.d.sync += shadow[k].eq(kept[k])
                 with m.If(push & (after == k)):
-                    m.d.sync += shadow[k].eq(dut.i.payload.addr)
+                    m.d.sync += shadow[k].eq(record_in)
             m.d.sync += count.eq(after + push)
+
+        if self.group == "hazard":
+            # Inside the engine (the real one, or one with a broken block swapped in): a tile
+            # that reads the banks never issues while a tile of its address is in a stage that
+            # has not yet written its row; the result FIFO is never written while full.
+            queue, results = inner.submodules.queue, inner.submodules.results
+            head = queue.o.payload
+            with m.If(queue.issue & ~head.no_read):
+                for s in range(len(queue.stage_valid)):
+                    m.d.comb += Assert(~(queue.stage_valid[s] &
+                                         (queue.stage_addr[s] == head.addr)))
+            # The FIFO takes every write (its ``w.ready`` is 1): a write while it is full and
+            # nothing leaves would overwrite the oldest result.
+            with m.If(results.w.valid & ~(results.r.valid & results.r.ready)):
+                m.d.comb += Assert(results.level < results.depth)
 
         if self.group == "err":
             set_cfg = Signal()
@@ -154,17 +200,24 @@ class Harness(Elaboratable):
                         m.d.comb += Assert(~dut.err[bit])
 
         if self.group == "cover":
+            queue, results = inner.submodules.queue, inner.submodules.results
             held = Signal(2)
             with m.If(dut.o.valid & ~dut.o.ready):
                 m.d.sync += held.eq(held + (held != 3))
             with m.Else():
                 m.d.sync += held.eq(0)
+            step = accept & in_range
             m.d.comb += [
                 Cover(take),
-                Cover(dut.i.valid & ~dut.i.ready & legal),     # a stall with a legal size
+                Cover(step & ~ref.mode),                        # a PSQ step
+                Cover(step & ref.mode & ref.has_ap),            # an APSQ step adding an AP
+                Cover(take & dut.o.payload.sat),                # a saturated result
+                Cover(queue.o.valid & queue.hazard),            # a hazard stall
+                Cover(dut.i.valid & ~dut.i.ready & legal),      # a stall at the port
                 Cover(held == 3),                               # a result held 3 clocks
+                Cover((results.level == results.depth) & ~dut.o.ready),  # FIFO full
                 Cover(dut.err[0]),
                 Cover(dut.err[1]),
-                Cover(take & (cfg == p.max_group_size)),
             ]
+            m.d.comb += [Cover(take & (cfg == gs)) for gs in range(1, p.max_group_size + 1)]
         return m
