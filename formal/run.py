@@ -63,9 +63,10 @@ def _jobs():
                  Job(f"hazard-{tag}", "hazard", SMALL, pipeline, "bmc", latency + 6),
                  Job(f"err-odd-{pipeline}", "err", ODD, pipeline, "prove", 8),
                  Job(f"ready-small-{pipeline}", "ready", SMALL, pipeline, "structural", 0)]
-    jobs += [Job("port-odd-min", "port", ODD, "min", "bmc", 10),
-             Job("order-odd-min", "order", ODD, "min", "bmc", 9),
-             Job("arith-small-min", "arith", SMALL, "min", "bmc", ARITH_DEPTH),
+    for pipeline, latency in (("min", 4), ("default", 11), ("max", 13)):     # odd's latencies
+        jobs += [Job(f"port-odd-{pipeline}", "port", ODD, pipeline, "bmc", latency + 6),
+                 Job(f"order-odd-{pipeline}", "order", ODD, pipeline, "bmc", latency + 5)]
+    jobs += [Job("arith-small-min", "arith", SMALL, "min", "bmc", ARITH_DEPTH),
              Job("arith-odd-min", "arith", ODD, "min", "bmc", ARITH_DEPTH),
              Job("arith-trunc-min", "arith", TRUNC, "min", "bmc", ARITH_DEPTH),
              Job("cover-small-min", "cover", SMALL, "min", "cover", 16),
