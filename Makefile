@@ -16,7 +16,7 @@ export AMARANTH_USE_YOSYS := builtin
 export SIM
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: all verilog area area-default test regress formal bench fpga explore clean distclean sim-deps
+.PHONY: all verilog area area-default test regress formal mutate bench fpga explore clean distclean sim-deps
 
 all: verilog area-default
 
@@ -53,6 +53,10 @@ regress: $(STAMP) sim-deps
 # Every formal check (docs/formal.md); a quick subset also runs in `make test`.
 formal: $(STAMP)
 	$(PY) -m apsq_rae.formal --out $(BUILD)/formal $(ARGS)
+
+# Mutation score of the quick regression on three configurations (docs/mutation.md).
+mutate: $(STAMP)
+	$(PY) -m apsq_rae.mutate --out $(BUILD)/mutate $(ARGS)
 
 bench: $(STAMP) sim-deps
 	$(PY) -m apsq_rae.golden.bench

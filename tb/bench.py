@@ -96,7 +96,8 @@ class Bench:
 
         ``rst`` is 1 from time zero until the third falling edge of ``clk``, or, with
         ``APSQ_TB_RESET_CLOCKS=N``, for exactly ``N`` rising edges (the power-up tests use the
-        documented minimum, 1). Then ``err``, ``out_valid`` and ``busy`` must be 0."""
+        documented minimum, 1). Then ``err``, ``out_valid`` and ``busy`` must be 0.
+        ``APSQ_MUTANT=N`` drives the ``mutsel`` input of a mutation netlist with ``N``."""
         d = self.dut
         # The clock toggles in the GPI layer (C++), not in a Python coroutine: two Python
         # wake-ups less per clock. Inputs are written after the falling edge only, so no write
@@ -112,6 +113,10 @@ class Bench:
         d.in_last.value = 0
         d.in_exp.value = 0
         d.in_data.value = 0
+        mutant = os.environ.get("APSQ_MUTANT")
+        if mutant is not None:
+            # The mutation netlist of `make mutate` (apsq_rae.mutate): mutsel picks the mutant.
+            d.mutsel.value = int(mutant)
         self._driven = {"in_valid": 0, "out_ready": 0, "err_clear": 0,
                         "cfg_group_size": group_size, "in_addr": 0, "in_step": 0,
                         "in_last": 0, "in_exp": 0, "in_data": 0}

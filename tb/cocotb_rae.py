@@ -63,7 +63,9 @@ async def orders(dut):
 @cocotb.test()
 async def stress(dut):
     """Saturation-heavy data, most negative PSUMs, capacity edges (first and last address),
-    the same address restarted right after its last tile, and long stalls."""
+    the same address restarted right after its last tile, accumulations at one exponent (every
+    bit of the AP visible), every exponent with both signs around the saturation edges, and
+    long stalls."""
     config = load_config()
     bench = Bench(dut, config, "stress")
     p, stim = bench.p, Stimulus(bench.p, bench.rng)
@@ -84,6 +86,12 @@ async def stress(dut):
         streams = stim.per_address(edges, gs, rounds=max(1, int(3 * scale)),
                                    data_kind="extreme")
         await bench.run(stim.is_(streams), backpressure=0.8)
+        # One exponent per accumulation, long enough to read the AP from every bank.
+        streams = {a: [t for _ in range(2) for t in stim.same_scale(a, 2 * gs + 1)]
+                   for a in edges}
+        await bench.run(stim.interleave(streams), gap=0.1, backpressure=0.2)
+        # Every exponent, both signs, around the saturation edges.
+        await bench.run(stim.exponent_sweep(edges), gap=0.0, backpressure=0.1)
         # One address over and over: every tile depends on the previous one.
         streams = stim.per_address([edges[-1]], gs, rounds=max(2, int(6 * scale)))
         await bench.run(stim.is_(streams), gap=0.0, backpressure=0.0)

@@ -11,7 +11,8 @@ import itertools
 from apsq_rae.hdl.params import RAEParams
 
 
-__all__ = ["config_name", "pipeline_of", "FAST", "SLOW", "PIPELINE", "THROUGHPUT"]
+__all__ = ["config_name", "pipeline_of", "traffic_scale", "FUNCTIONAL", "FAST", "SLOW", "PIPELINE",
+           "THROUGHPUT"]
 
 
 _SHORT = {"lanes": "l", "psum_bits": "p", "q_bits": "q", "max_group_size": "g",
@@ -104,3 +105,16 @@ def pipeline_of(name):
 
 #: The configuration the throughput benchmark measures (the spec defaults).
 THROUGHPUT = FAST["default"]
+
+
+#: cocotb tests every configuration runs (one simulator run per configuration).
+FUNCTIONAL = ["orders", "stress", "errors", "latency"]
+
+
+def traffic_scale(params, base=1.0):
+    """Random traffic per configuration: the larger group sizes have longer accumulations, so
+    scale them down to keep each run to seconds. Wide engines get the same traffic as narrow
+    ones: the generated Verilog is written for Icarus (:mod:`apsq_rae.gen.verilog_text`: one
+    concatenation per part-assigned net, one ``always`` block per clock edge), so a 16-lane
+    engine simulates fast enough for the same traffic."""
+    return base * min(1.0, 4 / params.max_group_size) ** 2

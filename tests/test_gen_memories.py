@@ -13,7 +13,7 @@ from apsq_rae.hdl.params import RAEParams
 from apsq_rae.tb.configs import FAST, pipeline_of
 from apsq_rae.tb.sim import run
 
-from test_cocotb_rae import FUNCTIONAL, traffic_scale
+from apsq_rae.tb.configs import FUNCTIONAL, traffic_scale
 from test_gen_lint import verilator_lint, yosys_check
 
 

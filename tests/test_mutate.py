@@ -1,0 +1,84 @@
+"""The mutation run (`make mutate`, apsq_rae.mutate): its parsing, and one small netlist end to
+end (the engine survives its own tests, mutants are killed, a hang is cut off)."""
+
+import pytest
+
+from apsq_rae.hdl.params import RAEParams
+from apsq_rae.mutate.equiv import EQUIVALENT, check_state_matched
+from apsq_rae.mutate.netlist import MODES, parse_mutations, prepare
+from apsq_rae.mutate.run import main
+from apsq_rae.mutate.simulate import compile_netlist, run_mutant
+from apsq_rae.mutate.sources import locate, parse_rtlil_sources
+from apsq_rae.tb.configs import FUNCTIONAL
+
+TINY = RAEParams(lanes=1, psum_bits=8, q_bits=4, max_group_size=1, depth=2, exp_bits=2,
+                 step_bits=2)
+
+LISTING = r"""
+mutate -ctrl mutsel 8 1 -mode inv -module apsq_rae -cell $flatten\engine.\quant.$or$apsq_rae.v:1021$211 -port A -portbit 0 -wire engine.quant.$7 -wirebit 0 -src apsq_rae.v:99.3-99.9 -src apsq_rae.v:1021.15-1021.40
+mutate -ctrl mutsel 8 2 -mode cnot1 -module apsq_rae -cell $flatten\engine.\results.$procmux$425 -port B -portbit 2 -ctrlbit 0 -src apsq_rae.v:1449.7-1449.30
+"""
+
+RTLIL = r"""
+module \apsq_rae.engine.quant
+  attribute \src "/somewhere/hdl/quantizer.py:120"
+  wire width 4 \lane0_v
+  wire width 42 $7
+  attribute \src "/somewhere/hdl/quantizer.py:131"
+  cell $or $211
+    connect \A \lane0_v
+    connect \Y $7 [41:0]
+  end
+end
+"""
+
+
+def test_parse_mutations():
+    first, second = parse_mutations(LISTING)
+    assert (first.index, first.mode, first.wire, first.bit, first.verilog_line) == \
+        (1, "inv", "engine.quant.$7", 0, 1021)
+    assert first.command == ("mutate -mode inv -module apsq_rae -cell "
+                             "$flatten\\engine.\\quant.$or$apsq_rae.v:1021$211 -port A "
+                             "-portbit 0")
+    assert (second.index, second.mode, second.wire, second.verilog_line) == \
+        (2, "cnot1", "", 1449)
+    assert "-ctrlbit 0" in second.command and "-ctrl " not in second.command
+
+
+def test_rtlil_sources():
+    sources = parse_rtlil_sources(RTLIL)
+    assert locate(sources, "engine.quant.$7") == "quantizer.py:131"
+    assert locate(sources, "engine.quant.lane0_v") == "quantizer.py:120"
+    assert locate(sources, "engine.quant.nothing") is None
+
+
+def test_bad_config_name(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["--configs", "narrow-min,wide"])
+    assert stop.value.code == 2
+    assert "'wide' is not one of narrow-min, odd-default, lanes16-max" in capsys.readouterr().err
+
+
+def test_tiny_netlist_end_to_end(tmp_path):
+    """Ten mutants (two per mode) of a one-lane engine: the unmutated netlist passes the quick
+    tests, most mutants fail them, a run that exceeds its time limit is reported hung, and
+    the equivalence check proves no killed mutant equivalent."""
+    mutations, manifest = prepare(TINY, "min", tmp_path, count=10, seed=1)
+    assert [m.index for m in mutations] == list(range(1, 11))
+    assert sorted({m.mode for m in mutations}) == sorted(MODES)
+    assert all(m.verilog_line for m in mutations)
+    compile_netlist(tmp_path)
+    config = {"params": TINY.as_dict(), "latency": manifest["latency"],
+              "capacity": manifest["capacity"]}
+    assert run_mutant(tmp_path, 0, config, FUNCTIONAL, timeout=300).verdict == "survived"
+    verdicts = [run_mutant(tmp_path, m.index, config, FUNCTIONAL, timeout=300).verdict
+                for m in mutations]
+    print("verdicts", verdicts)
+    assert set(verdicts) <= {"survived", "killed"}
+    assert verdicts.count("killed") >= 5
+    assert run_mutant(tmp_path, 0, config, FUNCTIONAL, timeout=0.01,
+                      tag="hang").verdict == "hung"
+    killed = [m for m, v in zip(mutations, verdicts) if v == "killed"]
+    for m in killed[:2]:
+        verdict, detail = check_state_matched(tmp_path, m, timeout=120)
+        assert verdict != EQUIVALENT, f"killed mutant {m.index} proved equivalent: {detail}"
