@@ -17,6 +17,7 @@ line of the generated Verilog and the Amaranth line it came from.
 import argparse
 import json
 import os
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -70,6 +71,25 @@ def _verilog_line(workdir, line_no):
         return ""
     lines = (Path(workdir) / "apsq_rae.v").read_text().splitlines()
     return lines[line_no - 1].strip() if 0 < line_no <= len(lines) else ""
+
+
+def _driven_wire(mutation, verilog):
+    """For a mutation of a cell's input (no wire in the list): the wire its Verilog line
+    assigns, in the cell's module (``$flatten\\engine.\\quant.$ternary$...`` -> ``engine.quant``)."""
+    match = re.match(r"assign\s+\\?(\S+)", verilog)
+    if not match:
+        return ""
+    path = ".".join(part.rstrip(".") for part in
+                    re.findall(r"\\([^\\$]+\.)", mutation.cell))
+    return f"{path}.{match.group(1)}" if path else match.group(1)
+
+
+def _where(mutation):
+    """``wire[bit]``, or ``port P[bit] of the cell`` when the mutation names no wire."""
+    if mutation["wire"]:
+        return f"`{mutation['wire']}[{mutation['bit']}]`"
+    match = re.search(r"-port (\S+) -portbit (\d+)", mutation["command"])
+    return f"input {match.group(1)}[{match.group(2)}] of the cell" if match else "?"
 
 
 def mutate_config(name, params, pipeline, out, *, count, seed, jobs, equiv_seconds,
@@ -131,9 +151,12 @@ def mutate_config(name, params, pipeline, out, *, count, seed, jobs, equiv_secon
     with ThreadPoolExecutor(jobs) as pool:
         status = dict(zip([m.index for m in survivors], pool.map(settle_counted, survivors)))
     sources = amaranth_sources(params, pipeline)
-    rows = [{**asdict(m), "verilog": _verilog_line(workdir, m.verilog_line),
-             "amaranth": locate(sources, m.wire), "status": status[m.index][0],
-             "detail": status[m.index][1]} for m in survivors]
+    rows = []
+    for m in survivors:
+        verilog = _verilog_line(workdir, m.verilog_line)
+        rows.append({**asdict(m), "verilog": verilog,
+                     "amaranth": locate(sources, m.wire or _driven_wire(m, verilog)),
+                     "status": status[m.index][0], "detail": status[m.index][1]})
     killed = sum(o.verdict != "survived" for o in outcomes)
     hung = sum(o.verdict == "hung" for o in outcomes)
     equivalent = sum(r["status"] == "equivalent" for r in rows)
@@ -165,7 +188,7 @@ def _markdown(entries, args):
                 "|---|---|---|---|---|---|"]
         for r in e["survivors"]:
             verilog = f"`apsq_rae.v:{r['verilog_line']}` `{r['verilog']}`".replace("|", "\\|")
-            out.append(f"| {r['index']} | {r['mode']} | `{r['wire']}[{r['bit']}]` | {verilog} | "
+            out.append(f"| {r['index']} | {r['mode']} | {_where(r)} | {verilog} | "
                        f"{r['amaranth'] or '?'} | {r['status']}: {r['detail']} |")
     return "\n".join(out) + "\n"
 

@@ -82,3 +82,15 @@ def test_tiny_netlist_end_to_end(tmp_path):
     for m in killed[:2]:
         verdict, detail = check_state_matched(tmp_path, m, timeout=120)
         assert verdict != EQUIVALENT, f"killed mutant {m.index} proved equivalent: {detail}"
+
+
+def test_survivor_location_without_wire():
+    """A mutation of a cell input names no wire: the report takes the wire the cell's Verilog
+    line assigns, in the cell's module, and names the input."""
+    from dataclasses import asdict
+    from apsq_rae.mutate.run import _driven_wire, _where
+    (m,) = parse_mutations(r"mutate -ctrl mutsel 8 7 -mode const1 -module apsq_rae -cell "
+                           r"$flatten\engine.\quant.$ternary$apsq_rae.v:5496$1210 -port A "
+                           r"-portbit 33 -src apsq_rae.v:5496.19-5496.45")
+    assert _driven_wire(m, r"assign \$578  = exp[0] ? \$577  : x[83:42];") == "engine.quant.$578"
+    assert _where(asdict(m)) == "input A[33] of the cell"
