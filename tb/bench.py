@@ -136,6 +136,31 @@ class Bench:
         self.golden.configure(group_size)
         self.gs = group_size
 
+    async def reset(self, clocks=2):
+        """Assert ``rst`` for ``clocks`` rising edges in the middle of traffic, drop every
+        result still due, and start a fresh golden model at the current group size. After
+        the reset ``err``, ``out_valid`` and ``busy`` must be 0; whatever the engine had in
+        flight must never come out (the scoreboard then expects nothing)."""
+        d = self.dut
+        await FallingEdge(d.clk)
+        self.cycle += 1
+        d.rst.value = 1
+        self._set("in_valid", 0)
+        for _ in range(clocks):
+            await RisingEdge(d.clk)
+        await FallingEdge(d.clk)
+        self.cycle += clocks
+        d.rst.value = 0
+        await ReadOnly()
+        for name in ("err", "out_valid", "busy"):
+            value = int(getattr(d, name).value)
+            assert value == 0, f"clock {self.cycle}: {name} = {value} after a reset in traffic"
+        self.golden = golden.Engine(**self.p.as_dict(), strict=self.golden.strict)
+        self.golden.configure(self.gs)
+        self.expected.clear()
+        self.err_bad_cfg = False
+        self._last_progress = self.cycle
+
     # The clock loop --------------------------------------------------------------------
 
     def _set(self, name, value):

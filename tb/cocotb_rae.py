@@ -134,6 +134,31 @@ async def errors(dut):
 
 
 @cocotb.test()
+async def midreset(dut):
+    """A reset in the middle of traffic, at every group size: tiles in flight, results in the
+    FIFO and under backpressure. After it nothing stale comes out, and fresh accumulations
+    (every address from step 0) are scored against a fresh golden model."""
+    config = load_config()
+    bench = Bench(dut, config, "midreset")
+    p, stim = bench.p, Stimulus(bench.p, bench.rng)
+    await bench.start()
+    for gs in _gs_list(p):
+        cap = config["capacity"][gs]
+        addrs = stim.addresses(cap, 4)
+        await bench.run([Configure(gs)])
+        for _ in range(2):
+            streams = stim.per_address(addrs, gs, rounds=2)
+            tiles = stim.interleave(streams)
+            cut = bench.rng.randrange(1, len(tiles) + 1)
+            await bench.run(tiles[:cut], gap=0.1, backpressure=0.5)
+            await bench.reset(bench.rng.choice((1, 2, 3)))
+            # Everything after the reset starts over: each address from step 0.
+            await bench.run(stim.ws(stim.per_address(addrs, gs, rounds=1)) + [Drain()],
+                            gap=0.1, backpressure=0.2)
+    await bench.finish()
+
+
+@cocotb.test()
 async def latency(dut):
     """The manifest's latency: clocks from the edge accepting a lone ``last`` tile to the
     edge where its result can first be taken (``out_ready = 1``)."""

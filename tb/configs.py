@@ -108,7 +108,7 @@ THROUGHPUT = FAST["default"]
 
 
 #: cocotb tests every configuration runs (one simulator run per configuration).
-FUNCTIONAL = ["orders", "stress", "errors", "latency"]
+FUNCTIONAL = ["orders", "stress", "errors", "midreset", "latency"]
 
 
 def traffic_scale(params, base=1.0):
