@@ -66,11 +66,8 @@ class _Progress:
                       f"{self.what}, {time.monotonic() - self.start:.0f} s", flush=True)
 
 
-def _verilog_line(workdir, line_no):
-    if line_no is None:
-        return ""
-    lines = (Path(workdir) / "apsq_rae.v").read_text().splitlines()
-    return lines[line_no - 1].strip() if 0 < line_no <= len(lines) else ""
+def _verilog_line(lines, line_no):
+    return lines[line_no - 1].strip() if line_no and 0 < line_no <= len(lines) else ""
 
 
 def _driven_wire(mutation, verilog):
@@ -117,7 +114,6 @@ def mutate_config(name, params, pipeline, out, *, count, seed, jobs, equiv_secon
     with ThreadPoolExecutor(jobs) as pool:
         outcomes = list(pool.map(quick, mutations))
     survivors = [m for m, o in zip(mutations, outcomes) if o.verdict == "survived"]
-    status = {}                     # mutsel -> (status, detail) of every survivor
 
     def settle(m):
         verdict, detail = check_state_matched(workdir, m, timeout=equiv_seconds)
@@ -149,14 +145,15 @@ def mutate_config(name, params, pipeline, out, *, count, seed, jobs, equiv_secon
         return result
 
     with ThreadPoolExecutor(jobs) as pool:
-        status = dict(zip([m.index for m in survivors], pool.map(settle_counted, survivors)))
+        settled_all = list(pool.map(settle_counted, survivors))
     sources = amaranth_sources(params, pipeline)
+    lines = (workdir / "apsq_rae.v").read_text().splitlines()
     rows = []
-    for m in survivors:
-        verilog = _verilog_line(workdir, m.verilog_line)
+    for m, (status, detail) in zip(survivors, settled_all):
+        verilog = _verilog_line(lines, m.verilog_line)
         rows.append({**asdict(m), "verilog": verilog,
                      "amaranth": locate(sources, m.wire or _driven_wire(m, verilog)),
-                     "status": status[m.index][0], "detail": status[m.index][1]})
+                     "status": status, "detail": detail})
     killed = sum(o.verdict != "survived" for o in outcomes)
     hung = sum(o.verdict == "hung" for o in outcomes)
     equivalent = sum(r["status"] == "equivalent" for r in rows)
