@@ -44,11 +44,14 @@ area-default: $(STAMP)
 area: $(STAMP)
 	$(CLI) area --out $(BUILD)/area $(ARGS)
 
+# Both print the functional coverage of their cocotb runs (docs/coverage.md); regress fails
+# when a bin is empty.
 test: $(STAMP) sim-deps
+	APSQ_COVERAGE_DIR=$(BUILD)/coverage/test \
 	$(PY) -m pytest -q -n $(JOBS) -m "not slow and not realmodel and not bench"
 
 regress: $(STAMP) sim-deps
-	$(PY) -m pytest -q -n $(JOBS)
+	APSQ_COVERAGE_DIR=$(BUILD)/coverage/regress $(PY) -m pytest -q -n $(JOBS) --coverage-require
 
 # Every formal check (docs/formal.md); a quick subset also runs in `make test`.
 formal: $(STAMP)

@@ -13,7 +13,7 @@ from .quant import MAX_EXP, as_int_array, check_q_bits, check_rounding, dequanti
 
 
 __all__ = ["ApsqResult", "apsq_step", "apsq_accumulate", "psq_accumulate", "exact_sum",
-           "error_lsb", "error_report", "mode_bit"]
+           "error_lsb", "error_report", "mode_bit", "quantizer_input"]
 
 
 def mode_bit(step, last, group_size):
@@ -45,14 +45,24 @@ def apsq_step(tile, exp, *, step, last, group_size, pend_sum, ap_deq, q_bits, ro
         The new running state; ``ap`` is the stored AP (``None`` after a PSQ step) and
         ``saturated`` the per-element flag of this step's quantization.
     """
+    s = quantizer_input(tile, step=step, last=last, group_size=group_size,
+                        pend_sum=pend_sum, ap_deq=ap_deq)
+    q, saturated = quantize(s, exp, q_bits=q_bits, rounding=rounding)
     if mode_bit(step, last, group_size):
-        s = tile + pend_sum
-        if step >= group_size:            # an AP exists (spec: i >= gs)
-            s = s + ap_deq
-        ap, saturated = quantize(s, exp, q_bits=q_bits, rounding=rounding)
-        return 0, _exact_like(dequantize(ap, exp), tile), ap, saturated
-    q, saturated = quantize(tile, exp, q_bits=q_bits, rounding=rounding)
+        return 0, _exact_like(dequantize(q, exp), tile), q, saturated
     return pend_sum + _exact_like(dequantize(q, exp), tile), ap_deq, None, saturated
+
+
+def quantizer_input(tile, *, step, last, group_size, pend_sum, ap_deq):
+    """What step ``step`` quantizes: ``Tp_i`` in a PSQ step; in an APSQ step ``Tp_i`` plus the
+    pending sum, plus ``D(AP_prev)`` when an AP exists (``step >= group_size``). Arguments as
+    for :func:`apsq_step`."""
+    if not mode_bit(step, last, group_size):
+        return tile
+    s = tile + pend_sum
+    if step >= group_size:                # an AP exists (spec: i >= gs)
+        s = s + ap_deq
+    return s
 
 
 def _exact_like(deq, tile):

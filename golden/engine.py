@@ -10,11 +10,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .apsq import apsq_step
+from .apsq import apsq_step, mode_bit, quantizer_input
 from .quant import check_rounding
 
 
-__all__ = ["Engine", "Tile", "Result"]
+__all__ = ["Engine", "Step", "Tile", "Result"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,37 @@ class Result:
     data: tuple
 
 
+@dataclass(frozen=True)
+class Step:
+    """What one accepted in-range tile did (:attr:`Engine.last_step`), for functional coverage.
+
+    Members
+    -------
+    addr, step, last, exp : int, int, bool, int
+        The tile's fields.
+    group_size : int
+        The run-time group size it ran at.
+    mode : int
+        The mode bit: 1 for an APSQ step, 0 for a PSQ step.
+    has_ap : bool
+        A stored AP existed and was added (an APSQ step with ``step >= group_size``).
+    value : numpy.ndarray
+        What the step quantized, per lane (:func:`apsq_rae.golden.quantizer_input`), exact.
+    saturated : numpy.ndarray of bool
+        Per lane, clipping changed the quantized value.
+    """
+
+    addr: int
+    step: int
+    last: bool
+    exp: int
+    group_size: int
+    mode: int
+    has_ap: bool
+    value: object
+    saturated: object
+
+
 @dataclass
 class _Accumulation:
     next_step: int = 0
@@ -104,6 +135,8 @@ class Engine:
         Bit 1 is set when a tile beyond the capacity was dropped (``strict=False``).
     in_flight : set of int
         Addresses in the middle of an accumulation.
+    last_step : Step or None
+        What the last in-range tile that :meth:`push` accepted did.
     """
 
     def __init__(self, lanes=16, psum_bits=32, q_bits=8, max_group_size=4, depth=256,
@@ -118,6 +151,7 @@ class Engine:
         self.strict = strict
         self.group_size = None
         self.err = 0
+        self.last_step = None
         self._state = {}
         # Exact arithmetic: int64 unless Tp plus G dequantized values can exceed it.
         widest = (1 << (psum_bits - 1)) + max_group_size * ((1 << (q_bits - 1)) << ((1 << exp_bits) - 1))
@@ -181,9 +215,14 @@ class Engine:
             what = "a new accumulation before the last step" if step == 0 else "step out of order"
             raise ValueError(f"address {addr}: {what} (got step {step}, expected step "
                              f"{acc.next_step})")
+        mode = mode_bit(step, last, gs)
+        value = quantizer_input(tile, step=step, last=last, group_size=gs,
+                                pend_sum=acc.pend_sum, ap_deq=acc.ap_deq)
         acc.pend_sum, acc.ap_deq, ap, saturated = apsq_step(
             tile, exp, step=step, last=last, group_size=gs, pend_sum=acc.pend_sum,
             ap_deq=acc.ap_deq, q_bits=self.q_bits, rounding=self.rounding)
+        self.last_step = Step(addr, step, bool(last), exp, gs, mode, bool(mode and step >= gs),
+                              value, saturated)
         acc.sat |= bool(saturated.any())
         acc.next_step = step + 1
         if last:

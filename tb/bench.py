@@ -12,6 +12,7 @@ import collections
 import json
 import os
 import random
+from pathlib import Path
 
 import cocotb
 from cocotb.clock import Clock
@@ -21,6 +22,7 @@ from apsq_rae import golden
 from apsq_rae.golden import Tile
 from apsq_rae.hdl.params import RAEParams
 
+from .coverage import session_coverage
 from .stimulus import Configure, BadConfig, ClearErr, Drain, CheckErr, Idle
 
 
@@ -58,6 +60,9 @@ class Bench:
         Tiles accepted and results checked so far.
     latencies : list of int
         Per result, clocks from the edge accepting its last tile to the edge taking it.
+    cov : apsq_rae.tb.coverage.Coverage or None
+        Functional coverage, sampled when ``APSQ_COVERAGE_FILE`` names the file that
+        :meth:`finish` writes the counts to (:func:`apsq_rae.tb.sim.run` sets it).
     """
 
     def __init__(self, dut, config, test_name, *, strict=True):
@@ -86,6 +91,19 @@ class Bench:
             "cfg_group_size", "err_clear")}
         self._driven = {}
         self._driven_tile = None
+        self._capacity = config["capacity"]
+        self._err = 0
+        self._cov_file = os.environ.get("APSQ_COVERAGE_FILE")
+        self.cov = session_coverage(p, self._capacity) if self._cov_file else None
+        self._probes = None
+        if self.cov is not None:
+            # Internal nets of the generated engine (coverage only, never scored): the issue
+            # queue's head valid, its hazard flag, and the result-credit flag.
+            try:
+                engine = dut.engine
+                self._probes = (engine.o__valid, engine.hazard, engine.credit_ok)
+            except AttributeError as error:
+                self.log.warning(f"coverage: no hazard and credit probes ({error})")
         self.log.info(f"config {p} latency {self.latency} seed {self.seed} "
                       f"(APSQ_SEED={self.seed} repeats it)")
 
@@ -155,6 +173,9 @@ class Bench:
         for name in ("err", "out_valid", "busy"):
             value = int(getattr(d, name).value)
             assert value == 0, f"clock {self.cycle}: {name} = {value} after a reset in traffic"
+        if self.cov is not None:
+            self.cov.reset(in_flight=bool(self.golden.in_flight), due=bool(self.expected))
+        self._err = 0
         self.golden = golden.Engine(**self.p.as_dict(), strict=self.golden.strict)
         self.golden.configure(self.gs)
         self.expected.clear()
@@ -217,6 +238,8 @@ class Bench:
             raise AssertionError(f"{where}: sat expected {int(want.sat)}, got {int(got_sat)}")
         self.results += 1
         self.latencies.append(self.cycle - accept_cycle)
+        if self.cov is not None:
+            self.cov.result()
 
     async def clock(self, tile=None, *, gap=0.0, backpressure=0.0, cfg=None, err_clear=0,
                     expect_refused=False):
@@ -247,6 +270,8 @@ class Bench:
             raise AssertionError(f"clock {self.cycle}: err[0] = 1 but cfg_group_size was "
                                  f"always legal since the last clear")
         accepted = offer and bool(in_ready)
+        if self.cov is not None:
+            self._sample_clock(err, out_valid and not take)
         if expect_refused and accepted:
             raise AssertionError(f"clock {self.cycle}: a tile was accepted while "
                                  f"cfg_group_size = {cfg} is illegal")
@@ -257,6 +282,9 @@ class Bench:
             result = self.golden.push(tile.addr, tile.step, tile.last, tile.exp, tile.data)
             if result is not None:
                 self.expected.append((result, tile.step, self.cycle))
+            if self.cov is not None:
+                in_range = tile.addr < self._capacity[self.gs]
+                self.cov.tile(self.gs, tile.addr, self.golden.last_step if in_range else None)
             self.accepted += 1
             self.accept_cycles.append(self.cycle)
             self._last_progress = self.cycle
@@ -265,6 +293,20 @@ class Bench:
                                  f"(in_ready {in_ready}, out_valid {out_valid}, busy {busy}, "
                                  f"{len(self.expected)} results due): engine hung")
         return accepted
+
+    def _sample_clock(self, err, stalled):
+        hazard_stall = no_credit = False
+        if self._probes is not None:
+            head, hazard, credit_ok = self._probes
+            hazard_stall = bool(int(head.value)) and bool(int(hazard.value))
+            no_credit = stalled and not int(credit_ok.value)
+        self.cov.clock(self.gs, hazard_stall=hazard_stall, no_credit=no_credit)
+        for bit in (0, 1):
+            if (err >> bit) & 1 and not (self._err >> bit) & 1:
+                self.cov.err(f"err[{bit}] set")
+        if self._err and not err:
+            self.cov.err("cleared")
+        self._err = err
 
     # Items -----------------------------------------------------------------------------
 
@@ -305,6 +347,8 @@ class Bench:
                 err = int(self.dut.err.value)
                 assert err & 1, (f"clock {self.cycle}: err[0] = 0 after {item.cycles} clocks "
                                  f"with cfg_group_size = {item.value}")
+                if item.clear_on_last and self.cov is not None:
+                    self.cov.err("set beats clear")
             elif isinstance(item, ClearErr):
                 await self.drain(backpressure)
                 await self.clock(err_clear=1)
@@ -335,3 +379,5 @@ class Bench:
         assert not self.golden.in_flight, \
             f"stimulus bug: addresses {sorted(self.golden.in_flight)[:8]} left mid-accumulation"
         self.log.info(f"{self.accepted} tiles, {self.results} results, {self.cycle} clocks")
+        if self.cov is not None:
+            self.cov.export(self._cov_file, Path(self._cov_file).stem)

@@ -125,7 +125,9 @@ def run(params, testcase, *, module="apsq_rae.tb.cocotb_rae", seed=None, extra_e
     state.
 
     The configuration reaches the cocotb side as JSON in ``APSQ_TB_CONFIG`` (parameters,
-    manifest latency and capacities, seed).
+    manifest latency and capacities, seed). When ``APSQ_COVERAGE_DIR`` names a folder and
+    ``edit`` is ``None``, the run's functional coverage counts go into it
+    (:mod:`apsq_rae.tb.coverage`).
 
     Returns
     -------
@@ -156,6 +158,12 @@ def run(params, testcase, *, module="apsq_rae.tb.cocotb_rae", seed=None, extra_e
     env = {"APSQ_TB_CONFIG": json.dumps(config)}
     env.update(extra_env or {})
     test_dir = build_dir / (run_name or (testcase if isinstance(testcase, str) else "_".join(testcase)))
+    coverage_dir = os.environ.get("APSQ_COVERAGE_DIR")
+    if coverage_dir and edit is None:
+        # Functional coverage (apsq_rae.tb.coverage), not of netlists broken on purpose.
+        coverage_file = Path(coverage_dir).resolve() / f"{build_dir.name}-{test_dir.name}.json"
+        coverage_file.unlink(missing_ok=True)
+        env["APSQ_COVERAGE_FILE"] = str(coverage_file)
     if test_dir.exists():
         shutil.rmtree(test_dir)
     label = config_name(params, pipeline) + ("" if init == "reset" else f" init={init}") \

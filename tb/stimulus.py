@@ -130,21 +130,26 @@ class Stimulus:
 
     def exponent_sweep(self, addrs):
         """Single-step accumulations at every exponent ``0..max_exp``, cycling through
-        ``addrs``: per exponent, lanes of both signs whose shifted value lands just inside
-        and just outside the ``q_bits`` range, near zero, and anywhere. The quantizer shifts
-        through a different path for each exponent; random exponents leave some untried."""
+        ``addrs``, so that every lane meets every edge of the quantizer at every exponent: a
+        floor ``x >> e`` of ``q_min - 2 .. q_min + 1``, ``-1``, ``0`` and ``q_max - 1 ..
+        q_max + 1``, each with the dropped bits empty, exactly half (a tie), above half and
+        below half (where the exponent has that many bits), plus both PSUM range ends. Lane
+        ``j`` of the ``k``-th tile of an exponent takes value ``k + j``: the quantizer has
+        its own shifter and comparators per lane, and random values left some edges of some
+        lanes untried."""
         r, p = self.rng, self.p
-        edge = 1 << (p.q_bits - 1)
+        q_min, q_max = -(1 << (p.q_bits - 1)), (1 << (p.q_bits - 1)) - 1
+        floors = (q_min - 2, q_min - 1, q_min, q_min + 1, -1, 0, q_max - 1, q_max, q_max + 1)
         tiles = []
         for e in range(p.max_exp + 1):
-            for k in range(4):
-                lanes = []
-                for _ in range(p.lanes):
-                    m = r.choice((edge - 1, edge, edge + 1, r.randint(0, 3),
-                                  r.randint(0, 2 * edge)))
-                    v = r.choice((1, -1)) * (m << e) + r.randint(0, (1 << e) - 1)
-                    lanes.append(max(self.lo, min(self.hi, v)))
-                tiles.append(Tile(addrs[(e * 4 + k) % len(addrs)], 0, True, e, tuple(lanes)))
+            half = (1 << e) >> 1
+            lows = [0] + ([half] if e >= 1 else []) \
+                + ([half + r.randint(1, half - 1), r.randint(1, half - 1)] if e >= 2 else [])
+            values = [(f << e) + low for f in floors for low in lows]
+            values = [v for v in values if self.lo <= v <= self.hi] + [self.lo, self.hi]
+            for k in range(len(values)):
+                lanes = tuple(values[(k + j) % len(values)] for j in range(p.lanes))
+                tiles.append(Tile(addrs[len(tiles) % len(addrs)], 0, True, e, lanes))
         return tiles
 
     def n_steps(self, gs):
@@ -166,6 +171,17 @@ class Stimulus:
         chosen = sorted(chosen)
         self.rng.shuffle(chosen)
         return chosen
+
+    def every_length(self, addrs, gs):
+        """One accumulation of every length ``1..2 gs`` over ``addrs`` (reused in turn, one
+        accumulation after the other): the last step falls on every phase, with and without
+        a stored AP."""
+        streams = {}
+        limit = 1 << self.p.step_bits
+        for k, n in enumerate(range(1, min(2 * gs, limit) + 1)):
+            a = addrs[k % len(addrs)]
+            streams.setdefault(a, []).extend(self.accumulation(a, n))
+        return streams
 
     # Orders ----------------------------------------------------------------------------
 

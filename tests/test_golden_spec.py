@@ -93,3 +93,31 @@ def test_worked_example_through_engine(gs):
     results = [eng.push(9, i, i == 4, e, t) for i, (t, e) in enumerate(zip(TILES, EXPS))]
     assert results[:4] == [None] * 4
     assert results[4] == golden.Result(addr=9, exp=7, sat=False, data=(70, -8))
+
+
+@pytest.mark.parametrize("gs", [1, 2, 3, 4])
+def test_worked_example_last_step(gs):
+    """``Engine.last_step`` (what the coverage model samples): the mode, whether an AP was
+    added, and what was quantized, per the worked example (S for APSQ steps, Tp for PSQ)."""
+    eng = golden.Engine(lanes=2)
+    eng.configure(gs)
+    for i, (tile, e) in enumerate(zip(TILES, EXPS)):
+        eng.push(9, i, i == 4, e, tile)
+        kind, _, s = WORKED[gs][i]
+        step = eng.last_step
+        assert (step.addr, step.step, step.last, step.exp, step.group_size) == \
+            (9, i, i == 4, e, gs)
+        assert step.mode == (kind == "AP")
+        assert step.has_ap == (kind == "AP" and i >= gs)
+        assert step.value.tolist() == (s if kind == "AP" else tile)
+        assert step.saturated.tolist() == [False, False]
+
+
+def test_last_step_saturation_per_lane():
+    eng = golden.Engine(lanes=3, q_bits=4)
+    eng.configure(1)
+    eng.push(0, 0, True, 1, [16, -19, 15])      # 8 and -9.5 (to -9) clip; 7.5 rounds to 8
+    assert eng.last_step.saturated.tolist() == [True, True, True]
+    eng.push(0, 0, True, 1, [13, -16, 0])
+    assert eng.last_step.saturated.tolist() == [False, False, False]
+    assert eng.last_step.has_ap is False and eng.last_step.mode == 1
