@@ -6,6 +6,7 @@ from apsq_rae.options import add_engine_options, add_pipeline_option, engine_par
 from .generate import (DEFAULT_CLOCK_PERIOD, DEFAULT_IO_DELAY_FRACTION, DEFAULT_NAME, INIT_CHOICES,
                        check_init, check_name, check_timing, generate_verilog, sdc_text,
                        memory_files, vlt_text, write_outputs)
+from .ip_files import ip_files
 from .memories import MEMORY_CHOICES, check_memories
 
 
@@ -21,9 +22,11 @@ def _run(args):
     text, manifest = generate_verilog(params, name, pipeline=args.pipeline, init=args.init,
                                       memories=args.memories)
     models = memory_files(params, name, args.memories)
+    ip = ip_files(manifest, params)
     sdc = sdc_text(params, name, args.clock_period, args.io_delay_fraction)
-    v_path, j_path, s_path, w_path, *m_paths = write_outputs(
-        args.out, name, text, manifest, sdc, vlt_text(name, args.init), models)
+    v_path, j_path, s_path, w_path, *extra_paths = write_outputs(
+        args.out, name, text, manifest, sdc, vlt_text(name, args.init), {**models, **ip})
+    m_paths, ip_paths = extra_paths[:len(models)], extra_paths[len(models):]
     p = params
     print(f"wrote {v_path} (module {name}: lanes={p.lanes} psum_bits={p.psum_bits} "
           f"q_bits={p.q_bits} max_group_size={p.max_group_size} depth={p.depth} "
@@ -39,6 +42,9 @@ def _run(args):
     for path in m_paths:
         print(f"wrote {path} (behavioural model of the bank memory: replace it with your "
               f"SRAM macro)")
+    print("wrote " + ", ".join(str(path) for path in ip_paths) + " (C header, SystemVerilog "
+          "package and instantiation template, smoke testbench, FuseSoC core: "
+          "docs/integration.md)")
     sys.stdout.flush()
     return 0
 
@@ -49,8 +55,10 @@ def register(subparsers):
         "generate", help="write the engine as Verilog, its JSON manifest and SDC constraints",
         description="Write OUT/NAME.v (flat ports of docs/spec.md section 5), OUT/NAME.json "
                     "(parameters, ports, pipeline setting, latency, capacity, versions) and "
-                    "OUT/NAME.sdc (clock and input/output delays) and OUT/NAME.vlt (reviewed "
-                    "Verilator lint waivers).")
+                    "OUT/NAME.sdc (clock and input/output delays), OUT/NAME.vlt (reviewed "
+                    "Verilator lint waivers), and for integration OUT/NAME.h, "
+                    "OUT/NAME_pkg.sv, OUT/NAME_inst.sv, OUT/NAME_smoke_tb.v and "
+                    "OUT/NAME.core (FuseSoC).")
     add_engine_options(parser)
     add_pipeline_option(parser)
     parser.add_argument("--name", default=DEFAULT_NAME,

@@ -12,6 +12,7 @@ from importlib import metadata
 from apsq_rae.hdl.pipeline import as_pipeline
 from apsq_rae.hdl.top import port_table
 from .memories import macro_name, memory_table
+from .payloads import payload_layouts
 
 
 __all__ = ["build_manifest", "manifest_json", "MANIFEST_FORMAT"]
@@ -53,7 +54,8 @@ def build_manifest(params, name, latency, pipeline=None, *, init="reset",
     dict
         Keys ``format``, ``module``, ``verilog``, ``sdc`` (the SDC file name), ``vlt`` (the
         Verilator lint waivers),
-        ``parameters``, ``derived``, ``ports``, ``pipeline`` (the setting's name and its
+        ``parameters``, ``derived``, ``ports``, ``payloads`` (the tile and result as packed
+        words: :func:`apsq_rae.gen.payloads.payload_layouts`), ``pipeline`` (the setting's name and its
         knobs), ``init`` (``reset``: registers and memories start at their reset values;
         ``none``: no power-up values), ``memories`` (one entry per bank:
         :func:`apsq_rae.gen.memories.memory_table`), ``memory_models`` (the files of the
@@ -79,6 +81,7 @@ def build_manifest(params, name, latency, pipeline=None, *, init="reset",
             "sum_bits": params.sum_bits,
         },
         "ports": ports,
+        "payloads": payload_layouts(params),
         "pipeline": as_pipeline(pipeline).as_dict(),
         "init": init,
         "memories": memory_table(params, name, memories),

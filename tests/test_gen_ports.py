@@ -86,7 +86,7 @@ def test_manifest_ports_parameters_capacity(generated):
         "queue_input_register": True}
     assert manifest["vlt"] == "apsq_rae.vlt"
     assert list(manifest) == ["format", "module", "verilog", "sdc", "vlt", "parameters", "derived",
-                              "ports",
+                              "ports", "payloads",
                               "pipeline", "init", "memories", "memory_models", "latency",
                               "capacity", "generator", "amaranth"]
     assert manifest["init"] == "reset"
@@ -116,3 +116,17 @@ def test_no_simulation_constructs(generated):
 def test_only_one_top_module_named(generated):
     _, text, _ = generated
     assert len(re.findall(r"^module apsq_rae\(", text, re.MULTILINE)) == 1
+
+
+def test_manifest_payloads_at_spec_defaults():
+    """The tile and result as packed words, port order, least significant first (spec
+    defaults: addr 10 bits, step 16, exp 5, 16 lanes of 32 and of 8 bits)."""
+    _, manifest = generate_verilog(RAEParams(), "apsq_rae")
+    tile, result = manifest["payloads"]["tile"], manifest["payloads"]["result"]
+    assert [(f["name"], f["offset"], f["width"]) for f in tile["fields"]] == [
+        ("addr", 0, 10), ("step", 10, 16), ("last", 26, 1), ("exp", 27, 5), ("data", 32, 512)]
+    assert tile["width"] == 544 and tile["fields"][-1]["lanes"] == 16
+    assert tile["fields"][-1]["lane_width"] == 32
+    assert [(f["name"], f["offset"], f["width"]) for f in result["fields"]] == [
+        ("addr", 0, 10), ("exp", 10, 5), ("sat", 15, 1), ("data", 16, 128)]
+    assert result["width"] == 144 and result["fields"][-1]["lane_width"] == 8
