@@ -2,7 +2,13 @@
 sample of mutants selected at run time by one extra input.
 
 Yosys reads the Verilog that ``apsq-rae generate`` writes, flattens it and keeps its memories
-as memories (``proc; flatten; memory -nomap``). ``mutate -list`` then draws an even sample of
+as memories (``proc; flatten; memory -nomap``), then simplifies it as mcy's ``prep`` does
+(``opt -noff -keepdc``: identical cells merged, constants folded; flip-flops and their resets
+untouched; not ``wreduce``, which cuts flip-flops into slices that the equivalence check's
+``expose -evert-dff`` cannot turn into ports). Without it, every use of an expression in
+the Amaranth source has its own copy of the logic in the Verilog (the quantizer's shifter
+appears once per comparison), and a mutant in one copy is a mutant of logic that synthesis
+merges away. ``mutate -list`` then draws an even sample of
 mutations over every cell output bit (the modes of mcy: ``inv``, ``const0``, ``const1``,
 ``cnot0``, ``cnot1``; an even share of the sample per mode), and every mutation is applied to one netlist behind ``mutsel``: mutant
 ``k`` is active when ``mutsel == k``, and ``mutsel == 0`` is the unmutated engine. One
@@ -109,6 +115,12 @@ def _yosys(workdir, script, log, timeout=600):
         raise RuntimeError(f"yosys ({log}.ys in {workdir}) exited {proc.returncode}:\n{tail}")
 
 
+#: Ports of memory cells whose mutants are left out: a memory's clocks (a mutated clock is
+#: another clocking scheme, not a logic fault) and its read ports' asynchronous reset (Yosys
+#: cannot write a ROM read port with a non-constant one back as Verilog).
+_MEMORY_CONTROL = re.compile(r" -port (RD|WR)_(CLK|ARST)\b")
+
+
 def prepare(params, pipeline, workdir, *, count, seed):
     """Write the mutation netlist of ``params`` at ``pipeline`` into ``workdir``.
 
@@ -132,21 +144,26 @@ def prepare(params, pipeline, workdir, *, count, seed):
     text, manifest = generate_verilog(params, TOPLEVEL, pipeline=pipeline)
     (workdir / f"{TOPLEVEL}.v").write_text(text)
     # `mutate -list` keeps only the last of several -mode filters: one list per mode, an even
-    # share of the count each, numbered here 1, 2, ... in mode order.
+    # share of the count each, numbered here 1, 2, ... in mode order. Each list is drawn
+    # with room to drop the mutations of memory clocks and asynchronous resets (below).
     shares = [count // len(MODES) + (i < count % len(MODES)) for i in range(len(MODES))]
-    listing = [f"mutate -list {n} -seed {seed} -mode {mode} -o list_{mode}.ys"
+    listing = [f"mutate -list {2 * n + 8} -seed {seed} -mode {mode} -o list_{mode}.ys"
                for mode, n in zip(MODES, shares) if n]
     _yosys(workdir, "\n".join([
         f"read_verilog {TOPLEVEL}.v",
         f"hierarchy -check -top {TOPLEVEL}",
-        "proc", "flatten", "memory -nomap", "opt_clean",
+        "proc", "flatten", "memory -nomap", "opt -noff -keepdc", "opt_clean",
         "write_rtlil design.il", *listing, ""]), "netlist")
     width = max(8, count.bit_length())
     lines = []
     for mode, n in zip(MODES, shares):
         if n:
-            lines += [line for line in (workdir / f"list_{mode}.ys").read_text().splitlines()
-                      if line.startswith("mutate ")]
+            drawn = [line for line in (workdir / f"list_{mode}.ys").read_text().splitlines()
+                     if line.startswith("mutate ") and not _MEMORY_CONTROL.search(line)]
+            if len(drawn) < n:
+                raise RuntimeError(f"yosys listed {len(drawn)} {mode} mutations, {n} asked "
+                                   f"(see {workdir / f'list_{mode}.ys'})")
+            lines += drawn[:n]
     numbered = [f"mutate -ctrl mutsel {width} {k} {line[len('mutate '):]}"
                 for k, line in enumerate(lines, 1)]
     (workdir / "mutations.ys").write_text("\n".join(numbered) + "\n")

@@ -1,11 +1,11 @@
 """``make mutate``: how many mutants of the generated netlist the quick regression kills.
 
 For each configuration of :data:`CONFIGS`: draw ``--count`` mutants of the flattened netlist
-(:mod:`apsq_rae.mutate.netlist`), compile them once, run the functional cocotb tests of
-``make test`` (:data:`apsq_rae.tb.configs.FUNCTIONAL`, seed 1, the same traffic) on each mutant
-in parallel with a hang limit (:mod:`apsq_rae.mutate.simulate`). A survivor first gets the
+(:mod:`apsq_rae.mutate.netlist`), compile them once, run the cocotb tests of ``make test``
+(:data:`QUICK`: the functional set and the throughput test; seed 1, the same traffic) on each
+mutant in parallel with a hang limit (:mod:`apsq_rae.mutate.simulate`). A survivor first gets the
 state-matched equivalence check (:mod:`apsq_rae.mutate.equiv`); one not proved equivalent is
-run longer (four times the traffic, two more seeds, and the throughput test), and, with
+run longer (four times the traffic, two more seeds), and, with
 ``--reset-seconds``, what survives that gets the check from reset.
 
 The score of a configuration is killed / (mutants - proved equivalent), where killed counts
@@ -42,6 +42,10 @@ CONFIGS = {
     "odd-default": (FAST["odd"], "default"),
     "lanes16-max": (RAEParams(lanes=16, depth=4), "max"),
 }
+#: The tests each mutant runs: those ``make test`` runs on every configuration, and its
+#: throughput test (one tile per clock: a mutant that only stalls is a bug too).
+QUICK = FUNCTIONAL + ["throughput"]
+
 #: The issue's target score.
 TARGET = 0.98
 #: Seeds of the longer run (``make test`` uses 1).
@@ -99,7 +103,7 @@ def mutate_config(name, params, pipeline, out, *, count, seed, jobs, equiv_secon
     config = {"params": params.as_dict(), "latency": manifest["latency"],
               "capacity": manifest["capacity"]}
     scale = traffic_scale(params)
-    reference = run_mutant(workdir, 0, config, FUNCTIONAL, timeout=600, scale=scale)
+    reference = run_mutant(workdir, 0, config, QUICK, timeout=600, scale=scale)
     if reference.verdict != "survived":
         raise RuntimeError(f"{name}: the unmutated netlist fails the tests ({reference.detail}); "
                            f"see {workdir / 'runs' / 'quick-0'}")
@@ -107,7 +111,7 @@ def mutate_config(name, params, pipeline, out, *, count, seed, jobs, equiv_secon
     progress = _Progress(name, len(mutations))
 
     def quick(m):
-        outcome = run_mutant(workdir, m.index, config, FUNCTIONAL, timeout=hang, scale=scale)
+        outcome = run_mutant(workdir, m.index, config, QUICK, timeout=hang, scale=scale)
         progress.tick(outcome.verdict != "survived")
         return outcome
 
@@ -120,7 +124,7 @@ def mutate_config(name, params, pipeline, out, *, count, seed, jobs, equiv_secon
         if verdict == EQUIVALENT:
             return "equivalent", detail
         for s in LONG_SEEDS:
-            o = run_mutant(workdir, m.index, config, FUNCTIONAL + ["throughput"],
+            o = run_mutant(workdir, m.index, config, QUICK,
                            timeout=hang * LONG_SCALE, scale=scale * LONG_SCALE, seed=s,
                            tag=f"long{s}")
             if o.verdict != "survived":
@@ -168,7 +172,7 @@ def mutate_config(name, params, pipeline, out, *, count, seed, jobs, equiv_secon
 def _markdown(entries, args):
     out = ["# Mutation report", "",
            f"{args.count} mutants per configuration (Yosys `mutate -list`, seed {args.seed}); "
-           f"tests: {', '.join(FUNCTIONAL)} (seed 1, the traffic of `make test`). "
+           f"tests: {', '.join(QUICK)} (seed 1, the traffic of `make test`). "
            f"Score = killed / (mutants - proved equivalent); target {TARGET:.0%}.", "",
            "| configuration | mutants | killed | hung | killed by a longer run | equivalent "
            "| alive | score | seconds |", "|---|---|---|---|---|---|---|---|---|"]

@@ -320,6 +320,17 @@ class Bench:
             if not self.expected and self.cycle - self._last_progress > self.timeout:
                 raise AssertionError(f"clock {self.cycle}: busy stays 1 with no result due")
 
+    async def hold_results(self, tiles, clocks):
+        """Offer ``tiles`` for ``clocks`` clocks with ``out_ready = 0`` (the result FIFO fills
+        and the engine must stop taking ``last`` tiles before it overflows), then send the
+        rest with ``out_ready = 1``."""
+        pending = list(tiles)
+        for _ in range(clocks):
+            if await self.clock(pending[0] if pending else None, backpressure=1.0):
+                pending.pop(0)
+        self._last_progress = self.cycle
+        await self.run(pending)
+
     async def run(self, items, *, gap=0.0, backpressure=0.0):
         """Execute stimulus items (see :mod:`apsq_rae.tb.stimulus`) with random ``in_valid`` gaps and
         ``out_ready`` backpressure (probabilities)."""

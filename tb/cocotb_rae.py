@@ -68,8 +68,8 @@ async def orders(dut):
 async def stress(dut):
     """Saturation-heavy data, most negative PSUMs, capacity edges (first and last address),
     the same address restarted right after its last tile, accumulations at one exponent (every
-    bit of the AP visible), every edge of the quantizer at every exponent in every lane, and
-    long stalls."""
+    bit of the AP visible), every edge of the quantizer at every exponent in every lane, the
+    result FIFO full under ``out_ready = 0``, and long stalls."""
     config = load_config()
     bench = Bench(dut, config, "stress")
     p, stim = bench.p, Stimulus(bench.p, bench.rng)
@@ -94,10 +94,14 @@ async def stress(dut):
         streams = {a: [t for _ in range(2) for t in stim.same_scale(a, 2 * gs + 1)]
                    for a in edges}
         await bench.run(stim.interleave(streams), gap=0.1, backpressure=0.2)
-        # Every exponent, every lane, every edge of the quantizer (it works alike at every
-        # group size: once).
+        # Once (alike at every group size): every exponent, every lane, every edge of the
+        # quantizer; and the result FIFO filled under out_ready = 0 by one-step accumulations.
         if gs == _gs_list(p)[0]:
             await bench.run(stim.exponent_sweep(edges), gap=0.0, backpressure=0.1)
+            singles = [t for _ in range(2) for a in stim.addresses(cap, 64)
+                       for t in stim.accumulation(a, 1)]
+            await bench.hold_results(singles, bench.timeout - 10)
+            await bench.run([Drain()])
         # One address over and over: every tile depends on the previous one.
         streams = stim.per_address([edges[-1]], gs, rounds=max(2, int(6 * scale)))
         await bench.run(stim.is_(streams), gap=0.0, backpressure=0.0)
