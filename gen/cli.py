@@ -4,8 +4,8 @@ import sys
 
 from apsq_rae.options import add_engine_options, add_pipeline_option, engine_params
 from .generate import (DEFAULT_CLOCK_PERIOD, DEFAULT_IO_DELAY_FRACTION, DEFAULT_NAME, INIT_CHOICES,
-                       check_init, check_name, check_timing, generate_verilog, sdc_text,
-                       memory_files, vlt_text, write_outputs)
+                       INTERFACE_CHOICES, check_init, check_interface, check_name, check_timing,
+                       generate_verilog, sdc_text, memory_files, vlt_text, write_outputs)
 from .ip_files import ip_files
 from .memories import MEMORY_CHOICES, check_memories
 
@@ -19,11 +19,12 @@ def _run(args):
     check_timing(args.clock_period, args.io_delay_fraction)
     check_init(args.init)
     check_memories(args.memories)
+    check_interface(args.interface)
     text, manifest = generate_verilog(params, name, pipeline=args.pipeline, init=args.init,
-                                      memories=args.memories)
+                                      memories=args.memories, interface=args.interface)
     models = memory_files(params, name, args.memories)
     ip = ip_files(manifest, params)
-    sdc = sdc_text(params, name, args.clock_period, args.io_delay_fraction)
+    sdc = sdc_text(params, name, args.clock_period, args.io_delay_fraction, args.interface)
     v_path, j_path, s_path, w_path, *extra_paths = write_outputs(
         args.out, name, text, manifest, sdc, vlt_text(name, args.init), {**models, **ip})
     m_paths, ip_paths = extra_paths[:len(models)], extra_paths[len(models):]
@@ -33,18 +34,21 @@ def _run(args):
           f"exp_bits={p.exp_bits} step_bits={p.step_bits} rounding={p.rounding}"
           + (f" pipeline={args.pipeline}" if args.pipeline != "default" else "")
           + (f" init={args.init}" if args.init != "reset" else "")
+          + (f" interface={args.interface}" if args.interface != "flat" else "")
           + (f" memories={args.memories})" if args.memories != "behavioural" else ")"))
     capacity = ", ".join(f"gs={gs}: {c}" for gs, c in manifest["capacity"].items())
     print(f"wrote {j_path} (latency {manifest['latency']} clocks; capacity {capacity})")
-    print(f"wrote {s_path} (clock clk {args.clock_period:g} ns; input and output delays "
+    print(f"wrote {s_path} (clock {manifest['ports'][0]['name']} {args.clock_period:g} ns; "
+          f"input and output delays "
           f"{args.io_delay_fraction * 100:g}% of the period)")
     print(f"wrote {w_path} (Verilator lint waivers for -Wall, each with its reason)")
     for path in m_paths:
         print(f"wrote {path} (behavioural model of the bank memory: replace it with your "
               f"SRAM macro)")
     print("wrote " + ", ".join(str(path) for path in ip_paths) + " (C header, SystemVerilog "
-          "package and instantiation template, smoke testbench, FuseSoC core: "
-          "docs/integration.md)")
+          "package and instantiation template, "
+          + ("smoke testbench and protocol checker, " if args.interface == "flat" else "")
+          + "FuseSoC core: docs/integration.md)")
     sys.stdout.flush()
     return 0
 
@@ -81,4 +85,8 @@ def register(subparsers):
                              "instances of a separate 1R1W memory module with its behavioural "
                              "model in its own file, to be replaced by an SRAM macro (macro); "
                              "default behavioural")
+    parser.add_argument("--interface", default="flat", metavar="|".join(INTERFACE_CHOICES),
+                        help="ports of the top module: flat (the spec's clk, rst, in_*, out_*) "
+                             "or axis (AXI4-Stream: aclk, aresetn, s_axis_* for tiles, m_axis_* "
+                             "for results; docs/integration.md); default flat")
     parser.set_defaults(func=_run, prog=parser.prog)

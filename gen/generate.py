@@ -12,6 +12,7 @@ import re
 import tempfile
 from pathlib import Path
 
+from apsq_rae.hdl.axis import AxisRAE, axis_port_table
 from apsq_rae.hdl.pipeline import as_pipeline
 from apsq_rae.hdl.top import FlatRAE, port_table
 from .manifest import build_manifest, manifest_json
@@ -22,8 +23,9 @@ from .verilog_text import (default_case_items, drop_zero_width_nets, explicit_wi
 
 
 __all__ = ["DEFAULT_NAME", "DEFAULT_CLOCK_PERIOD", "DEFAULT_IO_DELAY_FRACTION", "INIT_CHOICES",
-           "check_name", "check_init", "check_timing", "generate_verilog", "sdc_text",
-           "vlt_text", "write_outputs", "memory_files"]
+           "INTERFACE_CHOICES", "check_name", "check_init", "check_interface", "check_timing",
+           "top_ports", "generate_verilog", "sdc_text", "vlt_text", "write_outputs",
+           "memory_files"]
 
 
 DEFAULT_NAME = "apsq_rae"
@@ -38,6 +40,11 @@ DEFAULT_IO_DELAY_FRACTION = 0.2
 #: equal to its reset value (Amaranth's output; what FPGA bitstreams load), ``none`` writes no
 #: initial values (ASIC flows: state is unknown until ``rst``). The first is the default.
 INIT_CHOICES = ("reset", "none")
+
+#: Port conventions of the top module (``--interface``): ``flat`` (spec section 5: ``clk``,
+#: ``rst``, ``in_*``, ``out_*``; the default) or ``axis`` (AXI4-Stream,
+#: :mod:`apsq_rae.hdl.axis`).
+INTERFACE_CHOICES = ("flat", "axis")
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*\Z")
 
@@ -91,8 +98,23 @@ def check_init(init):
     return init
 
 
+def check_interface(interface):
+    """``interface`` if it is one of :data:`INTERFACE_CHOICES`, else ``ValueError``."""
+    if interface not in INTERFACE_CHOICES:
+        raise ValueError(f"--interface = {interface!r} is not one of "
+                         f"{', '.join(INTERFACE_CHOICES)}")
+    return interface
+
+
+def top_ports(params, interface="flat"):
+    """``[(name, direction, width)]`` of the top module, clock and reset first."""
+    if check_interface(interface) == "axis":
+        return axis_port_table(params)
+    return [("clk", "in", 1), ("rst", "in", 1)] + port_table(params)
+
+
 def generate_verilog(params, name=DEFAULT_NAME, *, pipeline=None, engine=None, init="reset",
-                     memories="behavioural"):
+                     memories="behavioural", interface="flat"):
     """Elaborate the flat-port engine and convert it to Verilog.
 
     Parameters
@@ -114,6 +136,9 @@ def generate_verilog(params, name=DEFAULT_NAME, *, pipeline=None, engine=None, i
         ``"behavioural"`` (default: each bank a Verilog array) or ``"macro"`` (each bank an
         instance of :func:`apsq_rae.gen.memories.macro_name`, whose model
         :func:`apsq_rae.gen.memories.model_text` gives; it is not in the returned text).
+    interface : str
+        ``"flat"`` (default: the spec's ports) or ``"axis"`` (AXI4-Stream,
+        :class:`apsq_rae.hdl.axis.AxisRAE`; ``engine`` must then be ``None``).
 
     Returns
     -------
@@ -125,19 +150,25 @@ def generate_verilog(params, name=DEFAULT_NAME, *, pipeline=None, engine=None, i
     check_name(name)
     check_init(init)
     check_memories(memories)
+    check_interface(interface)
     pipeline = as_pipeline(pipeline)
     os.environ["AMARANTH_USE_YOSYS"] = "builtin"
     macro = macro_name(params, name) if memories == "macro" else None
-    top = FlatRAE(params, pipeline=pipeline, engine=engine, memory_macro=macro)
+    if interface == "axis":
+        if engine is not None:
+            raise ValueError("engine= is for the flat interface only")
+        top = AxisRAE(params, pipeline=pipeline, memory_macro=macro)
+    else:
+        top = FlatRAE(params, pipeline=pipeline, engine=engine, memory_macro=macro)
     text = verilog.convert(top, name=name, emit_src=False, strip_internal_attrs=True)
-    order = ["clk", "rst"] + [port for port, _, _ in port_table(params)]
+    order = [port for port, _, _ in top_ports(params, interface)]
     text = merge_register_blocks(merge_part_assigns(reorder_header(text, name, order)))
     text = plain_module_names(text)
     text = drop_zero_width_nets(default_case_items(explicit_widths(text)))
     if init == "none":
         text = strip_initial_values(text)
     return text, build_manifest(params, name, top.latency, pipeline, init=init,
-                                memories=memories)
+                                memories=memories, interface=interface)
 
 
 def check_timing(clock_period, io_delay_fraction):
@@ -166,21 +197,23 @@ def _ns(value):
 
 
 def sdc_text(params, name=DEFAULT_NAME, clock_period=DEFAULT_CLOCK_PERIOD,
-             io_delay_fraction=DEFAULT_IO_DELAY_FRACTION):
+             io_delay_fraction=DEFAULT_IO_DELAY_FRACTION, interface="flat"):
     """The timing constraints of the generated module as SDC text.
 
-    The clock ``clk`` on port ``clk`` with period ``clock_period`` (ns), and on every other
-    port, ``rst`` included, an input or output delay of ``io_delay_fraction`` of the period
-    relative to ``clk``: one line per port, in the spec's port order. No paths or dates.
+    The clock ``clk`` on the clock port (``clk``, or ``aclk`` for ``interface="axis"``) with
+    period ``clock_period`` (ns), and on every other port, the reset included, an input or
+    output delay of ``io_delay_fraction`` of the period relative to ``clk``: one line per
+    port, in the top module's port order. No paths or dates.
     """
     check_name(name)
     check_timing(clock_period, io_delay_fraction)
     period, delay = _ns(clock_period), _ns(clock_period * io_delay_fraction)
+    (clock, _, _), *others = top_ports(params, interface)
     lines = [f"# {name}.sdc: timing constraints of module {name} (apsq-rae generate)",
              f"# clock period {period} ns; input and output delays "
              f"{_ns(io_delay_fraction * 100)}% of the period ({delay} ns)",
-             f"create_clock -name clk -period {period} [get_ports clk]"]
-    ports = [("rst", "in")] + [(port, direction) for port, direction, _ in port_table(params)]
+             f"create_clock -name clk -period {period} [get_ports {clock}]"]
+    ports = [(port, direction) for port, direction, _ in others]
     for port, direction in ports:
         command = "set_input_delay" if direction == "in" else "set_output_delay"
         lines.append(f"{command} -clock clk {delay} [get_ports {port}]")

@@ -9,6 +9,7 @@ no paths or dates, so the same configuration always gives the same bytes.
 import json
 from importlib import metadata
 
+from apsq_rae.hdl.axis import axis_fields, axis_port_table
 from apsq_rae.hdl.pipeline import as_pipeline
 from apsq_rae.hdl.top import port_table
 from .memories import macro_name, memory_table
@@ -30,7 +31,7 @@ def _version(distribution):
 
 
 def build_manifest(params, name, latency, pipeline=None, *, init="reset",
-                   memories="behavioural"):
+                   memories="behavioural", interface="flat"):
     """The manifest of one generated module, as a JSON-ready ``dict``.
 
     Parameters
@@ -48,26 +49,32 @@ def build_manifest(params, name, latency, pipeline=None, *, init="reset",
         Power-up values of the Verilog (``--init``): ``"reset"`` or ``"none"``.
     memories : str
         The memory boundary (``--memories``): ``"behavioural"`` or ``"macro"``.
+    interface : str
+        The top module's ports (``--interface``): ``"flat"`` or ``"axis"``.
 
     Returns
     -------
     dict
         Keys ``format``, ``module``, ``verilog``, ``sdc`` (the SDC file name), ``vlt`` (the
         Verilator lint waivers),
-        ``parameters``, ``derived``, ``ports``, ``payloads`` (the tile and result as packed
+        ``parameters``, ``derived``, ``interface``, ``ports``, ``payloads`` (the tile and result as packed
         words: :func:`apsq_rae.gen.payloads.payload_layouts`), ``pipeline`` (the setting's name and its
         knobs), ``init`` (``reset``: registers and memories start at their reset values;
         ``none``: no power-up values), ``memories`` (one entry per bank:
         :func:`apsq_rae.gen.memories.memory_table`), ``memory_models`` (the files of the
         macro models, empty for behavioural memories), ``latency``, ``capacity`` (run-time group size, as a string, to address
-        count), ``generator`` (``apsq-rae`` version) and ``amaranth`` (Amaranth version).
+        count), ``generator`` (``apsq-rae`` version) and ``amaranth`` (Amaranth version); with
+        ``interface="axis"`` also ``axis`` (the packing of ``tdata`` and ``tuser`` on
+        ``s_axis`` and ``m_axis``).
     """
     if isinstance(latency, bool) or not isinstance(latency, int) or latency < 0:
         raise ValueError(f"latency = {latency!r} must be a non-negative integer")
-    ports = [{"name": "clk", "direction": "in", "width": 1},
-             {"name": "rst", "direction": "in", "width": 1}]
-    ports += [{"name": n, "direction": d, "width": w} for n, d, w in port_table(params)]
-    return {
+    if interface == "axis":
+        table = axis_port_table(params)
+    else:
+        table = [("clk", "in", 1), ("rst", "in", 1)] + port_table(params)
+    ports = [{"name": n, "direction": d, "width": w} for n, d, w in table]
+    manifest = {
         "format": MANIFEST_FORMAT,
         "module": name,
         "verilog": f"{name}.v",
@@ -80,6 +87,7 @@ def build_manifest(params, name, latency, pipeline=None, *, init="reset",
             "deq_bits": params.deq_bits,
             "sum_bits": params.sum_bits,
         },
+        "interface": interface,
         "ports": ports,
         "payloads": payload_layouts(params),
         "pipeline": as_pipeline(pipeline).as_dict(),
@@ -92,6 +100,21 @@ def build_manifest(params, name, latency, pipeline=None, *, init="reset",
         "generator": {"name": "apsq-rae", "version": _version("apsq-rae")},
         "amaranth": {"version": _version("amaranth")},
     }
+    if interface == "axis":
+        f = axis_fields(params)
+        manifest["axis"] = {
+            "s_axis": {"tdata": {"width": f["s_axis_tdata"], "lanes": params.lanes,
+                                 "lane_width": params.psum_bits},
+                       "tuser": [{"name": n, "offset": o, "width": w}
+                                 for n, o, w in f["s_axis_tuser"]],
+                       "tlast": "last"},
+            "m_axis": {"tdata": {"width": f["m_axis_tdata"], "lanes": params.lanes,
+                                 "lane_width": params.q_bits},
+                       "tuser": [{"name": n, "offset": o, "width": w}
+                                 for n, o, w in f["m_axis_tuser"]],
+                       "tlast": "always 1"},
+        }
+    return manifest
 
 
 def manifest_json(manifest):

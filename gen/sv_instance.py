@@ -26,6 +26,18 @@ PORT_MEANINGS = {
     "busy": "a tile is in flight or a result waits",
     "err": "sticky: bit 0 illegal cfg_group_size, bit 1 address beyond the capacity",
     "err_clear": "clears err (a set in the same clock wins)",
+    "aclk": "clock, rising edge",
+    "aresetn": "reset, active low, sampled on the rising edge",
+    "s_axis_tvalid": "a tile is offered",
+    "s_axis_tready": "the engine takes the tile on this edge",
+    "s_axis_tdata": "Tp_i: lane j at bits [j*psum_bits +: psum_bits], signed; zero padding above",
+    "s_axis_tlast": "final step of this address (one packet per accumulation)",
+    "s_axis_tuser": "addr, step, exp from bit 0 up (manifest: axis.s_axis.tuser)",
+    "m_axis_tvalid": "a result is offered",
+    "m_axis_tready": "take the result on this edge",
+    "m_axis_tdata": "the final AP: lane j at bits [j*q_bits +: q_bits], signed; zero padding above",
+    "m_axis_tlast": "always 1 (one transfer per result)",
+    "m_axis_tuser": "addr, exp, sat from bit 0 up (manifest: axis.m_axis.tuser)",
 }
 
 

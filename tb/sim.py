@@ -63,7 +63,7 @@ def _simulator():
 
 
 def build(params, *, name=None, pipeline="default", init="reset", memories="behavioural",
-          edit=None):
+          edit=None, interface="flat"):
     """Generate and compile ``params`` at pipeline setting ``pipeline``; return ``(runner,
     build_dir, manifest)``.
 
@@ -85,17 +85,20 @@ def build(params, *, name=None, pipeline="default", init="reset", memories="beha
     edit : callable, optional
         ``text -> text`` applied to the generated Verilog before it is compiled (tests that
         break the netlist on purpose; give them their own ``name``).
+    interface : str
+        ``--interface`` of the generator: ``"flat"`` or ``"axis"`` (AXI4-Stream top).
     """
     sim = _simulator()
     waves = _waves()
     name = name or (config_name(params, pipeline) + ("-init_none" if init == "none" else "")
-                    + ("-macro" if memories == "macro" else ""))
+                    + ("-macro" if memories == "macro" else "")
+                    + ("-axis" if interface == "axis" else ""))
     build_dir = SIM_BUILD / f"{name}-{sim}{'-waves' if waves else ''}"
     build_dir.mkdir(parents=True, exist_ok=True)
     with open(build_dir / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         text, manifest = generate_verilog(params, TOPLEVEL, pipeline=pipeline, init=init,
-                                          memories=memories)
+                                          memories=memories, interface=interface)
         if edit is not None:
             text = edit(text)
         models = memory_files(params, TOPLEVEL, memories)
@@ -115,11 +118,11 @@ def build(params, *, name=None, pipeline="default", init="reset", memories="beha
 
 def run(params, testcase, *, module="apsq_rae.tb.cocotb_rae", seed=None, extra_env=None,
         run_name=None, build_name=None, pipeline="default", init="reset", powerup_seed=None,
-        memories="behavioural", edit=None):
+        memories="behavioural", edit=None, interface="flat"):
     """Run cocotb test(s) ``testcase`` of ``module`` on the Verilog of ``params`` at pipeline
     setting ``pipeline``.
 
-    ``init``, ``memories`` and ``edit`` go to :func:`build`. ``powerup_seed`` (an integer >= 1, Verilator
+    ``init``, ``memories``, ``edit`` and ``interface`` go to :func:`build`. ``powerup_seed`` (an integer >= 1, Verilator
     and ``init="none"`` only) randomizes every register and memory at time zero
     (``+verilator+rand+reset+2 +verilator+seed+N``): the same seed gives the same power-up
     state.
@@ -142,7 +145,7 @@ def run(params, testcase, *, module="apsq_rae.tb.cocotb_rae", seed=None, extra_e
         under pytest).
     """
     runner, build_dir, manifest = build(params, name=build_name, pipeline=pipeline, init=init,
-                                        memories=memories, edit=edit)
+                                        memories=memories, edit=edit, interface=interface)
     seed = base_seed() if seed is None else seed
     plusargs = []
     if powerup_seed is not None:
@@ -155,6 +158,8 @@ def run(params, testcase, *, module="apsq_rae.tb.cocotb_rae", seed=None, extra_e
         plusargs = ["+verilator+rand+reset+2", f"+verilator+seed+{powerup_seed}"]
     config = {"params": params.as_dict(), "latency": manifest["latency"],
               "capacity": manifest["capacity"], "seed": seed}
+    if "axis" in manifest:
+        config["axis"] = manifest["axis"]
     env = {"APSQ_TB_CONFIG": json.dumps(config)}
     env.update(extra_env or {})
     test_dir = build_dir / (run_name or (testcase if isinstance(testcase, str) else "_".join(testcase)))
@@ -167,7 +172,8 @@ def run(params, testcase, *, module="apsq_rae.tb.cocotb_rae", seed=None, extra_e
     if test_dir.exists():
         shutil.rmtree(test_dir)
     label = config_name(params, pipeline) + ("" if init == "reset" else f" init={init}") \
-        + ("" if memories == "behavioural" else f" memories={memories}")
+        + ("" if memories == "behavioural" else f" memories={memories}") \
+        + ("" if interface == "flat" else f" interface={interface}")
     powerup = "" if powerup_seed is None else f" power-up seed {powerup_seed}"
     print(f"[tb] {label} {testcase} seed={seed}{powerup} (APSQ_SEED={seed} to repeat)")
     where = f"on {label} (seed {seed}{powerup})"
@@ -178,6 +184,10 @@ def run(params, testcase, *, module="apsq_rae.tb.cocotb_rae", seed=None, extra_e
     except SystemExit as stop:
         raise AssertionError(f"cocotb {testcase} failed {where}, exit {stop.code}; "
                              f"see the log above") from None
+    except RuntimeError as error:
+        # The runner's own check of the simulator's exit status (an HDL $fatal, a crash).
+        raise AssertionError(f"cocotb {testcase} failed {where}: {error}; see the log "
+                             f"above") from None
     try:
         n_tests, n_failed = get_results(Path(results))
     except RuntimeError as error:

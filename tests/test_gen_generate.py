@@ -27,7 +27,7 @@ def test_writes_verilog_manifest_and_sdc(tmp_path):
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in out.iterdir()) == [
         "my_rae.core", "my_rae.h", "my_rae.json", "my_rae.sdc", "my_rae.v", "my_rae.vlt",
-        "my_rae_inst.sv", "my_rae_pkg.sv", "my_rae_smoke_tb.v"]
+        "my_rae_checker.sv", "my_rae_inst.sv", "my_rae_pkg.sv", "my_rae_smoke_tb.v"]
     assert "package my_rae_pkg;" in (out / "my_rae_pkg.sv").read_text()
     assert "my_rae u_my_rae (" in (out / "my_rae_inst.sv").read_text()
     assert "#define MY_RAE_LANES 2" in (out / "my_rae.h").read_text()
@@ -61,8 +61,8 @@ def test_byte_identical_from_two_checkouts(tmp_path):
         assert result.returncode == 0, result.stderr
         outputs.append({p.name: p.read_bytes() for p in out.iterdir()})
     assert sorted(outputs[0]) == ["apsq_rae.core", "apsq_rae.h", "apsq_rae.json", "apsq_rae.sdc",
-                                  "apsq_rae.v", "apsq_rae.vlt", "apsq_rae_inst.sv",
-                                  "apsq_rae_pkg.sv", "apsq_rae_smoke_tb.v"]
+                                  "apsq_rae.v", "apsq_rae.vlt", "apsq_rae_checker.sv",
+                                  "apsq_rae_inst.sv", "apsq_rae_pkg.sv", "apsq_rae_smoke_tb.v"]
     assert outputs[0] == outputs[1]
     for blob in outputs[0].values():
         assert str(tmp_path).encode() not in blob

@@ -22,7 +22,7 @@ from apsq_rae.tb.sim import use_verilator
 ARGS = ["--lanes", "3", "--psum-bits", "12", "--q-bits", "5", "--max-group-size", "3",
         "--depth", "5", "--exp-bits", "3", "--step-bits", "5", "--rounding", "half_even"]
 IP_FILES = ["apsq_rae.h", "apsq_rae_pkg.sv", "apsq_rae_inst.sv", "apsq_rae_smoke_tb.v",
-            "apsq_rae.core"]
+            "apsq_rae_checker.sv", "apsq_rae.core"]
 
 
 def _generate(out, *extra):
@@ -109,6 +109,10 @@ def test_pyslang_parses_every_generated_systemverilog_file(generated):
     errors, report = _pyslang_errors([verilog, package, _wrapper(out, manifest)])
     assert errors == [], report
     errors, report = _pyslang_errors([verilog, smoke])
+    assert errors == [], report
+    checker = (out / "apsq_rae_checker.sv").read_text()
+    errors, report = _pyslang_errors([verilog, checker, "module bound;\n  bind apsq_rae "
+                                      "apsq_rae_checker u_checker (.*);\nendmodule\n"])
     assert errors == [], report
     sources = [verilog, package]
     # It would notice: the template connecting a port the module does not have.
@@ -199,3 +203,36 @@ def test_python_fields_pack_and_unpack(generated):
         f.pack_result(addr=0, exp=0, sat=0, data=[0, 16, 0])
     with pytest.raises(ValueError, match=r"group_size = 4 is out of range \(legal: 1..3\)"):
         f.capacity(4)
+
+
+def test_axis_interface_files(tmp_path, capsys):
+    out = tmp_path / "axis"
+    manifest = _generate(out, "--interface", "axis")
+    assert manifest["interface"] == "axis"
+    assert sorted(p.name for p in out.iterdir()) == [
+        "apsq_rae.core", "apsq_rae.h", "apsq_rae.json", "apsq_rae.sdc", "apsq_rae.v",
+        "apsq_rae.vlt", "apsq_rae_inst.sv", "apsq_rae_pkg.sv"]
+    # 3 lanes of 12 bits: tdata 36 bits in 5 bytes; tuser addr (4), step (5), exp (3).
+    s_axis = manifest["axis"]["s_axis"]
+    assert s_axis["tdata"] == {"width": 40, "lanes": 3, "lane_width": 12}
+    assert [(f["name"], f["offset"], f["width"]) for f in s_axis["tuser"]] == [
+        ("addr", 0, 4), ("step", 4, 5), ("exp", 9, 3)]
+    assert [p["name"] for p in manifest["ports"]][:4] == ["aclk", "aresetn", "cfg_group_size",
+                                                          "s_axis_tvalid"]
+    schema = json.loads(files("apsq_rae.gen").joinpath("manifest.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(manifest)
+    errors, report = _pyslang_errors([(out / "apsq_rae.v").read_text(),
+                                      (out / "apsq_rae_pkg.sv").read_text(),
+                                      _wrapper(out, manifest).replace(
+                                          "  assign result = {out_data, out_sat, out_exp, "
+                                          "out_addr};\n", "")])
+    assert errors == [], report
+    assert "create_clock -name clk -period 5 [get_ports aclk]" in (out / "apsq_rae.sdc").read_text()
+    assert "sim:" not in (out / "apsq_rae.core").read_text()
+
+
+def test_unknown_interface_is_one_line_and_exit_2(tmp_path, capsys):
+    assert main(["generate", "--interface", "axi", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["apsq-rae generate: error: --interface = 'axi' is not one of flat, axis"]
+    assert not (tmp_path / "o").exists()

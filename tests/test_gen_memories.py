@@ -70,7 +70,8 @@ def test_cli_writes_the_model_and_refuses_bad_values(tmp_path, capsys):
                  "--out", str(out)]) == 0
     assert sorted(p.name for p in out.iterdir()) == [
         "apsq_rae.core", "apsq_rae.h", "apsq_rae.json", "apsq_rae.sdc", "apsq_rae.v",
-        "apsq_rae.vlt", "apsq_rae_inst.sv", "apsq_rae_pkg.sv", "apsq_rae_smoke_tb.v",
+        "apsq_rae.vlt", "apsq_rae_checker.sv", "apsq_rae_inst.sv", "apsq_rae_pkg.sv",
+        "apsq_rae_smoke_tb.v",
         "apsq_rae_sram_22x8.v"]
     # The FuseSoC core lists the model with the Verilog.
     assert "      - apsq_rae.v\n      - apsq_rae_sram_22x8.v\n" in (out / "apsq_rae.core").read_text()

@@ -86,7 +86,7 @@ def test_manifest_ports_parameters_capacity(generated):
         "queue_input_register": True}
     assert manifest["vlt"] == "apsq_rae.vlt"
     assert list(manifest) == ["format", "module", "verilog", "sdc", "vlt", "parameters", "derived",
-                              "ports", "payloads",
+                              "interface", "ports", "payloads",
                               "pipeline", "init", "memories", "memory_models", "latency",
                               "capacity", "generator", "amaranth"]
     assert manifest["init"] == "reset"
