@@ -16,7 +16,7 @@ export AMARANTH_USE_YOSYS := builtin
 export SIM
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: all verilog area area-default test regress formal mutate bench fpga explore clean distclean sim-deps
+.PHONY: all verilog area area-default test regress formal mutate waves bench fpga explore clean distclean sim-deps
 
 all: verilog area-default
 
@@ -56,6 +56,10 @@ regress: $(STAMP) sim-deps
 # Every formal check (docs/formal.md); a quick subset also runs in `make test`.
 formal: $(STAMP)
 	$(PY) -m apsq_rae.formal --out $(BUILD)/formal $(ARGS)
+
+# The timing diagrams of docs/integration.md, drawn with WaveDrom from a simulation.
+waves: $(STAMP) sim-deps
+	$(PY) -m apsq_rae.tb.waves docs/waves
 
 # Mutation score of the quick regression on three configurations (docs/mutation.md).
 mutate: $(STAMP)

@@ -93,19 +93,23 @@ class Bench:
         self._driven_tile = None
         self._capacity = config["capacity"]
         self._err = 0
+        self.trace = None              # a list: clock() appends the ports' values (tb.waves)
         self._cov_file = os.environ.get("APSQ_COVERAGE_FILE")
         self.cov = session_coverage(p, self._capacity) if self._cov_file else None
         self._probes = None
         if self.cov is not None:
-            # Internal nets of the generated engine (coverage only, never scored): the issue
-            # queue's head valid, its hazard flag, and the result-credit flag.
-            try:
-                engine = dut.engine
-                self._probes = (engine.o__valid, engine.hazard, engine.credit_ok)
-            except AttributeError as error:
-                self.log.warning(f"coverage: no hazard and credit probes ({error})")
+            self.attach_probes()
         self.log.info(f"config {p} latency {self.latency} seed {self.seed} "
                       f"(APSQ_SEED={self.seed} repeats it)")
+
+    def attach_probes(self):
+        """Find the internal nets that coverage and traces read (never scored): the issue
+        queue's head valid, its hazard flag, and the result-credit flag."""
+        try:
+            engine = self.dut.engine
+            self._probes = (engine.o__valid, engine.hazard, engine.credit_ok)
+        except AttributeError as error:
+            self.log.warning(f"no hazard and credit probes ({error})")
 
     # Start-up --------------------------------------------------------------------------
 
@@ -270,6 +274,8 @@ class Bench:
             raise AssertionError(f"clock {self.cycle}: err[0] = 1 but cfg_group_size was "
                                  f"always legal since the last clear")
         accepted = offer and bool(in_ready)
+        if self.trace is not None:
+            self._record(in_ready, out_valid, busy, err)
         if self.cov is not None:
             self._sample_clock(err, out_valid and not take)
         if expect_refused and accepted:
@@ -293,6 +299,18 @@ class Bench:
                                  f"(in_ready {in_ready}, out_valid {out_valid}, busy {busy}, "
                                  f"{len(self.expected)} results due): engine hung")
         return accepted
+
+    def _record(self, in_ready, out_valid, busy, err):
+        """Append this clock's port values (sampled before the rising edge) to
+        :attr:`trace`."""
+        d = self._driven
+        row = {"in_valid": d["in_valid"], "in_ready": in_ready, "in_addr": d["in_addr"],
+               "in_step": d["in_step"], "in_last": d["in_last"], "out_valid": out_valid,
+               "out_ready": d["out_ready"], "out_addr": int(self.dut.out_addr.value),
+               "busy": busy, "err": err}
+        if self._probes is not None:
+            row["hazard"] = int(self._probes[0].value) & int(self._probes[1].value)
+        self.trace.append(row)
 
     def _sample_clock(self, err, stalled):
         hazard_stall = no_credit = False
