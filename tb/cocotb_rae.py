@@ -69,7 +69,8 @@ async def stress(dut):
     """Saturation-heavy data, most negative PSUMs, capacity edges (first and last address),
     the same address restarted right after its last tile, accumulations at one exponent (every
     bit of the AP visible), every edge of the quantizer at every exponent in every lane, the
-    result FIFO full under ``out_ready = 0``, and long stalls."""
+    result FIFO full under ``out_ready = 0``, accumulations of up to 256 steps at group sizes
+    that are not powers of two, and long stalls."""
     config = load_config()
     bench = Bench(dut, config, "stress")
     p, stim = bench.p, Stimulus(bench.p, bench.rng)
@@ -102,6 +103,15 @@ async def stress(dut):
                        for t in stim.accumulation(a, 1)]
             await bench.hold_results(singles, bench.timeout - 10)
             await bench.run([Drain()])
+        # A group size that is not a power of two decodes step mod gs from 4-bit digits of
+        # the step: two accumulations of 256 steps (or every step there is) side by side take
+        # the two lowest digits through every value. Higher digits would need 4096 steps and
+        # more per address, too slow for this suite.
+        if gs & (gs - 1):
+            n = 1 << min(p.step_bits, 8)
+            streams = {a: stim.accumulation(a, n, data_kind="small", exp_kind="fit")
+                       for a in edges[:2]}
+            await bench.run(stim.ws(streams))
         # One address over and over: every tile depends on the previous one.
         streams = stim.per_address([edges[-1]], gs, rounds=max(2, int(6 * scale)))
         await bench.run(stim.is_(streams), gap=0.0, backpressure=0.0)

@@ -208,6 +208,11 @@ def test_python_fields_pack_and_unpack(generated):
 def test_axis_interface_files(tmp_path, capsys):
     out = tmp_path / "axis"
     manifest = _generate(out, "--interface", "axis")
+    other = tmp_path / "elsewhere" / "axis"
+    _generate(other, "--interface", "axis")
+    for path in out.iterdir():        # deterministic and path-free too
+        assert path.read_text() == (other / path.name).read_text(), path.name
+        assert str(tmp_path) not in path.read_text(), path.name
     assert manifest["interface"] == "axis"
     assert sorted(p.name for p in out.iterdir()) == [
         "apsq_rae.core", "apsq_rae.h", "apsq_rae.json", "apsq_rae.sdc", "apsq_rae.v",
