@@ -41,6 +41,7 @@ verilog: $(STAMP)
 area-default: $(STAMP)
 	$(CLI) area --default-only --out $(BUILD)/area $(ARGS)
 
+# With APSQ_SCHEDULER=tcp://host:8786 the jobs go to that dask cluster (docs/sweeps.md).
 area: $(STAMP)
 	$(CLI) area --out $(BUILD)/area $(ARGS)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from apsq_rae.options import add_engine_options, add_pipeline_option, engine_params, parse_int_list
 from .flow import DEFAULT_PIPELINES, DEFAULT_SWEEP, FLOWS, parse_pipelines, run_area, sweep_configs
 from apsq_rae.gen.memories import check_memories
+from apsq_rae.sweep import SweepFailed, add_sweep_options
 from .report import SRAM_GE_PER_BIT, load_fmax
 
 
@@ -37,8 +38,9 @@ def _main(args):
         run_area(configs, Path(args.out), flows=flows, jobs=args.jobs,
                  use_cache=not args.no_cache, sram_ge_per_bit=args.sram_ge_per_bit,
                  log=lambda line: print(line, flush=True), pipeline=args.pipeline,
-                 sweep_pipelines=pipelines, fmax_runs=fmax_runs, memories=args.memories)
-    except RuntimeError as error:       # a Yosys run failed: its log tail, no traceback
+                 sweep_pipelines=pipelines, fmax_runs=fmax_runs, memories=args.memories,
+                 scheduler=args.scheduler)
+    except (RuntimeError, SweepFailed) as error:   # Yosys failed: its log tail, no traceback
         print(f"apsq-rae area: synthesis failed: {error}", file=sys.stderr)
         return 1
     return 0
@@ -75,8 +77,7 @@ def register(subparsers):
                              "into area_vs_clock.png and area.md; default none")
     parser.add_argument("--flows", default=",".join(FLOWS), metavar="LIST",
                         help="synthesis flows, from asic,ecp5,ice40; default all")
-    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), metavar="N",
-                        help="Yosys processes at once; default 2")
+    add_sweep_options(parser, default_jobs=min(2, os.cpu_count() or 1))
     parser.add_argument("--no-cache", action="store_true",
                         help="ignore and do not write cached synthesis results")
     parser.add_argument("--sram-ge-per-bit", type=float, default=SRAM_GE_PER_BIT, metavar="GE",

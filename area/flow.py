@@ -16,7 +16,6 @@ at the base setting.
 
 import dataclasses
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from amaranth.back import rtlil
@@ -24,7 +23,8 @@ from amaranth.back import rtlil
 from apsq_rae.hdl.baseline import Baseline
 from apsq_rae.hdl.params import RAEParams
 from apsq_rae.hdl.pipeline import SETTINGS
-from .yosys import FLOWS, synthesize
+from apsq_rae.sweep import Sweep
+from .yosys import FLOWS, cache_key, load_cached, store_cached, synthesize_job
 from .report import SRAM_GE_PER_BIT, summarize_design, compare, write_outputs
 
 
@@ -158,7 +158,7 @@ def _config_dir(params, pipeline="default"):
 
 def run_area(configs, out, *, flows=FLOWS, jobs=2, use_cache=True,
              sram_ge_per_bit=SRAM_GE_PER_BIT, log=print, pipeline="default",
-             sweep_pipelines=(), fmax_runs=(), memories="behavioural"):
+             sweep_pipelines=(), fmax_runs=(), memories="behavioural", scheduler=None):
     """Synthesize engine and baseline for every configuration; write the report files.
 
     Parameters
@@ -170,7 +170,11 @@ def run_area(configs, out, *, flows=FLOWS, jobs=2, use_cache=True,
     flows : tuple of str
         Subset of ``("asic", "ecp5", "ice40")``; ``"asic"`` is required.
     jobs : int
-        Yosys processes run at once.
+        Workers of the local dask cluster (Yosys processes at once) when ``scheduler`` is
+        ``None``.
+    scheduler : str, optional
+        Address of a running dask scheduler to run the syntheses on
+        (:class:`apsq_rae.sweep.Sweep`); the report is the same either way.
     use_cache : bool
         Reuse results of identical earlier runs from ``out/cache``.
     sram_ge_per_bit : float
@@ -213,56 +217,68 @@ def run_area(configs, out, *, flows=FLOWS, jobs=2, use_cache=True,
     extra = len(points) - len(configs)
     log(f"[area] {len(configs)} configuration(s) at pipeline {pipeline}"
         + (f" + the base at {extra} more setting(s)" if extra else "")
-        + f" x engine + baseline x {', '.join(flows)}; {jobs} Yosys process(es); "
-        f"results in {out}")
+        + f" x engine + baseline x {', '.join(flows)}; "
+        + (f"jobs on the dask scheduler {scheduler}" if scheduler else f"{jobs} Yosys process(es)")
+        + f"; results in {out}")
 
-    entries = []
+    entries, jobs_args, jobs_labels, where = [], [], [], []
+    for params, setting in points:
+        results, latency = {}, {}
+        for design, top, engine in (("engine", ENGINE_TOP, True),
+                                    ("baseline", BASELINE_TOP, False)):
+            il, latency[design] = _elaborate(params, engine=engine, pipeline=setting,
+                                             memories=memories)
+            for flow in flows:
+                workdir = out / "work" / (_config_dir(params, setting)
+                                          + ("_macro" if memories == "macro" else "")) \
+                    / design / flow
+                key = cache_key(il, top, flow)
+                cached = load_cached(cache, key) if cache is not None else None
+                if cached is not None:
+                    results[design, flow] = cached
+                    continue
+                jobs_args.append((il, top, flow))
+                jobs_labels.append(f"{_label(params, base, setting, pipeline)} {design} {flow}")
+                where.append((results, (design, flow), workdir, key, il))
+        entries.append((params, setting, latency, results))
+    if jobs_args:
+        with Sweep(jobs=jobs, scheduler=scheduler, name="area", log=log) as sweep:
+            done = sweep.map(synthesize_job, jobs_args, jobs_labels)
+        for (results, slot, workdir, key, il), (result, files) in zip(where, done):
+            workdir.mkdir(parents=True, exist_ok=True)
+            (workdir / "design.il").write_text(il)
+            for name, text in files.items():
+                (workdir / name).write_text(text)
+            if cache is not None:
+                store_cached(cache, key, result)
+            results[slot] = result
     total_cpu = 0.0
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        for params, setting in points:
-            futures, latency = {}, {}
-            for design, top, engine in (("engine", ENGINE_TOP, True),
-                                        ("baseline", BASELINE_TOP, False)):
-                il, latency[design] = _elaborate(params, engine=engine, pipeline=setting,
-                                                 memories=memories)
-                for flow in flows:
-                    workdir = out / "work" / (_config_dir(params, setting)
-                                              + ("_macro" if memories == "macro" else "")) \
-                        / design / flow
-                    futures[design, flow] = pool.submit(synthesize, il, top, flow, workdir,
-                                                        cache_dir=cache)
-            entries.append((params, setting, latency, futures))
-        report_configs = []
-        for index, (params, setting, latency, futures) in enumerate(entries, 1):
-            try:
-                results = {key: future.result() for key, future in futures.items()}
-            except BaseException:
-                pool.shutdown(wait=True, cancel_futures=True)
-                raise
-            fresh = [r for r in results.values() if not r.get("cached")]
-            cpu = sum(r.get("yosys_cpu_s", 0.0) for r in fresh)
-            total_cpu += cpu
-            entry = {"label": _label(params, base, setting, pipeline),
-                     "params": params.as_dict(), "pipeline": setting, "latency": latency,
-                     "yosys": {"runs": len(results), "cached": len(results) - len(fresh),
-                               "cpu_s": round(cpu, 1)}}
-            for design, top in (("engine", ENGINE_TOP), ("baseline", BASELINE_TOP)):
-                entry[design] = summarize_design(
-                    {flow: results[design, flow] for flow in flows}, top,
-                    sram_ge_per_bit=sram_ge_per_bit)
-            entry["compare"] = compare(params, entry["engine"], entry["baseline"])
-            report_configs.append(entry)
-            c = entry["compare"]
-            log(f"[area] {index}/{len(points)} {entry['label']}: engine logic "
-                f"{entry['engine']['asic']['logic_ge']:,.0f} GE vs baseline "
-                f"{entry['baseline']['asic']['logic_ge']:,.0f} GE "
-                f"({c['logic_overhead'] * 100:+.0f}%), memory "
-                f"{entry['engine']['asic']['mem_bits']:,} vs "
-                f"{entry['baseline']['asic']['mem_bits']:,} bits "
-                f"({-c['mem_saved_frac'] * 100:+.0f}%) "
-                f"[Yosys CPU {cpu:.0f} s"
-                f"{', %d cached' % (len(results) - len(fresh)) if len(fresh) < len(results) else ''}"
-                f"; {time.monotonic() - start:.0f} s elapsed]")
+    report_configs = []
+    for index, (params, setting, latency, results) in enumerate(entries, 1):
+        fresh = [r for r in results.values() if not r.get("cached")]
+        cpu = sum(r.get("yosys_cpu_s", 0.0) for r in fresh)
+        total_cpu += cpu
+        entry = {"label": _label(params, base, setting, pipeline),
+                 "params": params.as_dict(), "pipeline": setting, "latency": latency,
+                 "yosys": {"runs": len(results), "cached": len(results) - len(fresh),
+                           "cpu_s": round(cpu, 1)}}
+        for design, top in (("engine", ENGINE_TOP), ("baseline", BASELINE_TOP)):
+            entry[design] = summarize_design(
+                {flow: results[design, flow] for flow in flows}, top,
+                sram_ge_per_bit=sram_ge_per_bit)
+        entry["compare"] = compare(params, entry["engine"], entry["baseline"])
+        report_configs.append(entry)
+        c = entry["compare"]
+        log(f"[area] {index}/{len(points)} {entry['label']}: engine logic "
+            f"{entry['engine']['asic']['logic_ge']:,.0f} GE vs baseline "
+            f"{entry['baseline']['asic']['logic_ge']:,.0f} GE "
+            f"({c['logic_overhead'] * 100:+.0f}%), memory "
+            f"{entry['engine']['asic']['mem_bits']:,} vs "
+            f"{entry['baseline']['asic']['mem_bits']:,} bits "
+            f"({-c['mem_saved_frac'] * 100:+.0f}%) "
+            f"[Yosys CPU {cpu:.0f} s"
+            f"{', %d cached' % (len(results) - len(fresh)) if len(fresh) < len(results) else ''}"
+            f"; {time.monotonic() - start:.0f} s elapsed]")
 
     report = write_outputs(report_configs, out, flows=flows, sram_ge_per_bit=sram_ge_per_bit,
                            fmax_runs=fmax_runs)

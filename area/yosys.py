@@ -48,7 +48,8 @@ from . import timing
 
 
 __all__ = ["FLOWS", "CELL_LIBRARY", "DELAY_TARGET_PS", "cell_areas", "rtlil_memories",
-           "yosys_command", "synthesize"]
+           "yosys_command", "synthesize", "synthesize_job", "cache_key", "load_cached",
+           "store_cached"]
 
 
 FLOWS = ("asic", "ecp5", "ice40")
@@ -305,18 +306,11 @@ def synthesize(rtlil, top, flow, workdir, *, cache_dir=None, delay_target_ps=DEL
     """
     script = _script(flow, top, delay_target_ps)
     asic = flow == "asic"
-    key = hashlib.sha256("\0".join([
-        rtlil, script, flow, _yosys_version(),
-        CELL_LIBRARY.read_text() if asic else "",
-        Path(timing.__file__).read_text() if asic else "", "area-v2",
-    ]).encode()).hexdigest()[:24]
+    key = cache_key(rtlil, top, flow, delay_target_ps)
     if cache_dir is not None:
-        cached = Path(cache_dir) / f"{key}.json"
-        if cached.exists():
-            try:
-                return dict(json.loads(cached.read_text()), cached=True)
-            except ValueError:
-                pass
+        cached = load_cached(cache_dir, key)
+        if cached is not None:
+            return cached
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "design.il").write_text(rtlil)
@@ -344,9 +338,50 @@ def synthesize(rtlil, top, flow, workdir, *, cache_dir=None, delay_target_ps=DEL
     result["yosys_cpu_s"] = round(cpu, 2)
     result["cached"] = False
     if cache_dir is not None:
-        Path(cache_dir).mkdir(parents=True, exist_ok=True)
-        tmp = Path(cache_dir) / f".{key}.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps({k: v for k, v in result.items() if k != "cached"},
-                                  sort_keys=True))
-        tmp.replace(Path(cache_dir) / f"{key}.json")
+        store_cached(cache_dir, key, result)
     return result
+
+
+def cache_key(rtlil, top, flow, delay_target_ps=DELAY_TARGET_PS):
+    """The cache key of a synthesis: the design, the script, the flow, the Yosys version and,
+    for ``asic``, the cell library and the timing code."""
+    asic = flow == "asic"
+    return hashlib.sha256("\0".join([
+        rtlil, _script(flow, top, delay_target_ps), flow, _yosys_version(),
+        CELL_LIBRARY.read_text() if asic else "",
+        Path(timing.__file__).read_text() if asic else "", "area-v2",
+    ]).encode()).hexdigest()[:24]
+
+
+def load_cached(cache_dir, key):
+    """The cached result of ``key`` (with ``cached = True``), or ``None``."""
+    cached = Path(cache_dir) / f"{key}.json"
+    if cached.exists():
+        try:
+            return dict(json.loads(cached.read_text()), cached=True)
+        except ValueError:
+            pass
+    return None
+
+
+def store_cached(cache_dir, key, result):
+    """Write ``result`` under ``key`` (atomically)."""
+    Path(cache_dir).mkdir(parents=True, exist_ok=True)
+    tmp = Path(cache_dir) / f".{key}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps({k: v for k, v in result.items() if k != "cached"},
+                              sort_keys=True))
+    tmp.replace(Path(cache_dir) / f"{key}.json")
+
+
+def synthesize_job(rtlil, top, flow, delay_target_ps=DELAY_TARGET_PS):
+    """:func:`synthesize` as a sweep job (:mod:`apsq_rae.sweep`), for any worker: it runs in
+    a temporary folder of the worker's own and returns ``(result, files)``, ``files`` the
+    script, log and statistics by name, for the caller to keep."""
+    import tempfile
+    with tempfile.TemporaryDirectory(prefix="apsq-area-") as tmp:
+        result = synthesize(rtlil, top, flow, Path(tmp), cache_dir=None,
+                            delay_target_ps=delay_target_ps)
+        files = {name: (Path(tmp) / name).read_text(errors="replace")
+                 for name in ("synth.ys", "synth.log", "stat.json")
+                 if (Path(tmp) / name).exists()}
+    return result, files

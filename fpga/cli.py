@@ -8,10 +8,12 @@ a programmed board and check it against the golden model.
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from apsq_rae.options import (ENGINE_OPTIONS, add_engine_options, add_pipeline_option,
                               engine_params, int_list)
+from apsq_rae.sweep import add_sweep_options
 from .boards import BOARDS, get_board
 
 
@@ -55,12 +57,15 @@ def _critical_line(path):
 
 
 def _cmd_fmax(args):
-    from .fmax import run_fmax, fmax_line
+    from apsq_rae.sweep import Sweep, SweepFailed
+    from . import fmax
+    from .report import source_revision
     out_path = Path(args.out) / "fmax.json"
     results = []
     if args.append and out_path.exists():
         results = json.loads(out_path.read_text())["runs"]
     boards = args.board or ["ulx3s"]
+    runs = []
     for board in boards:
         for lanes in args.lanes or [None]:
             params = _params(argparse.Namespace(**{**vars(args), "lanes": lanes}), board)
@@ -70,17 +75,37 @@ def _cmd_fmax(args):
                          (f"-seed{seed}" if args.seed else ""))
                 print(f"[fpga] fmax {label} at {args.target_mhz} MHz: {params}, pipeline "
                       f"{args.pipeline}", flush=True)
-                report = run_fmax(board, params, mhz=args.target_mhz, out_dir=args.out,
-                                  verbose=args.verbose, label=label, seed=seed,
-                                  pipeline=args.pipeline)
-                print(fmax_line(report), flush=True)
-                crit = report["critical_paths"]
-                if crit:
-                    print(_critical_line(crit[0]), flush=True)
-                results = [r for r in results if r["label"] != label] + [report]
-                out_path.parent.mkdir(parents=True, exist_ok=True)
-                out_path.write_text(json.dumps({"runs": results}, indent=2) + "\n")
+                runs.append((board, params, args.target_mhz, label, seed, args.pipeline,
+                             args.verbose))
+    revision = source_revision()
+    failed = None
+    with Sweep(jobs=args.jobs, scheduler=args.scheduler, name="fpga",
+               log=lambda line: print(line, flush=True)) as sweep:
+        try:
+            done = sweep.map(fmax.fmax_job, runs, [run[3] for run in runs])
+        except SweepFailed as error:
+            failed, done = error, [None if r is None else r for r in error.results]
+    for run, outcome in zip(runs, done):
+        if outcome is None:
+            continue
+        report, files = outcome
+        report["source_revision"] = revision      # this checkout's, wherever it was built
+        build = Path(args.out) / "fmax" / run[3]
+        build.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            (build / name).write_text(text)
+        (build / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+        print(fmax.fmax_line(report), flush=True)
+        crit = report["critical_paths"]
+        if crit:
+            print(_critical_line(crit[0]), flush=True)
+        results = [r for r in results if r["label"] != report["label"]] + [report]
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(json.dumps({"runs": results}, indent=2) + "\n")
     print(f"[fpga] sweep: {out_path}")
+    if failed is not None:
+        print(f"apsq-rae fpga fmax: {failed}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -124,7 +149,9 @@ def register(subparsers):
     p.add_argument("--append", action="store_true",
                    help="keep earlier runs of build/fpga/fmax.json (same label: replaced)")
     p.add_argument("--out", default="build/fpga", help="output folder; default build/fpga")
-    p.add_argument("-v", "--verbose", action="store_true", help="show the tools' output")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="show the tools' output (printed by the workers that run them)")
+    add_sweep_options(p, default_jobs=1)
     _add_engine_options(p, skip=("lanes",))
     add_pipeline_option(p)
     p.set_defaults(func=_cmd_fmax, prog=p.prog)

@@ -7,6 +7,7 @@ register to register, so nextpnr's Fmax for the clock is the engine's own.
 """
 
 import json
+import sys
 import os
 import time
 from pathlib import Path
@@ -126,6 +127,26 @@ def run_fmax(board, params, *, mhz, out_dir="build/fpga", verbose=False, label=N
     })
     (build_dir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
+
+
+def fmax_job(board, params, mhz, label, seed, pipeline, verbose=False):
+    """:func:`run_fmax` as a sweep job (:mod:`apsq_rae.sweep`), for any worker: it builds in
+    a temporary folder of the worker's own and returns ``(report, files)``, ``files`` the
+    build's reports and logs by name (text, under 5 MB each), for the caller to keep."""
+    import tempfile
+    with tempfile.TemporaryDirectory(prefix="apsq-fmax-") as tmp:
+        # run_fmax is looked up on the module, so that tests can stand in for the tools.
+        report = sys.modules[__name__].run_fmax(board, params, mhz=mhz, out_dir=tmp,
+                                                verbose=verbose, label=label, seed=seed,
+                                                pipeline=pipeline)
+        build = Path(tmp) / "fmax" / label
+        files = {}
+        if build.is_dir():
+            for path in sorted(build.iterdir()):
+                if path.is_file() and path.suffix in (".json", ".rpt", ".log", ".tim") \
+                        and path.stat().st_size < 5_000_000:
+                    files[path.name] = path.read_text(errors="replace")
+    return report, files
 
 
 def fmax_line(report):

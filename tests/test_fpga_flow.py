@@ -304,45 +304,48 @@ def test_host_session_against_stand_in(monkeypatch, corrupt):
         assert failures == 0 and text.count(": PASS") == 3
 
 
-def test_fmax_cli_runs_each_seed(tmp_path, monkeypatch, capsys):
-    """``fmax --seed 1,2``: one place-and-route per seed, labelled by seed, all kept in
-    fmax.json (the tools themselves are replaced by a recorder here)."""
+def _fake_fmax_job(board, params, mhz, label, seed, pipeline, verbose=False):
+    """Stands in for the place-and-route job on the workers (shipped to them by value)."""
+    report = {"label": label, "seed": seed, "fmax_mhz": 140.0 + (seed or 10),
+              "constraint_mhz": mhz, "pipeline": pipeline, "board": board,
+              "lanes": params.lanes, "source_revision": "worker's",
+              "utilization": {"luts": 1, "ffs": 2, "bram": 3, "carry": 4},
+              "device_capacity": {}, "critical_paths": []}
+    return report, {"top.tim": f"timing of {label}\n"}
+
+
+def _ship_fake(monkeypatch):
+    import sys
+    import cloudpickle
     import apsq_rae.fpga.fmax
-    calls = []
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    monkeypatch.setattr(apsq_rae.fpga.fmax, "fmax_job", _fake_fmax_job)
 
-    def fake_run_fmax(board, params, *, mhz, out_dir, verbose, label, seed, pipeline):
-        assert pipeline == "default"
-        calls.append((board, params.lanes, mhz, label, seed))
-        return {"label": label, "seed": seed, "fmax_mhz": 140.0 + seed, "constraint_mhz": mhz,
-                "utilization": {"luts": 1, "ffs": 2, "bram": 3, "carry": 4},
-                "device_capacity": {}, "critical_paths": []}
 
-    monkeypatch.setattr(apsq_rae.fpga.fmax, "run_fmax", fake_run_fmax)
+def test_fmax_cli_runs_each_seed(tmp_path, monkeypatch, capsys):
+    """``fmax --seed 1,2``: one place-and-route job per seed on the sweep's workers,
+    labelled by seed, all kept in fmax.json with the builds' files (the tools are replaced by
+    a stand-in job here)."""
+    _ship_fake(monkeypatch)
     assert main(["fpga", "fmax", "--seed", "1,2", "--lanes", "4", "--target-mhz", "150",
-                 "--out", str(tmp_path)]) == 0
-    assert calls == [("ulx3s", 4, 150.0, "ulx3s-lanes4-seed1", 1),
-                     ("ulx3s", 4, 150.0, "ulx3s-lanes4-seed2", 2)]
+                 "--jobs", "2", "--out", str(tmp_path)]) == 0
     runs = json.loads((tmp_path / "fmax.json").read_text())["runs"]
-    assert [(r["label"], r["fmax_mhz"]) for r in runs] == [("ulx3s-lanes4-seed1", 141.0),
-                                                          ("ulx3s-lanes4-seed2", 142.0)]
+    assert [(r["label"], r["fmax_mhz"], r["lanes"], r["constraint_mhz"]) for r in runs] == [
+        ("ulx3s-lanes4-seed1", 141.0, 4, 150.0), ("ulx3s-lanes4-seed2", 142.0, 4, 150.0)]
+    # The revision is this checkout's, not the worker's; the files land under out/fmax/.
+    assert all(r["source_revision"] != "worker's" for r in runs)
+    assert (tmp_path / "fmax" / "ulx3s-lanes4-seed2" / "top.tim").read_text() == \
+        "timing of ulx3s-lanes4-seed2\n"
     assert "Fmax 142.0 MHz" in capsys.readouterr().out
 
 
 def test_fmax_cli_pipeline_setting(tmp_path, monkeypatch):
     """``fmax --pipeline max`` elaborates the engine at that setting and says so in the label."""
-    import apsq_rae.fpga.fmax
-    calls = []
-
-    def fake_run_fmax(board, params, *, mhz, out_dir, verbose, label, seed, pipeline):
-        calls.append((label, pipeline))
-        return {"label": label, "seed": seed, "fmax_mhz": 150.0, "constraint_mhz": mhz,
-                "utilization": {"luts": 1, "ffs": 2, "bram": 3, "carry": 4},
-                "device_capacity": {}, "critical_paths": []}
-
-    monkeypatch.setattr(apsq_rae.fpga.fmax, "run_fmax", fake_run_fmax)
+    _ship_fake(monkeypatch)
     assert main(["fpga", "fmax", "--lanes", "4", "--pipeline", "max",
                  "--out", str(tmp_path)]) == 0
-    assert calls == [("ulx3s-lanes4-max", "max")]
+    runs = json.loads((tmp_path / "fmax.json").read_text())["runs"]
+    assert [(r["label"], r["pipeline"]) for r in runs] == [("ulx3s-lanes4-max", "max")]
 
 
 def test_fmax_overrides_pass_the_seed():

@@ -35,7 +35,8 @@ def test_wheel_has_one_top_level_package(wheel):
     assert top - info == {"apsq_rae"}
     packages = {name.split("/")[1] for name in names
                 if name.startswith("apsq_rae/") and name.count("/") == 2}
-    assert packages == {"golden", "hdl", "gen", "area", "fpga", "explore", "tb", "formal", "mutate"}
+    assert packages == {"golden", "hdl", "gen", "area", "fpga", "explore", "tb", "formal", "mutate",
+                        "sweep"}
     assert "apsq_rae/area/cells/ge45.lib" in names
     assert not [n for n in names if "/test_" in n or n.startswith("apsq_rae/tests")]
 
