@@ -8,12 +8,14 @@ capture file for replay on the engine (:mod:`apsq_rae.explore.capture`, format
 :mod:`apsq_rae.explore.capture_file`).
 """
 
+import argparse
 from pathlib import Path
 import sys
 import time
 
 from apsq_rae.hdl.params import RAEParams
 from apsq_rae.options import add_engine_options, parse_int_list
+from apsq_rae.sweep import add_sweep_options
 
 
 __all__ = ["register"]
@@ -93,6 +95,7 @@ def register(subparsers):
     g.add_argument("--is-rows", type=int, default=8, metavar="N",
                    help="tokens held in the array in IS (alive: rows x output blocks); "
                         "default 8")
+    add_sweep_options(p, default_jobs=1)
     p.set_defaults(func=run_explore, prog=p.prog, model_default="minilm",
                    environment=ENVIRONMENT)
 
@@ -147,6 +150,50 @@ def _explorer(args, model):
     return explorer
 
 
+#: The options a sweep job needs to rebuild the model and the calibrated explorer.
+_JOB_OPTIONS = ("model", "model_default", "model_path", "seed", "chunk", "lanes",
+                "weight_granularity", "act_granularity", "exp_bits", "rounding", "percentile",
+                "exp_granularity", "calib_sentences", "eval_sentences")
+
+_worker_explorers = {}
+
+
+def scheme_job(settings, scheme):
+    """One scheme's per-layer errors and end-to-end similarity, as a sweep job
+    (:mod:`apsq_rae.sweep`): the worker builds the model and calibrates the explorer once per
+    process and setting, then runs :meth:`Explorer.layer_sweep` and :meth:`Explorer.end_to_end`
+    for ``scheme`` alone. Returns ``(layers, end_to_end)`` of that scheme."""
+    from .sentences import EVALUATION
+    key = tuple(sorted(settings.items()))
+    if key not in _worker_explorers:
+        args = argparse.Namespace(**settings)
+        _worker_explorers.clear()
+        _worker_explorers[key] = _explorer(args, _load(args))
+    explorer = _worker_explorers[key]
+    sentences = EVALUATION[:settings["eval_sentences"]]
+    return (explorer.layer_sweep(sentences, [scheme]),
+            explorer.end_to_end(sentences, [scheme]))
+
+
+def _scheme_sweep(args, schemes):
+    """Every scheme as a job; the per-layer rows merged back in scheme order."""
+    from apsq_rae.sweep import Sweep
+    settings = {name: getattr(args, name) for name in _JOB_OPTIONS}
+    with Sweep(jobs=args.jobs, scheduler=args.scheduler, name="explore",
+               log=_log) as sweep:
+        done = sweep.map(scheme_job, [(settings, scheme) for scheme in schemes],
+                         [scheme.label for scheme in schemes])
+    layers, e2e = None, {}
+    for rows, end in done:
+        if layers is None:
+            layers = [dict(row, schemes=dict(row["schemes"])) for row in rows]
+        else:
+            for merged, row in zip(layers, rows):
+                merged["schemes"].update(row["schemes"])
+        e2e.update(end)
+    return layers, e2e
+
+
 def run_explore(args):
     from .energy import EnergyParams, capacity, layer_energy, alive, total_reduction
     from .report import normalize, recommend, write_json, write_markdown, write_plots
@@ -175,12 +222,10 @@ def run_explore(args):
 
     model = _load(args)
     explorer = _explorer(args, model)
-    sentences = EVALUATION[:args.eval_sentences]
     schemes = make_schemes(q_list, gs_list)
-    _log(f"per-layer sweep: {len(model.linear_names)} layers x {len(schemes)} schemes")
-    layers = explorer.layer_sweep(sentences, schemes)
-    _log(f"end to end: {len(schemes)} schemes")
-    e2e = explorer.end_to_end(sentences, schemes)
+    _log(f"{len(model.linear_names)} layers x {len(schemes)} schemes, one sweep job per "
+         f"scheme (per-layer errors and end to end)")
+    layers, e2e = _scheme_sweep(args, schemes)
 
     energy = {"params": energy_params.as_dict(), "layers": {}, "total": {}}
     for dataflow in ("ws", "is"):

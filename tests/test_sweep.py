@@ -116,3 +116,21 @@ def test_area_report_same_on_one_worker_and_two(tmp_path):
                  log=lambda line: None)
     assert _report(tmp_path / "w1" / "area.json") == _report(tmp_path / "w2" / "area.json")
     assert (tmp_path / "w2" / "area.md").read_text() == (tmp_path / "w1" / "area.md").read_text()
+
+
+def test_explore_report_same_on_one_worker_and_two(tmp_path):
+    """The explorer's schemes as jobs: the tiny model's report.json does not depend on how
+    many workers ran them."""
+    reports = []
+    for jobs in (1, 2):
+        out = tmp_path / f"w{jobs}"
+        assert main(["explore", "--model", "tiny", "--out", str(out), "--q-bits", "8,4",
+                     "--group-sizes", "1,2", "--eval-sentences", "4", "--calib-sentences",
+                     "3", "--chunk", "16", "--jobs", str(jobs)]) == 0
+        report = json.loads((out / "report.json").read_text())
+        report.pop("seconds", None)
+        reports.append(report)
+    assert reports[0] == reports[1]
+    assert set(reports[0]["end_to_end"]) == {"INT32", "OUT q8", "PSQ q8", "APSQ q8 gs1",
+                                            "APSQ q8 gs2", "OUT q4", "PSQ q4", "APSQ q4 gs1",
+                                            "APSQ q4 gs2"}
