@@ -1,6 +1,7 @@
 """Sweeps on dask.distributed (sweep/runner.py): ordered results, failures reported after the
 other jobs, a worker killed mid-sweep, an unreachable scheduler, a worker with another
-revision, and the area sweep giving the same report on one worker or two."""
+revision, Ctrl-C, and the area and explore sweeps giving the same report on one worker or
+two."""
 
 import json
 import os
@@ -134,3 +135,19 @@ def test_explore_report_same_on_one_worker_and_two(tmp_path):
     assert set(reports[0]["end_to_end"]) == {"INT32", "OUT q8", "PSQ q8", "APSQ q8 gs1",
                                             "APSQ q8 gs2", "OUT q4", "PSQ q4", "APSQ q4 gs1",
                                             "APSQ q4 gs2"}
+
+
+def test_ctrl_c_cancels_the_outstanding_jobs():
+    lines = []
+
+    def log(line):
+        lines.append(line)
+        if "1/6 done" in line:
+            raise KeyboardInterrupt          # as Ctrl-C would, while jobs are outstanding
+
+    with Sweep(jobs=1, name="t", log=log) as sweep:
+        with pytest.raises(KeyboardInterrupt):
+            sweep.map(_square, [(k, 0.3) for k in range(6)], [f"job{k}" for k in range(6)])
+        assert lines[-1] == "[t] interrupted: 5 job(s) cancelled"
+        time.sleep(0.5)
+        assert all(not tasks for tasks in sweep.client.processing().values())
