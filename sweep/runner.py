@@ -142,8 +142,9 @@ class Sweep:
                 raise SweepError(f"--scheduler = {self.scheduler!r}: cannot reach a dask "
                                  f"scheduler there ({message})") from None
         else:
+            # A free port for the scheduler's HTTP server: 8787 may belong to another cluster.
             self.cluster = LocalCluster(n_workers=self.jobs, threads_per_worker=1,
-                                        processes=True, dashboard_address=None,
+                                        processes=True, dashboard_address=":0",
                                         silence_logs=logging.CRITICAL)
             self.client = Client(self.cluster)
         try:
