@@ -12,6 +12,7 @@ at the end of a session.
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -48,8 +49,7 @@ def empty_bins(merged):
 
 def _sort_key(label):
     # "gs10 phase2 ..." after "gs9 ...": numbers compare as numbers.
-    return [int(t) if t.isdigit() else t
-            for t in "".join(c if not c.isdigit() else f" {c}" for c in label).split()]
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", label)]
 
 
 def format_report(merged, *, empty_limit=40):

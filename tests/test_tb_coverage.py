@@ -116,3 +116,14 @@ def test_report_requires_runs(tmp_path, capsys):
     with pytest.raises(SystemExit) as stop:
         main([str(tmp_path / "missing")])
     assert stop.value.code == 2
+
+
+def test_empty_bins_listed_in_numeric_order():
+    merged = {"runs": ["a"], "points": {"step": {"gs10 phase1 APSQ AP": 0,
+                                                 "gs9 phase1 APSQ AP": 0,
+                                                 "gs2 phase10 PSQ AP": 0,
+                                                 "gs2 phase9 PSQ AP": 0}}}
+    lines = format_report(merged).splitlines()
+    listed = lines[lines.index("empty bins: 4") + 1:]
+    assert listed == ["  step: gs2 phase9 PSQ AP", "  step: gs2 phase10 PSQ AP",
+                      "  step: gs9 phase1 APSQ AP", "  step: gs10 phase1 APSQ AP"]
