@@ -65,6 +65,8 @@ class Result:
 @dataclass(frozen=True)
 class Step:
     """What one accepted in-range tile did (:attr:`Engine.last_step`), for functional coverage.
+    Only the step's inputs are kept; the mode, the AP flag and the quantized value are derived
+    when asked for, so that :meth:`Engine.push` does no extra work.
 
     Members
     -------
@@ -72,14 +74,16 @@ class Step:
         The tile's fields.
     group_size : int
         The run-time group size it ran at.
+    tile, pend_sum, ap_deq :
+        The step's inputs, as for :func:`apsq_rae.golden.apsq_step`.
+    saturated : numpy.ndarray of bool
+        Per lane, clipping changed the quantized value.
     mode : int
         The mode bit: 1 for an APSQ step, 0 for a PSQ step.
     has_ap : bool
         A stored AP existed and was added (an APSQ step with ``step >= group_size``).
     value : numpy.ndarray
         What the step quantized, per lane (:func:`apsq_rae.golden.quantizer_input`), exact.
-    saturated : numpy.ndarray of bool
-        Per lane, clipping changed the quantized value.
     """
 
     addr: int
@@ -87,10 +91,24 @@ class Step:
     last: bool
     exp: int
     group_size: int
-    mode: int
-    has_ap: bool
-    value: object
+    tile: object
+    pend_sum: object
+    ap_deq: object
     saturated: object
+
+    @property
+    def mode(self):
+        return mode_bit(self.step, self.last, self.group_size)
+
+    @property
+    def has_ap(self):
+        return bool(self.mode and self.step >= self.group_size)
+
+    @property
+    def value(self):
+        return quantizer_input(self.tile, step=self.step, last=self.last,
+                               group_size=self.group_size, pend_sum=self.pend_sum,
+                               ap_deq=self.ap_deq)
 
 
 @dataclass
@@ -215,14 +233,12 @@ class Engine:
             what = "a new accumulation before the last step" if step == 0 else "step out of order"
             raise ValueError(f"address {addr}: {what} (got step {step}, expected step "
                              f"{acc.next_step})")
-        mode = mode_bit(step, last, gs)
-        value = quantizer_input(tile, step=step, last=last, group_size=gs,
-                                pend_sum=acc.pend_sum, ap_deq=acc.ap_deq)
+        pend_sum, ap_deq = acc.pend_sum, acc.ap_deq
         acc.pend_sum, acc.ap_deq, ap, saturated = apsq_step(
-            tile, exp, step=step, last=last, group_size=gs, pend_sum=acc.pend_sum,
-            ap_deq=acc.ap_deq, q_bits=self.q_bits, rounding=self.rounding)
-        self.last_step = Step(addr, step, bool(last), exp, gs, mode, bool(mode and step >= gs),
-                              value, saturated)
+            tile, exp, step=step, last=last, group_size=gs, pend_sum=pend_sum,
+            ap_deq=ap_deq, q_bits=self.q_bits, rounding=self.rounding)
+        self.last_step = Step(addr, step, bool(last), exp, gs, tile, pend_sum, ap_deq,
+                              saturated)
         acc.sat |= bool(saturated.any())
         acc.next_step = step + 1
         if last:
