@@ -232,8 +232,8 @@ def run_area(configs, out, *, flows=FLOWS, jobs=2, use_cache=True,
                 workdir = out / "work" / (_config_dir(params, setting)
                                           + ("_macro" if memories == "macro" else "")) \
                     / design / flow
-                key = cache_key(il, top, flow)
-                cached = load_cached(cache, key) if cache is not None else None
+                key = cache_key(il, top, flow) if cache is not None else None
+                cached = load_cached(cache, key) if key is not None else None
                 if cached is not None:
                     results[design, flow] = cached
                     continue
@@ -249,7 +249,7 @@ def run_area(configs, out, *, flows=FLOWS, jobs=2, use_cache=True,
             (workdir / "design.il").write_text(il)
             for name, text in files.items():
                 (workdir / name).write_text(text)
-            if cache is not None:
+            if key is not None:
                 store_cached(cache, key, result)
             results[slot] = result
     total_cpu = 0.0

@@ -306,8 +306,8 @@ def synthesize(rtlil, top, flow, workdir, *, cache_dir=None, delay_target_ps=DEL
     """
     script = _script(flow, top, delay_target_ps)
     asic = flow == "asic"
-    key = cache_key(rtlil, top, flow, delay_target_ps)
-    if cache_dir is not None:
+    key = cache_key(rtlil, top, flow, delay_target_ps) if cache_dir is not None else None
+    if key is not None:
         cached = load_cached(cache_dir, key)
         if cached is not None:
             return cached
@@ -337,7 +337,7 @@ def synthesize(rtlil, top, flow, workdir, *, cache_dir=None, delay_target_ps=DEL
         result = _parse_fpga(flow, stat, top)
     result["yosys_cpu_s"] = round(cpu, 2)
     result["cached"] = False
-    if cache_dir is not None:
+    if key is not None:
         store_cached(cache_dir, key, result)
     return result
 

@@ -132,15 +132,20 @@ def _load(args):
     return load_minilm(args.model_path)
 
 
-def _explorer(args, model):
+def _check_explorer_args(args):
     from .sentences import CALIBRATION
-    from .sweep import Explorer
     _check_int("--chunk", args.chunk, 1, 4096)
     _check_int("--lanes", args.lanes, 1, 4096)
     _check_int("--exp-bits", args.exp_bits, 1, 6)
     _check_int("--calib-sentences", args.calib_sentences, 1, len(CALIBRATION))
     if not 0 < args.percentile <= 100:
         raise ValueError(f"--percentile = {args.percentile} is out of range (legal: 0 < P <= 100)")
+
+
+def _explorer(args, model):
+    from .sentences import CALIBRATION
+    from .sweep import Explorer
+    _check_explorer_args(args)
     explorer = Explorer(model, chunk=args.chunk, lanes=args.lanes,
                         weight_granularity=args.weight_granularity,
                         act_granularity=args.act_granularity, exp_bits=args.exp_bits,
@@ -162,7 +167,8 @@ def scheme_job(settings, scheme):
     """One scheme's per-layer errors and end-to-end similarity, as a sweep job
     (:mod:`apsq_rae.sweep`): the worker builds the model and calibrates the explorer once per
     process and setting, then runs :meth:`Explorer.layer_sweep` and :meth:`Explorer.end_to_end`
-    for ``scheme`` alone. Returns ``(layers, end_to_end)`` of that scheme."""
+    for ``scheme`` alone. Returns ``(layers, end_to_end, calibration)`` of that scheme
+    (``calibration``: the exponent statistics, the same for every scheme)."""
     from .sentences import EVALUATION
     key = tuple(sorted(settings.items()))
     if key not in _worker_explorers:
@@ -172,26 +178,28 @@ def scheme_job(settings, scheme):
     explorer = _worker_explorers[key]
     sentences = EVALUATION[:settings["eval_sentences"]]
     return (explorer.layer_sweep(sentences, [scheme]),
-            explorer.end_to_end(sentences, [scheme]))
+            explorer.end_to_end(sentences, [scheme]),
+            {name: st.as_dict() for name, st in explorer.stats.items()})
 
 
 def _scheme_sweep(args, schemes):
-    """Every scheme as a job; the per-layer rows merged back in scheme order."""
+    """Every scheme as a job: ``(layers, end_to_end, calibration)``, the per-layer rows
+    merged back in scheme order."""
     from apsq_rae.sweep import Sweep
     settings = {name: getattr(args, name) for name in _JOB_OPTIONS}
     with Sweep(jobs=args.jobs, scheduler=args.scheduler, name="explore",
                log=_log) as sweep:
         done = sweep.map(scheme_job, [(settings, scheme) for scheme in schemes],
                          [scheme.label for scheme in schemes])
-    layers, e2e = None, {}
-    for rows, end in done:
+    layers, e2e, calibration = None, {}, done[0][2]
+    for rows, end, _ in done:
         if layers is None:
             layers = [dict(row, schemes=dict(row["schemes"])) for row in rows]
         else:
             for merged, row in zip(layers, rows):
                 merged["schemes"].update(row["schemes"])
         e2e.update(end)
-    return layers, e2e
+    return layers, e2e, calibration
 
 
 def run_explore(args):
@@ -220,12 +228,12 @@ def run_explore(args):
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
-    model = _load(args)
-    explorer = _explorer(args, model)
+    _check_explorer_args(args)
+    model = _load(args)      # here too: a missing model is one line, before any job runs
     schemes = make_schemes(q_list, gs_list)
     _log(f"{len(model.linear_names)} layers x {len(schemes)} schemes, one sweep job per "
-         f"scheme (per-layer errors and end to end)")
-    layers, e2e = _scheme_sweep(args, schemes)
+         f"scheme (per-layer errors and end to end; the workers calibrate)")
+    layers, e2e, calibration = _scheme_sweep(args, schemes)
 
     energy = {"params": energy_params.as_dict(), "layers": {}, "total": {}}
     for dataflow in ("ws", "is"):
@@ -257,7 +265,7 @@ def run_explore(args):
                    "exp_granularity": args.exp_granularity,
                    "calib_sentences": args.calib_sentences,
                    "eval_sentences": args.eval_sentences, "budget_db": args.budget_db},
-        "calibration": {name: st.as_dict() for name, st in explorer.stats.items()},
+        "calibration": calibration,
         "layers": layers, "end_to_end": e2e, "energy": energy, "recommendations": recs,
     }
     result = normalize(result)

@@ -84,7 +84,7 @@ def _cmd_fmax(args):
         try:
             done = sweep.map(fmax.fmax_job, runs, [run[3] for run in runs])
         except SweepFailed as error:
-            failed, done = error, [None if r is None else r for r in error.results]
+            failed, done = error, error.results
     for run, outcome in zip(runs, done):
         if outcome is None:
             continue
