@@ -309,15 +309,19 @@ class Bench:
                "out_ready": d["out_ready"], "out_addr": int(self.dut.out_addr.value),
                "busy": busy, "err": err}
         if self._probes is not None:
-            row["hazard"] = int(self._probes[0].value) & int(self._probes[1].value)
+            row["hazard"] = int(self._hazard_stall())
         self.trace.append(row)
+
+    def _hazard_stall(self):
+        """The issue queue's head is held by a hazard (needs the probes)."""
+        head, hazard, _ = self._probes
+        return bool(int(head.value)) and bool(int(hazard.value))
 
     def _sample_clock(self, err, stalled):
         hazard_stall = no_credit = False
         if self._probes is not None:
-            head, hazard, credit_ok = self._probes
-            hazard_stall = bool(int(head.value)) and bool(int(hazard.value))
-            no_credit = stalled and not int(credit_ok.value)
+            hazard_stall = self._hazard_stall()
+            no_credit = stalled and not int(self._probes[2].value)
         self.cov.clock(self.gs, hazard_stall=hazard_stall, no_credit=no_credit)
         for bit in (0, 1):
             if (err >> bit) & 1 and not (self._err >> bit) & 1:

