@@ -15,10 +15,11 @@ they check any engine with the RAE's signature (the tests hand it deliberately b
 """
 
 from amaranth.asserts import AnyConst, AnySeq, Initial
-from amaranth.hdl import Assert, Assume, Cover, Elaboratable, Module, ResetSignal, Signal
-from amaranth.lib import wiring
+from amaranth.hdl import (Array, Assert, Assume, Cover, Elaboratable, Fragment, Module, Mux,
+                          ResetSignal, Signal)
 
 from apsq_rae.hdl.params import as_params
+from apsq_rae.hdl.proof import ProofPlatform, for_proofs
 
 from .reference import Reference
 
@@ -52,12 +53,18 @@ class Harness(Elaboratable):
     engine : callable, optional
         ``engine(params, pipeline) -> component`` with the RAE's signature; the RAE itself if
         omitted.
-    shadow_depth : int
-        Entries of the harness's record of pending result addresses (``order`` group); must
-        exceed the results the engine can hold in flight.
+    shadow_depth : int, optional
+        Entries of the harness's record of pending results (``order`` and ``arith`` groups);
+        must exceed the results pending at once. If omitted, one more than the engine can hold
+        (its result FIFO and issue queue), as a proof by induction needs.
+    invariants : bool
+        Add the invariants a proof by induction needs: the blocks' own (``hdl.proof``) and,
+        for ``order``, the record's tie to the engine's state. A bounded check from reset is
+        faster without them.
     """
 
-    def __init__(self, params, group, *, pipeline="default", engine=None, shadow_depth=32):
+    def __init__(self, params, group, *, pipeline="default", engine=None, shadow_depth=None,
+                 invariants=False):
         if group not in GROUPS:
             raise ValueError(f"group = {group!r} is not one of {', '.join(GROUPS)}")
         self.params = as_params(params)
@@ -65,6 +72,7 @@ class Harness(Elaboratable):
         self.pipeline = pipeline
         self.engine = engine
         self.shadow_depth = shadow_depth
+        self.invariants = invariants
 
     def elaborate(self, platform):
         m = Module()
@@ -74,9 +82,11 @@ class Harness(Elaboratable):
             dut = RAE(p, pipeline=self.pipeline)
         else:
             dut = self.engine(p, self.pipeline)
-        # Elaborated here, so that the ``hazard`` group can see the blocks inside.
-        dut._MustUse__used = True
-        m.submodules.dut = inner = dut.elaborate(platform)
+        # Elaborated here, for the proof platform: the blocks add their invariants and record
+        # the internal state the ``order``, ``hazard`` and ``cover`` groups read.
+        proof = platform if for_proofs(platform) else ProofPlatform(invariants=self.invariants)
+        m.submodules.dut = Fragment.get(dut, proof)
+        inside = proof.internals
 
         # ---- Environment.
         m.d.comb += Assume(ResetSignal() == Initial())
@@ -146,6 +156,9 @@ class Harness(Elaboratable):
                 record_out = dut.o.payload.addr
                 push = accept & dut.i.payload.last & in_range
             n = self.shadow_depth
+            if n is None:
+                rae = inside["rae"]
+                n = rae["results"].capacity + len(inside["queue"]["entries"]) + 1
             shadow = [Signal(len(record_in), name=f"shadow{k}") for k in range(n)]
             count = Signal(range(n + 1))
             # Every result is the oldest pending one, and one is pending.
@@ -168,12 +181,14 @@ class Harness(Elaboratable):
                 with m.If(push & (after == k)):
                     m.d.sync += shadow[k].eq(record_in)
             m.d.sync += count.eq(after + push)
+            if self.group == "order" and proof.invariants and "results" in inside:
+                self._order_invariants(m, inside, shadow, count)
 
         if self.group == "hazard":
             # Inside the engine (the real one, or one with a broken block swapped in): a tile
             # that reads the banks never issues while a tile of its address is in a stage that
             # has not yet written its row; the result FIFO is never written while full.
-            queue, results = inner.submodules.queue, inner.submodules.results
+            queue, results = inside["rae"]["queue"], inside["rae"]["results"]
             head = queue.o.payload
             with m.If(queue.issue & ~head.no_read):
                 for s in range(len(queue.stage_valid)):
@@ -200,7 +215,7 @@ class Harness(Elaboratable):
                         m.d.comb += Assert(~dut.err[bit])
 
         if self.group == "cover":
-            queue, results = inner.submodules.queue, inner.submodules.results
+            queue, results = inside["rae"]["queue"], inside["rae"]["results"]
             held = Signal(2)
             with m.If(dut.o.valid & ~dut.o.ready):
                 m.d.sync += held.eq(held + (held != 3))
@@ -221,3 +236,29 @@ class Harness(Elaboratable):
             ]
             m.d.comb += [Cover(take & (cfg == gs)) for gs in range(1, p.max_group_size + 1)]
         return m
+
+    @staticmethod
+    def _order_invariants(m, inside, shadow, count):
+        """Tie the record of pending addresses to the engine's state, so that ``order`` can be
+        proved by induction: the pending results, oldest first, are the result FIFO's words,
+        then the ``last`` tiles in the datapath (write-back stage first), then the in-range
+        ``last`` tiles in the issue queue (head first); the record holds their addresses in
+        that order, and no more."""
+        rae, fifo, queue = inside["rae"], inside["results"], inside["queue"]
+        depth, level, consume = len(fifo["slots"]), rae["results"].level, fifo["consume"]
+        record = Array(shadow)
+        slots = Array(fifo["slots"])
+        for k in range(depth):
+            index = consume + k
+            with m.If(k < level):
+                m.d.comb += Assert(record[k] ==
+                                   slots[Mux(index >= depth, index - depth, index)].addr)
+        pending = [(st.valid & st.last, st.addr) for st in reversed(rae["stages"])]
+        pending += [(valid & entry.last & entry.in_range, entry.addr)
+                    for valid, entry, _ in queue["entries"]]
+        position = level
+        for flag, addr in pending:
+            with m.If(flag):
+                m.d.comb += Assert(record[position] == addr)
+            position = position + flag
+        m.d.comb += Assert(count == position)

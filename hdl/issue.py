@@ -22,11 +22,12 @@ straight into the head), so ``hazard`` stays a flip-flop. The entry's match vect
 like every other, so an entry behind it still sees it in flight once it issues.
 """
 
-from amaranth.hdl import Cat, Module, Mux, Shape, Signal
+from amaranth.hdl import Assert, Cat, Module, Mux, Shape, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from ._checks import check_bool, check_int, quiet_on_error
+from .proof import for_proofs, with_invariants
 
 
 __all__ = ["IssueQueue"]
@@ -134,6 +135,13 @@ class IssueQueue(wiring.Component):
         h_valid, h, h_vec = entry("h")
         k_valid, k, k_vec = entry("k")
         r_valid, r, r_vec = entry("r")        # used only with the input register
+        proving = with_invariants(platform)
+        if for_proofs(platform):
+            # For the harness: the entries, oldest first, as (valid, payload, match vector).
+            entries = [(h_valid, h, h_vec), (k_valid, k, k_vec)]
+            if self.input_register:
+                entries.append((r_valid, r, r_vec))
+            platform.record("queue", entries=entries)
         eq_hk = Signal()      # k.addr == h.addr
         eq_hr = Signal()      # r.addr == h.addr
         eq_kr = Signal()      # r.addr == k.addr
@@ -187,6 +195,8 @@ class IssueQueue(wiring.Component):
                 # The head stays: the port's tile waits behind it.
                 m.d.sync += [k.eq(p), k_valid.eq(1), k_vec.eq(p_vec),
                              eq_hk.eq(h.addr == p.addr)]
+            if proving:
+                self._invariants(m, entries, [(h, k, eq_hk)])
             return m
 
         m.d.comb += [
@@ -228,4 +238,28 @@ class IssueQueue(wiring.Component):
                 eq_hr.eq(Mux(h_free, Mux(k_valid, same_k, same_r), same_h)),
                 eq_kr.eq(~h_free & Mux(k_valid, same_k, same_r)),
             ]
+        if proving:
+            self._invariants(m, entries, [(h, k, eq_hk), (h, r, eq_hr), (k, r, eq_kr)])
         return m
+
+    def _invariants(self, m, entries, flags):
+        """Invariants for the proofs (docs/formal.md), given the entries (oldest first) and the
+        registered address flags ``(older, younger, flag)``: every pipeline stage that holds an
+        entry's address has its bit set in the entry's match vector (the input register's
+        vector may still lack the last stage, which leaves before the entry can issue); the
+        hazard flag is the head's; each flag says whether its two valid entries share an
+        address. The bits of a ``last`` tile's landing stage may stay set without a match,
+        so the converse is not asserted."""
+        n = self.n_stages
+        valid_of = {id(entry): valid for valid, entry, _ in entries}
+        for index, (valid, entry, vec) in enumerate(entries):
+            checked = n - 1 if index == 2 else n      # the input register: all but the last
+            for s in range(checked):
+                match = self.stage_valid[s] & (self.stage_addr[s] == entry.addr)
+                m.d.comb += Assert(~(valid & match) | vec[s])
+        h_valid, h, h_vec = entries[0]
+        exempt = getattr(h, self.exempt) if self.exempt is not None else 0
+        m.d.comb += Assert(~h_valid | (self.hazard == (h_vec.any() & ~exempt)))
+        for older, younger, flag in flags:
+            both = valid_of[id(older)] & valid_of[id(younger)]
+            m.d.comb += Assert(~both | (flag == (older.addr == younger.addr)))

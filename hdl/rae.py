@@ -23,7 +23,7 @@ that can be in flight, and a ``last`` tile is only issued while a credit is free
 ``out_ready`` only reaches the FIFO and the credit counter.
 """
 
-from amaranth.hdl import Cat, Module, Signal, signed, unsigned
+from amaranth.hdl import Assert, Cat, Module, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -35,6 +35,7 @@ from .mode import BankSelect, TileDecoder
 from ._checks import quiet_on_error
 from .params import as_params
 from .pipeline import as_pipeline
+from .proof import for_proofs, with_invariants
 from .quantizer import Quantizer
 from .issue import IssueQueue
 from .results import ResultFIFO
@@ -425,4 +426,16 @@ class RAE(wiring.Component):
         # ---- Busy.
         m.d.comb += self.busy.eq(queue.busy |
                                  Cat(st.valid for st in watched).any() | (outstanding != 0))
+
+        if for_proofs(platform):
+            platform.record("rae", stages=stages, outstanding=outstanding, queue=queue,
+                            results=results)
+        if with_invariants(platform):
+            # Invariants for the proofs (docs/formal.md): every result owed is in a datapath
+            # stage or in the FIFO, and never more than the FIFO holds.
+            in_flight = sum(st.valid & st.last for st in stages)
+            m.d.comb += [
+                Assert(outstanding == results.level + in_flight),
+                Assert(outstanding <= results.capacity),
+            ]
         return m

@@ -1,11 +1,12 @@
 """The engine's result FIFO: a queue whose writer never overflows it (the engine's credits)."""
 
-from amaranth.hdl import Module, Mux, Signal
+from amaranth.hdl import Assert, Module, Mux, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from ._checks import check_int, quiet_on_error
+from .proof import with_invariants
 
 
 __all__ = ["ResultFIFO"]
@@ -108,4 +109,22 @@ class ResultFIFO(wiring.Component):
             m.d.sync += [self.level.eq(up), nonempty.eq(1)]
         with m.Elif(do_read & ~do_write):
             m.d.sync += [self.level.eq(down), nonempty.eq(self.level != 1)]
+
+        if with_invariants(platform):
+            # Invariants for the proofs (docs/formal.md): the flag and the pointers agree with
+            # the level, and the writer keeps its promise. The harness reads every slot.
+            slots = []
+            for k in range(depth):
+                port = storage.read_port(domain="comb")
+                m.d.comb += port.addr.eq(k)
+                slots.append(port.data)
+            platform.record("results", consume=consume, slots=slots)
+            wrapped = consume + self.level
+            m.d.comb += [
+                Assert(nonempty == (self.level != 0)),
+                Assert(self.level <= depth),
+                Assert((produce < depth) & (consume < depth)),
+                Assert(produce == Mux(wrapped >= depth, wrapped - depth, wrapped)),
+                Assert(~(do_write & ~do_read & (self.level == depth))),
+            ]
         return m

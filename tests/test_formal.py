@@ -6,7 +6,8 @@ import dataclasses
 import pytest
 
 from apsq_rae.formal.bugs import BUGS, ENGINE_BUGS, broken_engine, patched_engine
-from apsq_rae.formal.run import ARITH_DEPTH, QUICK, Job, SMALL, run_job
+from apsq_rae.formal.run import ARITH_DEPTH, INDUCTION_DEPTH, QUICK, Job, SMALL, run_job
+from apsq_rae.hdl.proof import ProofPlatform, for_proofs
 
 
 @pytest.mark.parametrize("job", QUICK, ids=lambda job: job.name)
@@ -42,6 +43,30 @@ def test_a_bug_inside_the_engine_is_caught(bug, tmp_path):
     result = run_job(job, tmp_path)
     assert result.status == "FAIL", f"{bug}: {result.status}\n{result.log_tail}"
     assert result.trace.endswith(".vcd")
+
+
+@pytest.mark.parametrize("bug, group, pipeline", [
+    ("unstable_result", "port", "default"), ("drop_result", "order", "min"),
+    ("hazard_ignored", "hazard", "default"), ("credit_off_by_one", "hazard", "min")])
+def test_induction_does_not_prove_a_broken_engine(bug, group, pipeline, tmp_path):
+    # The induction jobs' depth is too short for their base case to reach these bugs from
+    # reset; the induction step must then fail instead of proving them.
+    engine = broken_engine(bug) if bug in BUGS else patched_engine(bug)
+    job = Job(f"induct-{bug}", group, SMALL, pipeline, "prove", INDUCTION_DEPTH, engine=engine)
+    result = run_job(job, tmp_path)
+    assert result.status in ("FAIL", "UNPROVEN"), f"{bug}: {result.status}\n{result.log_tail}"
+    assert result.trace.endswith(".vcd")
+    if bug == "credit_off_by_one":     # the result FIFO's own invariant: no write while full
+        assert "hdl/results.py" in result.log_tail
+
+
+def test_proof_platform():
+    assert not for_proofs(None) and not for_proofs("formal")
+    platform = ProofPlatform()
+    assert for_proofs(platform)
+    platform.record("queue", entries=[])
+    with pytest.raises(ValueError, match=r"^name = 'queue' is recorded twice"):
+        platform.record("queue", entries=[])
 
 
 def test_every_cover_statement_is_reached(tmp_path):
