@@ -168,7 +168,8 @@ def generate_verilog(params, name=DEFAULT_NAME, *, pipeline=None, engine=None, i
     if init == "none":
         text = strip_initial_values(text)
     return text, build_manifest(params, name, top.latency, pipeline, init=init,
-                                memories=memories, interface=interface)
+                                memories=memories, interface=interface,
+                                reread_distance=top.reread_distance)
 
 
 def check_timing(clock_period, io_delay_fraction):

@@ -31,7 +31,7 @@ def _version(distribution):
 
 
 def build_manifest(params, name, latency, pipeline=None, *, init="reset",
-                   memories="behavioural", interface="flat"):
+                   memories="behavioural", interface="flat", reread_distance=None):
     """The manifest of one generated module, as a JSON-ready ``dict``.
 
     Parameters
@@ -51,6 +51,10 @@ def build_manifest(params, name, latency, pipeline=None, *, init="reset",
         The memory boundary (``--memories``): ``"behavioural"`` or ``"macro"``.
     interface : str
         The top module's ports (``--interface``): ``"flat"`` or ``"axis"``.
+    reread_distance : int, optional
+        Clocks from the issue of a tile to the first clock at which a later tile of its
+        address that reads the banks can issue (``RAE.reread_distance``); ``latency - 1`` if
+        omitted, as at every named pipeline setting.
 
     Returns
     -------
@@ -62,13 +66,18 @@ def build_manifest(params, name, latency, pipeline=None, *, init="reset",
         knobs), ``init`` (``reset``: registers and memories start at their reset values;
         ``none``: no power-up values), ``memories`` (one entry per bank:
         :func:`apsq_rae.gen.memories.memory_table`), ``memory_models`` (the files of the
-        macro models, empty for behavioural memories), ``latency``, ``capacity`` (run-time group size, as a string, to address
+        macro models, empty for behavioural memories), ``latency``, ``reread_distance``, ``capacity`` (run-time group size, as a string, to address
         count), ``generator`` (``apsq-rae`` version) and ``amaranth`` (Amaranth version); with
         ``interface="axis"`` also ``axis`` (the packing of ``tdata`` and ``tuser`` on
         ``s_axis`` and ``m_axis``).
     """
     if isinstance(latency, bool) or not isinstance(latency, int) or latency < 0:
         raise ValueError(f"latency = {latency!r} must be a non-negative integer")
+    if reread_distance is None:
+        reread_distance = max(1, latency - 1)
+    if isinstance(reread_distance, bool) or not isinstance(reread_distance, int) \
+            or reread_distance < 1:
+        raise ValueError(f"reread_distance = {reread_distance!r} must be an integer >= 1")
     if interface == "axis":
         table = axis_port_table(params)
     else:
@@ -95,6 +104,7 @@ def build_manifest(params, name, latency, pipeline=None, *, init="reset",
         "memories": memory_table(params, name, memories),
         "memory_models": [] if memories == "behavioural" else [f"{macro_name(params, name)}.v"],
         "latency": latency,
+        "reread_distance": reread_distance,
         "capacity": {str(gs): params.capacity(gs)
                      for gs in range(1, params.max_group_size + 1)},
         "generator": {"name": "apsq-rae", "version": _version("apsq-rae")},

@@ -73,6 +73,8 @@ class AxisRAE(wiring.Component):
     ----------
     latency : int
         The engine's latency (the wrapper adds none).
+    reread_distance : int
+        The engine's ``reread_distance``.
     """
 
     @quiet_on_error
@@ -88,6 +90,10 @@ class AxisRAE(wiring.Component):
     @property
     def latency(self):
         return self.engine.latency
+
+    @property
+    def reread_distance(self):
+        return self.engine.reread_distance
 
     def capacity(self, group_size):
         return self.params.capacity(group_size)

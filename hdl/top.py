@@ -80,6 +80,8 @@ class FlatRAE(wiring.Component):
     ----------
     latency : int
         The wrapped engine's ``latency``.
+    reread_distance : int
+        The wrapped engine's ``reread_distance``.
     """
 
     @quiet_on_error
@@ -99,6 +101,12 @@ class FlatRAE(wiring.Component):
     def latency(self):
         """Latency of the wrapped engine (the wrapper adds none)."""
         return self.engine.latency
+
+    @property
+    def reread_distance(self):
+        """Clocks from a tile's issue to the first issue of a later tile of its address that
+        reads the banks (the wrapped engine's)."""
+        return self.engine.reread_distance
 
     def capacity(self, group_size):
         """Addresses held at once with run-time group size ``group_size``."""

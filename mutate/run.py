@@ -25,7 +25,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 from apsq_rae.hdl.params import RAEParams
-from apsq_rae.tb.configs import FAST, FUNCTIONAL, config_name, traffic_scale
+from apsq_rae.tb.configs import (FAST, FUNCTIONAL, config_from_manifest, config_name,
+                                  traffic_scale)
 
 from .equiv import DIFFERS, EQUIVALENT, check_from_reset, check_state_matched
 from .netlist import prepare
@@ -100,8 +101,7 @@ def mutate_config(name, params, pipeline, out, *, count, seed, jobs, equiv_secon
     started = time.monotonic()
     mutations, manifest = prepare(params, pipeline, workdir, count=count, seed=seed)
     compile_netlist(workdir)
-    config = {"params": params.as_dict(), "latency": manifest["latency"],
-              "capacity": manifest["capacity"]}
+    config = config_from_manifest(manifest, None)      # run_mutant sets the seed
     scale = traffic_scale(params)
     reference = run_mutant(workdir, 0, config, QUICK, timeout=600, scale=scale)
     if reference.verdict != "survived":

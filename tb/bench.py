@@ -58,6 +58,8 @@ class Bench:
         Clocks since the start of :meth:`start`.
     accepted, results : int
         Tiles accepted and results checked so far.
+    accept_cycles, take_cycles : list of int
+        The clock of each accepted tile, and of each result taken.
     latencies : list of int
         Per result, clocks from the edge accepting its last tile to the edge taking it.
     cov : apsq_rae.tb.coverage.Coverage or None
@@ -77,6 +79,7 @@ class Bench:
         self.accepted = 0
         self.results = 0
         self.accept_cycles = []
+        self.take_cycles = []
         self.latencies = []
         self.expected = collections.deque()
         self.gs = 1
@@ -241,6 +244,7 @@ class Bench:
         if got_sat != want.sat:
             raise AssertionError(f"{where}: sat expected {int(want.sat)}, got {int(got_sat)}")
         self.results += 1
+        self.take_cycles.append(self.cycle)
         self.latencies.append(self.cycle - accept_cycle)
         if self.cov is not None:
             self.cov.result()

@@ -11,8 +11,8 @@ import itertools
 from apsq_rae.hdl.params import RAEParams
 
 
-__all__ = ["config_name", "pipeline_of", "traffic_scale", "FUNCTIONAL", "FAST", "SLOW", "PIPELINE",
-           "THROUGHPUT"]
+__all__ = ["config_from_manifest", "config_name", "pipeline_of", "traffic_scale", "FUNCTIONAL",
+           "FAST", "SLOW", "PIPELINE", "THROUGHPUT"]
 
 
 _SHORT = {"lanes": "l", "psum_bits": "p", "q_bits": "q", "max_group_size": "g",
@@ -108,7 +108,7 @@ THROUGHPUT = FAST["default"]
 
 
 #: cocotb tests every configuration runs (one simulator run per configuration).
-FUNCTIONAL = ["orders", "stress", "errors", "midreset", "latency"]
+FUNCTIONAL = ["orders", "stress", "errors", "midreset", "latency", "schedule"]
 
 
 def traffic_scale(params, base=1.0):
@@ -118,3 +118,15 @@ def traffic_scale(params, base=1.0):
     concatenation per part-assigned net, one ``always`` block per clock edge), so a 16-lane
     engine simulates fast enough for the same traffic."""
     return base * min(1.0, 4 / params.max_group_size) ** 2
+
+
+def config_from_manifest(manifest, seed):
+    """The configuration a cocotb test reads (``APSQ_TB_CONFIG``), from the manifest of the
+    Verilog under test: parameters, latency, the throughput rule's ``reread_distance``,
+    capacities, ``axis`` packing if present, and the seed."""
+    config = {"params": manifest["parameters"], "latency": manifest["latency"],
+              "reread_distance": manifest["reread_distance"],
+              "capacity": manifest["capacity"], "seed": seed}
+    if "axis" in manifest:
+        config["axis"] = manifest["axis"]
+    return config

@@ -19,7 +19,7 @@ from cocotb_tools.check_results import get_results
 from cocotb_tools.runner import get_runner
 
 from apsq_rae.gen.generate import generate_verilog, memory_files, write_outputs
-from .configs import config_name
+from .configs import config_from_manifest, config_name
 
 
 __all__ = ["SIM_BUILD", "TOPLEVEL", "build", "run", "base_seed", "use_verilator"]
@@ -156,10 +156,7 @@ def run(params, testcase, *, module="apsq_rae.tb.cocotb_rae", seed=None, extra_e
                 or powerup_seed < 1:
             raise ValueError(f"powerup_seed = {powerup_seed!r} is out of range (legal: >= 1)")
         plusargs = ["+verilator+rand+reset+2", f"+verilator+seed+{powerup_seed}"]
-    config = {"params": params.as_dict(), "latency": manifest["latency"],
-              "capacity": manifest["capacity"], "seed": seed}
-    if "axis" in manifest:
-        config["axis"] = manifest["axis"]
+    config = config_from_manifest(manifest, seed)
     env = {"APSQ_TB_CONFIG": json.dumps(config)}
     env.update(extra_env or {})
     test_dir = build_dir / (run_name or (testcase if isinstance(testcase, str) else "_".join(testcase)))

@@ -13,6 +13,7 @@ A test is a list of items that :class:`apsq_rae.tb.bench.Bench` executes in orde
 - :class:`Idle`: some clocks without ``in_valid``.
 """
 
+import math
 from dataclasses import dataclass
 
 from apsq_rae.golden import Tile
@@ -125,6 +126,20 @@ class Stimulus:
         e = r.randint(0, max(0, min(p.max_exp, p.psum_bits - p.q_bits)))
         span = max(1, 1 << max(0, p.q_bits - 3)) << e
         lo, hi = max(self.lo, -span), min(self.hi, span - 1)
+        return [Tile(addr, step, step == n - 1, e,
+                     tuple(r.randint(lo, hi) for _ in range(p.lanes))) for step in range(n)]
+
+    def lossy_accumulation(self, addr, n):
+        """An accumulation of ``n`` steps at one exponent ``e >= 1`` (where the exponent range
+        allows), with lanes uniform in ``±k * 2**e``, ``k = max(1, 2**(q_bits - 1) // (4 *
+        isqrt(n)))``: nearly every quantization rounds, so the result depends on where the APSQ
+        steps fall, and the sum, a random walk of ``n`` such steps, stays clear of saturation
+        (which would hide that) unless ``q_bits`` is very small for ``n``."""
+        r, p = self.rng, self.p
+        e = r.randint(min(1, p.max_exp), max(min(1, p.max_exp),
+                                             min(p.max_exp, p.psum_bits - p.q_bits)))
+        span = max(1, (1 << (p.q_bits - 1)) // (4 * math.isqrt(max(1, n)))) << e
+        lo, hi = max(self.lo, -span), min(self.hi, span)
         return [Tile(addr, step, step == n - 1, e,
                      tuple(r.randint(lo, hi) for _ in range(p.lanes))) for step in range(n)]
 

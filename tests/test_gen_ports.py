@@ -11,6 +11,7 @@ import pytest
 
 from apsq_rae.hdl.params import RAEParams
 from apsq_rae.gen.generate import generate_verilog
+from apsq_rae.gen.manifest import build_manifest
 
 
 def spec_ports(lanes=16, psum_bits=32, q_bits=8, max_group_size=4, depth=256, exp_bits=5,
@@ -88,20 +89,22 @@ def test_manifest_ports_parameters_capacity(generated):
     assert list(manifest) == ["format", "module", "verilog", "sdc", "vlt", "parameters", "derived",
                               "interface", "ports", "payloads",
                               "pipeline", "init", "memories", "memory_models", "latency",
-                              "capacity", "generator", "amaranth"]
+                              "reread_distance", "capacity", "generator", "amaranth"]
     assert manifest["init"] == "reset"
     assert manifest["generator"]["name"] == "apsq-rae"
     assert re.match(r"\d+\.\d+", manifest["amaranth"]["version"])
 
 
-@pytest.mark.parametrize("setting,latency", [("min", 4), ("default", 16), ("max", 20)])
-def test_manifest_pipeline_setting(setting, latency):
-    """The manifest names the pipeline setting and its knobs, and the latency follows it
-    (spec defaults: 4, 16 and 20 clocks; docs/design.md, Pipeline settings); the ports do not
-    change."""
+@pytest.mark.parametrize("setting,latency,reread",
+                         [("min", 4, 3), ("default", 16, 15), ("max", 20, 19)])
+def test_manifest_pipeline_setting(setting, latency, reread):
+    """The manifest names the pipeline setting and its knobs, and the latency and the reread
+    distance follow it (spec defaults: 4, 16 and 20 clocks, and one less; docs/design.md,
+    Pipeline settings and "A tile waits only when it must"); the ports do not change."""
     text, manifest = generate_verilog(RAEParams(), "apsq_rae", pipeline=setting)
     assert manifest["pipeline"]["setting"] == setting
     assert manifest["latency"] == latency
+    assert manifest["reread_distance"] == reread
     assert verilog_ports(text, "apsq_rae") == spec_ports()
 
 
@@ -130,3 +133,9 @@ def test_manifest_payloads_at_spec_defaults():
     assert [(f["name"], f["offset"], f["width"]) for f in result["fields"]] == [
         ("addr", 0, 10), ("exp", 10, 5), ("sat", 15, 1), ("data", 16, 128)]
     assert result["width"] == 144 and result["fields"][-1]["lane_width"] == 8
+
+
+@pytest.mark.parametrize("bad", [0, -1, True, 2.0])
+def test_manifest_refuses_a_bad_reread_distance(bad):
+    with pytest.raises(ValueError, match=rf"^reread_distance = {bad!r} must be an integer >= 1$"):
+        build_manifest(RAEParams(), "apsq_rae", 16, reread_distance=bad)

@@ -1,12 +1,17 @@
 """The mutation run (`make mutate`, apsq_rae.mutate): its parsing, and one small netlist end to
 end (the engine survives its own tests, mutants are killed, a hang is cut off)."""
 
+import re
+import subprocess
+
 import pytest
 
 from apsq_rae.hdl.params import RAEParams
+from apsq_rae.area.yosys import yosys_command
 from apsq_rae.mutate.equiv import EQUIVALENT, check_state_matched
 from apsq_rae.mutate.netlist import MODES, parse_mutations, prepare
 from apsq_rae.mutate.run import main
+from apsq_rae.tb.configs import config_from_manifest
 from apsq_rae.mutate.simulate import compile_netlist, run_mutant
 from apsq_rae.mutate.sources import locate, parse_rtlil_sources
 from apsq_rae.tb.configs import FUNCTIONAL
@@ -68,8 +73,7 @@ def test_tiny_netlist_end_to_end(tmp_path):
     assert sorted({m.mode for m in mutations}) == sorted(MODES)
     assert all(m.verilog_line for m in mutations)
     compile_netlist(tmp_path)
-    config = {"params": TINY.as_dict(), "latency": manifest["latency"],
-              "capacity": manifest["capacity"]}
+    config = config_from_manifest(manifest, None)
     assert run_mutant(tmp_path, 0, config, FUNCTIONAL, timeout=300).verdict == "survived"
     verdicts = [run_mutant(tmp_path, m.index, config, FUNCTIONAL, timeout=300).verdict
                 for m in mutations]
@@ -94,3 +98,31 @@ def test_survivor_location_without_wire():
                            r"-portbit 33 -src apsq_rae.v:5496.19-5496.45")
     assert _driven_wire(m, r"assign \$578  = exp[0] ? \$577  : x[83:42];") == "engine.quant.$578"
     assert _where(asdict(m)) == "input A[33] of the cell"
+
+
+_DEAD_BIT = """
+module apsq_rae(input clk, input rst, input [1:0] d, output o);
+  reg [1:0] r;
+  always @(posedge clk)
+    if (rst) r <= 2'b00; else r <= {r[1] ^ d[1], d[0]};
+  assign o = r[0];
+endmodule
+"""
+
+
+@pytest.mark.parametrize("bit, verdict", [(1, EQUIVALENT), (0, "not proved")])
+def test_a_register_bit_nothing_reads_is_equivalent(bit, verdict, tmp_path):
+    # Bit 1 of r feeds only itself: a mutant of it differs as whole-register state but not
+    # once the bit is removed. Bit 0 reaches the output: never proved.
+    (tmp_path / "d.v").write_text(_DEAD_BIT)
+    subprocess.run([yosys_command(), "-q", "-p", "read_verilog d.v; proc; opt_clean; "
+                    "mutate -list 1000 -mode inv -ctrl mutsel 8 1 -o list.ys; write_rtlil design.il"],
+                   cwd=tmp_path, check=True, capture_output=True)
+    # The flip-flop's name from the listed mutants; its D input bit inverted.
+    dff = re.search(r"-cell (\$procdff\S*)", (tmp_path / "list.ys").read_text()).group(1)
+    mutation, = parse_mutations(f"mutate -ctrl mutsel 8 1 -mode inv -module apsq_rae -cell {dff} "
+                                f"-port D -portbit {bit} -wire r -wirebit {bit}")
+    status, detail = check_state_matched(tmp_path, mutation, timeout=120)
+    assert status == verdict, detail
+    if bit == 1:
+        assert "nothing reads" in detail
