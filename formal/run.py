@@ -45,7 +45,9 @@ INDUCTION_DEPTH = 2
 @dataclass(frozen=True)
 class Job:
     """One SymbiYosys run: property ``group`` on ``params`` at ``pipeline``, in ``mode``
-    (``bmc``, ``prove`` or ``cover``) to ``depth`` clocks."""
+    (``bmc``, ``prove`` or ``cover``) to ``depth`` clocks. ``engine`` replaces the RAE (see
+    :class:`~apsq_rae.formal.harness.Harness`); ``verilog`` lists Verilog files the engine
+    instantiates (read before the harness)."""
     name: str
     group: str
     params: RAEParams
@@ -53,6 +55,7 @@ class Job:
     mode: str
     depth: int
     engine: object = field(default=None, compare=False)
+    verilog: tuple = ()
 
 
 def _jobs():
@@ -107,11 +110,13 @@ def _tool(name):
 
 def _sby_text(job):
     mode = {"bmc": "bmc", "prove": "prove", "cover": "cover"}[job.mode]
+    names = [Path(path).name for path in job.verilog]
     return "\n".join([
         "[options]", f"mode {mode}", f"depth {job.depth}", "",
         "[engines]", "smtbmc z3", "",
-        "[script]", "read_rtlil design.il", "prep -top top", "",
-        "[files]", "design.il", ""])
+        "[script]", *(f"read_verilog {name}" for name in names), "read_rtlil design.il",
+        "prep -top top", "",
+        "[files]", *names, "design.il", ""])
 
 
 @dataclass
@@ -178,6 +183,8 @@ def run_job(job, out, *, timeout=900):
                       shadow_depth=job.depth + 1 if job.mode == "bmc" else None,
                       invariants=job.mode == "prove")
     (workdir / "design.il").write_text(rtlil.convert(harness, ports=[]))
+    for path in job.verilog:
+        shutil.copyfile(path, workdir / Path(path).name)
     (workdir / "job.sby").write_text(_sby_text(job))
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"

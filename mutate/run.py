@@ -29,6 +29,7 @@ from apsq_rae.tb.configs import (FAST, FUNCTIONAL, config_from_manifest, config_
                                   traffic_scale)
 
 from .equiv import DIFFERS, EQUIVALENT, check_from_reset, check_state_matched
+from .formal import formal_kills
 from .netlist import prepare
 from .simulate import compile_netlist, run_mutant
 from .sources import amaranth_sources, locate
@@ -95,7 +96,7 @@ def _where(mutation):
 
 
 def mutate_config(name, params, pipeline, out, *, count, seed, jobs, equiv_seconds,
-                  reset_seconds=0):
+                  reset_seconds=0, formal_seconds=0):
     """Run one configuration; return its report entry (a dict)."""
     workdir = Path(out) / name
     started = time.monotonic()
@@ -129,6 +130,13 @@ def mutate_config(name, params, pipeline, out, *, count, seed, jobs, equiv_secon
                            tag=f"long{s}")
             if o.verdict != "survived":
                 return "killed by a longer run", f"seed {s}: {o.detail}"
+        if formal_seconds:
+            failed = formal_kills(workdir, params, pipeline, manifest["latency"], m.index,
+                                  timeout=formal_seconds)
+            if failed is not None:
+                group, result = failed
+                return "killed by the formal checks", (f"{group}: {result.status}, trace "
+                                                       f"{result.trace or '-'}")
         if reset_seconds:
             verdict, detail = check_from_reset(workdir, m, depth=manifest["latency"] + 8,
                                                timeout=reset_seconds)
@@ -165,6 +173,7 @@ def mutate_config(name, params, pipeline, out, *, count, seed, jobs, equiv_secon
     return {"name": name, "config": config_name(params, pipeline), "pipeline": pipeline,
             "mutants": len(mutations), "killed": killed, "hung": hung,
             "killed_longer": sum(r["status"] == "killed by a longer run" for r in rows),
+            "killed_formal": sum(r["status"] == "killed by the formal checks" for r in rows),
             "equivalent": equivalent, "alive": sum(r["status"].startswith("alive") for r in rows),
             "score": score, "seconds": round(time.monotonic() - started, 1), "survivors": rows}
 
@@ -174,11 +183,13 @@ def _markdown(entries, args):
            f"{args.count} mutants per configuration (Yosys `mutate -list`, seed {args.seed}); "
            f"tests: {', '.join(QUICK)} (seed 1, the traffic of `make test`). "
            f"Score = killed / (mutants - proved equivalent); target {TARGET:.0%}.", "",
-           "| configuration | mutants | killed | hung | killed by a longer run | equivalent "
-           "| alive | score | seconds |", "|---|---|---|---|---|---|---|---|---|"]
+           "| configuration | mutants | killed | hung | killed by a longer run | killed by the "
+           "formal checks | equivalent | alive | score | seconds |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
     for e in entries:
         out.append(f"| {e['name']} ({e['config']}) | {e['mutants']} | {e['killed']} | "
-                   f"{e['hung']} | {e['killed_longer']} | {e['equivalent']} | {e['alive']} | "
+                   f"{e['hung']} | {e['killed_longer']} | {e['killed_formal']} | "
+                   f"{e['equivalent']} | {e['alive']} | "
                    f"{e['score']:.1%} | {e['seconds']:.0f} |")
     for e in entries:
         out += ["", f"## {e['name']}: survivors", ""]
@@ -207,6 +218,13 @@ def _positive(text):
     return value
 
 
+def _non_negative(text):
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is out of range (legal: >= 0)")
+    return value
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m apsq_rae.mutate",
                                      description="Mutation score of the quick regression "
@@ -219,9 +237,13 @@ def main(argv=None):
                         help="parallel runs (default: the CPU count)")
     parser.add_argument("--equiv-seconds", type=_positive, default=60,
                         help="time limit of each equivalence check (default 60)")
-    parser.add_argument("--reset-seconds", type=int, default=0,
+    parser.add_argument("--reset-seconds", type=_non_negative, default=0,
                         help="time limit of the from-reset check of what survives the longer "
                              "run (default 0: not run)")
+    parser.add_argument("--formal-seconds", type=_non_negative, default=0,
+                        help="run the port-level formal checks (port, order, err; BMC) on what "
+                             "survives the longer run, each group with this time limit "
+                             "(default 0: not run; several minutes per mutant)")
     parser.add_argument("--configs", default=",".join(CONFIGS),
                         help=f"comma-separated subset of {', '.join(CONFIGS)}")
     args = parser.parse_args(argv)
@@ -239,7 +261,8 @@ def main(argv=None):
         entries.append(mutate_config(n, params, pipeline, out, count=args.count,
                                      seed=args.seed, jobs=args.jobs,
                                      equiv_seconds=args.equiv_seconds,
-                                     reset_seconds=args.reset_seconds))
+                                     reset_seconds=args.reset_seconds,
+                                     formal_seconds=args.formal_seconds))
         _write_reports(out, entries, args)         # after each configuration: partial results
         e = entries[-1]
         print(f"[mutate] {n}: score {e['score']:.1%} ({e['killed']} killed of {e['mutants']}, "

@@ -9,6 +9,7 @@ import pytest
 from apsq_rae.hdl.params import RAEParams
 from apsq_rae.area.yosys import yosys_command
 from apsq_rae.mutate.equiv import EQUIVALENT, check_state_matched
+from apsq_rae.mutate.formal import formal_kills
 from apsq_rae.mutate.netlist import MODES, parse_mutations, prepare
 from apsq_rae.mutate.run import main
 from apsq_rae.tb.configs import config_from_manifest
@@ -55,6 +56,14 @@ def test_rtlil_sources():
     assert locate(sources, "engine.quant.$7") == "quantizer.py:131"
     assert locate(sources, "engine.quant.lane0_v") == "quantizer.py:120"
     assert locate(sources, "engine.quant.nothing") is None
+
+
+@pytest.mark.parametrize("option", ["--formal-seconds", "--reset-seconds"])
+def test_negative_seconds(option, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main([option, "-5"])
+    assert stop.value.code == 2
+    assert f"argument {option}: -5 is out of range (legal: >= 0)" in capsys.readouterr().err
 
 
 def test_bad_config_name(capsys):
@@ -126,3 +135,20 @@ def test_a_register_bit_nothing_reads_is_equivalent(bit, verdict, tmp_path):
     assert status == verdict, detail
     if bit == 1:
         assert "nothing reads" in detail
+
+
+def test_port_level_formal_checks_on_the_netlist(tmp_path):
+    """``--formal-seconds``: the harness of ``make formal`` around the mutation netlist passes
+    ``port``, ``order`` and ``err`` on the engine (``mutsel = 0``) and fails ``order`` with a
+    trace when the netlist drops the results of odd addresses."""
+    _, manifest = prepare(TINY, "min", tmp_path, count=10, seed=1)
+    latency = manifest["latency"]
+    assert formal_kills(tmp_path, TINY, "min", latency, 0, timeout=300) is None
+    netlist = tmp_path / "mutated.v"
+    line = "  assign out_valid = \\engine.results.r__valid ;"
+    assert line in netlist.read_text()
+    netlist.write_text(netlist.read_text().replace(
+        line, "  assign out_valid = \\engine.results.r__valid  & ~out_addr[0];"))
+    failed = formal_kills(tmp_path, TINY, "min", latency, 0, timeout=300)
+    assert failed is not None and failed[0] == "order", failed
+    assert failed[1].status == "FAIL" and failed[1].trace.endswith(".vcd")
