@@ -31,7 +31,7 @@ class EngineFields:
     module : str
     parameters : dict
         The elaboration parameters (``lanes``, ``psum_bits``, ...).
-    latency : int
+    latency, reread_distance : int
     port_widths : dict of str to int
     tile, result : dict
         The payload layouts (``width`` and ``fields``; see :mod:`apsq_rae.gen.payloads`).
@@ -44,6 +44,7 @@ class EngineFields:
         self.module = manifest["module"]
         self.parameters = dict(manifest["parameters"])
         self.latency = manifest["latency"]
+        self.reread_distance = manifest["reread_distance"]
         self.port_widths = {p["name"]: p["width"] for p in manifest["ports"]}
         self.tile = manifest["payloads"]["tile"]
         self.result = manifest["payloads"]["result"]

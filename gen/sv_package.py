@@ -40,6 +40,9 @@ def sv_package_text(manifest):
     lines += [_param(k, v) for k, v in manifest["derived"].items()]
     lines += ["", "  // Clocks from the edge accepting a last tile to the edge where its result "
                   "can first be taken", _param("latency", manifest["latency"]),
+              "", "  // A tile that reads the banks issues at least this many clocks after every "
+                  "earlier tile of its address", _param("reread_distance",
+                                                        manifest["reread_distance"]),
               "", "  // Addresses held at each run-time group size"]
     lines += [_param(f"capacity_gs{gs}", c) for gs, c in manifest["capacity"].items()]
     lines += ["", "  // Port widths in bits"]

@@ -69,8 +69,8 @@ def test_c_header_compiles_with_the_manifest_values(generated, tmp_path):
     source = tmp_path / "probe.c"
     source.write_text(f'#include "{out / "apsq_rae.h"}"\n#include "{out / "apsq_rae.h"}"\n'
                       "#include <stdio.h>\nint main(void) {\n"
-                      '  printf("%d %d %d %s %d %d %d %d %d\\n", APSQ_RAE_LANES, '
-                      "APSQ_RAE_LATENCY, APSQ_RAE_CAPACITY_GS3, APSQ_RAE_ROUNDING, "
+                      '  printf("%d %d %d %d %s %d %d %d %d %d\\n", APSQ_RAE_LANES, '
+                      "APSQ_RAE_LATENCY, APSQ_RAE_REREAD_DISTANCE, APSQ_RAE_CAPACITY_GS3, APSQ_RAE_ROUNDING, "
                       "APSQ_RAE_ROUNDING_ID, APSQ_RAE_IN_DATA_WIDTH, APSQ_RAE_TILE_DATA_OFFSET, "
                       "APSQ_RAE_RESULT_SAT_OFFSET, APSQ_RAE_RESULT_DATA_LANE_WIDTH);\n"
                       "  return 0;\n}\n")
@@ -80,7 +80,8 @@ def test_c_header_compiles_with_the_manifest_values(generated, tmp_path):
                              text=True).stdout.split()
     # Literal values of the configuration: 3 lanes of 12 bits, capacity 5 at gs 3; the tile
     # packs addr (4 bits), step (5), last (1), exp (3) below data; the result addr, exp, sat.
-    assert printed == ["3", str(m["latency"]), "5", "half_even", "1", "36", "13", "7", "5"]
+    assert printed == ["3", str(m["latency"]), str(m["reread_distance"]), "5", "half_even", "1",
+                       "36", "13", "7", "5"]
 
 
 def _pyslang_errors(sources):
@@ -191,6 +192,7 @@ def test_python_fields_pack_and_unpack(generated):
     out, manifest = generated
     f = EngineFields.load(out / "apsq_rae.json")
     assert f.parameters["lanes"] == 3 and f.latency == manifest["latency"]
+    assert f.reread_distance == manifest["reread_distance"]
     assert f.capacity(1) == 15 and f.capacity(3) == 5
     word = f.pack_tile(addr=9, step=3, last=True, exp=5, data=[-1, 2047, -2048])
     # addr 4 bits, step 5, last 1, exp 3, then 3 lanes of 12 bits.
