@@ -186,11 +186,15 @@ async def midreset(dut):
 @cocotb.test()
 async def latency(dut):
     """The manifest's latency: clocks from the edge accepting a lone ``last`` tile to the
-    edge where its result can first be taken (``out_ready = 1``)."""
+    edge where its result can first be taken (``out_ready = 1``); and how long ``busy`` stays
+    1 after a lone tile that is not ``last``."""
     config = load_config()
     bench = Bench(dut, config, "latency")
     stim = Stimulus(bench.p, bench.rng)
     await bench.start()
+    # A lone tile that is not last keeps busy = 1 until its write has landed (docs/design.md,
+    # Design decisions): latency - 1 clocks, one more with a registered bank write.
+    landing = int(config["pipeline"]["bank_write_register"])
     for gs in _gs_list(bench.p):
         await bench.run([Configure(gs)])
         for tile in stim.accumulation(0, 1) + stim.accumulation(config["capacity"][gs] - 1, 1):
@@ -199,6 +203,19 @@ async def latency(dut):
             assert bench.latencies == [config["latency"]], \
                 (f"gs {gs}: result taken {bench.latencies} clocks after its last tile, "
                  f"manifest says {config['latency']}")
+        first, second = stim.accumulation(config["capacity"][gs] - 1, 2)
+        await bench.run([first])
+        clocks = 0
+        while True:
+            await bench.clock()
+            if not int(dut.busy.value):
+                break
+            clocks += 1
+        assert clocks == config["latency"] - 1 + landing, \
+            (f"gs {gs}: busy = 1 for {clocks} clocks after a lone tile that is not last, "
+             f"expected {config['latency'] - 1 + landing} (latency - 1, + 1 with "
+             f"bank_write_register)")
+        await bench.run([second, Drain()])
     await bench.finish()
 
 

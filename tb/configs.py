@@ -122,10 +122,11 @@ def traffic_scale(params, base=1.0):
 
 def config_from_manifest(manifest, seed):
     """The configuration a cocotb test reads (``APSQ_TB_CONFIG``), from the manifest of the
-    Verilog under test: parameters, latency, the throughput rule's ``reread_distance``,
+    Verilog under test: parameters, latency, the throughput rule's ``reread_distance``, the
+    pipeline setting and its knobs,
     capacities, ``axis`` packing if present, and the seed."""
     config = {"params": manifest["parameters"], "latency": manifest["latency"],
-              "reread_distance": manifest["reread_distance"],
+              "reread_distance": manifest["reread_distance"], "pipeline": manifest["pipeline"],
               "capacity": manifest["capacity"], "seed": seed}
     if "axis" in manifest:
         config["axis"] = manifest["axis"]
