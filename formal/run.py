@@ -21,7 +21,7 @@ from pathlib import Path
 from apsq_rae.hdl.params import RAEParams
 
 
-__all__ = ["Job", "JOBS", "QUICK", "run_job", "main"]
+__all__ = ["Job", "JOBS", "QUICK", "bmc_depth", "run_job", "main"]
 
 
 #: The small configuration of the proofs: one lane of narrow words, two banks of two rows.
@@ -58,6 +58,13 @@ class Job:
     verilog: tuple = ()
 
 
+def bmc_depth(group, latency):
+    """BMC depth of ``group`` on an engine of ``latency`` clocks: the latency plus a few clocks,
+    so that results come out, wait under backpressure and follow each other (``order`` one
+    fewer: its record of pending addresses grows with the depth)."""
+    return latency + (5 if group == "order" else 6)
+
+
 def _jobs():
     # Depths: the latency of the setting (4, 11 and 13 clocks on these configurations) plus a
     # few clocks, so that results come out, wait under backpressure and follow each other.
@@ -67,15 +74,16 @@ def _jobs():
     jobs = []
     for pipeline, latency in (("min", 4), ("default", 11), ("max", 13)):
         tag = f"small-{pipeline}"
-        jobs += [Job(f"port-{tag}", "port", SMALL, pipeline, "bmc", latency + 6),
-                 Job(f"order-{tag}", "order", SMALL, pipeline, "bmc", latency + 5),
-                 Job(f"err-{tag}", "err", SMALL, pipeline, "prove", 8),
-                 Job(f"hazard-{tag}", "hazard", SMALL, pipeline, "bmc", latency + 6),
+        jobs += [Job(f"{group}-{tag}", group, SMALL, pipeline, "bmc", bmc_depth(group, latency))
+                 for group in ("port", "order")]
+        jobs += [Job(f"err-{tag}", "err", SMALL, pipeline, "prove", 8),
+                 Job(f"hazard-{tag}", "hazard", SMALL, pipeline, "bmc",
+                     bmc_depth("hazard", latency)),
                  Job(f"err-odd-{pipeline}", "err", ODD, pipeline, "prove", 8),
                  Job(f"ready-small-{pipeline}", "ready", SMALL, pipeline, "structural", 0)]
     for pipeline, latency in (("min", 4), ("default", 11), ("max", 13)):     # odd's latencies
-        jobs += [Job(f"port-odd-{pipeline}", "port", ODD, pipeline, "bmc", latency + 6),
-                 Job(f"order-odd-{pipeline}", "order", ODD, pipeline, "bmc", latency + 5)]
+        jobs += [Job(f"{group}-odd-{pipeline}", group, ODD, pipeline, "bmc",
+                     bmc_depth(group, latency)) for group in ("port", "order")]
     for config, params in (("small", SMALL), ("odd", ODD)):
         for pipeline in ("min", "default", "max"):
             jobs += [Job(f"{group}-{config}-{pipeline}-induct", group, params, pipeline, "prove",

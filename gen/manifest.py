@@ -31,7 +31,7 @@ def _version(distribution):
 
 
 def build_manifest(params, name, latency, pipeline=None, *, init="reset",
-                   memories="behavioural", interface="flat", reread_distance=None):
+                   memories="behavioural", interface="flat", reread_distance):
     """The manifest of one generated module, as a JSON-ready ``dict``.
 
     Parameters
@@ -51,10 +51,9 @@ def build_manifest(params, name, latency, pipeline=None, *, init="reset",
         The memory boundary (``--memories``): ``"behavioural"`` or ``"macro"``.
     interface : str
         The top module's ports (``--interface``): ``"flat"`` or ``"axis"``.
-    reread_distance : int, optional
+    reread_distance : int
         Clocks from the issue of a tile to the first clock at which a later tile of its
-        address that reads the banks can issue (``RAE.reread_distance``); ``latency - 1`` if
-        omitted, as at every named pipeline setting.
+        address that reads the banks can issue (``RAE.reread_distance``).
 
     Returns
     -------
@@ -73,8 +72,6 @@ def build_manifest(params, name, latency, pipeline=None, *, init="reset",
     """
     if isinstance(latency, bool) or not isinstance(latency, int) or latency < 0:
         raise ValueError(f"latency = {latency!r} must be a non-negative integer")
-    if reread_distance is None:
-        reread_distance = max(1, latency - 1)
     if isinstance(reread_distance, bool) or not isinstance(reread_distance, int) \
             or reread_distance < 1:
         raise ValueError(f"reread_distance = {reread_distance!r} must be an integer >= 1")

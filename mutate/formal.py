@@ -14,7 +14,7 @@ from pathlib import Path
 from amaranth.hdl import ClockSignal, Const, Instance, Module, ResetSignal
 from amaranth.lib import wiring
 
-from apsq_rae.formal.run import Job, run_job
+from apsq_rae.formal.run import Job, bmc_depth, run_job
 from apsq_rae.hdl.rae import RAE
 
 
@@ -75,8 +75,7 @@ def formal_kills(workdir, params, pipeline, latency, mutant, *, timeout=600):
         raise RuntimeError(f"{netlist} has no mutsel input")
     mutsel_bits = int(match.group(1)) + 1
     for group in GROUPS:
-        depth = latency + (5 if group == "order" else 6)
-        job = Job(f"{group}-{mutant}", group, params, pipeline, "bmc", depth,
+        job = Job(f"{group}-{mutant}", group, params, pipeline, "bmc", bmc_depth(group, latency),
                   engine=lambda p, _pipeline: NetlistEngine(p, mutant, mutsel_bits),
                   verilog=(str(netlist),))
         result = run_job(job, workdir / "formal", timeout=timeout)

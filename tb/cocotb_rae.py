@@ -32,11 +32,11 @@ def _gs_list(p):
     return list(range(1, p.max_group_size + 1))
 
 
-async def _started(dut, test_name):
-    """The configuration, a started :class:`Bench` for ``test_name`` and a :class:`Stimulus`
-    drawing from the bench's random numbers."""
+async def _started(dut, test_name, **bench_options):
+    """The configuration, a started :class:`Bench` for ``test_name`` (``bench_options`` go to
+    it) and a :class:`Stimulus` drawing from the bench's random numbers."""
     config = load_config()
-    bench = Bench(dut, config, test_name)
+    bench = Bench(dut, config, test_name, **bench_options)
     stim = Stimulus(bench.p, bench.rng)
     await bench.start()
     return config, bench, stim
@@ -130,10 +130,8 @@ async def stress(dut):
 async def errors(dut):
     """``err``: illegal ``cfg_group_size`` (input refused, bit 0, set beats clear) and tiles
     beyond the capacity (dropped, bit 1), ``err_clear``; other addresses undisturbed."""
-    config = load_config()
-    bench = Bench(dut, config, "errors", strict=False)
-    p, stim = bench.p, Stimulus(bench.p, bench.rng)
-    await bench.start()
+    config, bench, stim = await _started(dut, "errors", strict=False)
+    p = bench.p
     bad_values = [0] + list(range(p.max_group_size + 1, 1 << p.gs_bits))
     for gs in _gs_list(p):
         cap = config["capacity"][gs]
@@ -188,10 +186,7 @@ async def latency(dut):
     """The manifest's latency: clocks from the edge accepting a lone ``last`` tile to the
     edge where its result can first be taken (``out_ready = 1``); and how long ``busy`` stays
     1 after a lone tile that is not ``last``."""
-    config = load_config()
-    bench = Bench(dut, config, "latency")
-    stim = Stimulus(bench.p, bench.rng)
-    await bench.start()
+    config, bench, stim = await _started(dut, "latency")
     # A lone tile that is not last keeps busy = 1 until its write has landed (docs/design.md,
     # Design decisions): latency - 1 clocks, one more with a registered bank write.
     landing = int(config["pipeline"]["bank_write_register"])
