@@ -22,6 +22,7 @@ from apsq_rae.hdl.params import as_params
 from apsq_rae.hdl.proof import ProofPlatform, for_proofs
 
 from .reference import Reference
+from .writeback import check_at_writeback
 
 
 __all__ = ["GROUPS", "Harness"]
@@ -127,7 +128,13 @@ class Harness(Elaboratable):
         accept = dut.i.valid & dut.i.ready
         take = dut.o.valid & dut.o.ready
 
-        if self.group in ("arith", "hazard", "cover"):
+        # ``arith`` with invariants: checked at write-back instead (formal/writeback.py).
+        writeback = self.group == "arith" and proof.invariants
+        if writeback:
+            check_at_writeback(m, p, dut, inside, cfg, in_range, accept, take)
+            self._hazard(m, inside)
+
+        if self.group in ("arith", "hazard", "cover") and not writeback:
             # The spec's protocol (section 5.2): each address's tiles come in step order from
             # 0, the step index never wraps, and the reference follows every accepted tile.
             m.submodules.ref = ref = Reference(p)
@@ -144,7 +151,7 @@ class Harness(Elaboratable):
                 m.d.comb += Assert(dut.o.valid)
                 m.d.comb += Assert(dut.o.payload.as_value() == prev["result"])
 
-        if self.group in ("order", "arith"):
+        if self.group in ("order", "arith") and not writeback:
             # The pending results: the address of each (``order``), or the whole result the
             # reference computed (``arith``), oldest first.
             if self.group == "arith":
@@ -185,19 +192,7 @@ class Harness(Elaboratable):
                 self._order_invariants(m, inside, shadow, count)
 
         if self.group == "hazard":
-            # Inside the engine (the real one, or one with a broken block swapped in): a tile
-            # that reads the banks never issues while a tile of its address is in a stage that
-            # has not yet written its row; the result FIFO is never written while full.
-            queue, results = inside["rae"]["queue"], inside["rae"]["results"]
-            head = queue.o.payload
-            with m.If(queue.issue & ~head.no_read):
-                for s in range(len(queue.stage_valid)):
-                    m.d.comb += Assert(~(queue.stage_valid[s] &
-                                         (queue.stage_addr[s] == head.addr)))
-            # The FIFO takes every write (its ``w.ready`` is 1): a write while it is full and
-            # nothing leaves would overwrite the oldest result.
-            with m.If(results.w.valid & ~(results.r.valid & results.r.ready)):
-                m.d.comb += Assert(results.level < results.depth)
+            self._hazard(m, inside)
 
         if self.group == "err":
             set_cfg = Signal()
@@ -236,6 +231,21 @@ class Harness(Elaboratable):
             ]
             m.d.comb += [Cover(take & (cfg == gs)) for gs in range(1, p.max_group_size + 1)]
         return m
+
+    @staticmethod
+    def _hazard(m, inside):
+        """Inside the engine (the real one, or one with a broken block swapped in): a tile that
+        reads the banks never issues while a tile of its address is in a stage that has not yet
+        written its row; the result FIFO is never written while full."""
+        queue, results = inside["rae"]["queue"], inside["rae"]["results"]
+        head = queue.o.payload
+        with m.If(queue.issue & ~head.no_read):
+            for s in range(len(queue.stage_valid)):
+                m.d.comb += Assert(~(queue.stage_valid[s] & (queue.stage_addr[s] == head.addr)))
+        # The FIFO takes every write (its ``w.ready`` is 1): a write while it is full and
+        # nothing leaves would overwrite the oldest result.
+        with m.If(results.w.valid & ~(results.r.valid & results.r.ready)):
+            m.d.comb += Assert(results.level < results.depth)
 
     @staticmethod
     def _order_invariants(m, inside, shadow, count):

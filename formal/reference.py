@@ -69,6 +69,13 @@ class Reference(wiring.Component):
         ``accept & tile.last``: a result is due.
     expected : Out(result_layout(params))
         The result of ``tile`` when ``push`` is 1.
+    pend, ap_deq : list of Array of Signal
+        Per lane, per address: the sum of the dequantized pending values of the current group,
+        and the dequantized AP (0 while there is none). Read by the harness's invariants.
+    sat : Array of Signal
+        Per address: a step of the current accumulation saturated.
+    next_steps : Array of Signal
+        Per address: the step the protocol expects next.
     """
 
     def __init__(self, params):
@@ -84,18 +91,21 @@ class Reference(wiring.Component):
             "expected":   Out(result_layout(p)),
         })
 
+        n_addr = 1 << p.addr_bits
+        wide = signed(p.sum_bits + 2)
+        self.pend = [Array(Signal(wide, name=f"pend{a}_{j}") for a in range(n_addr))
+                     for j in range(p.lanes)]
+        self.ap_deq = [Array(Signal(wide, name=f"apdeq{a}_{j}") for a in range(n_addr))
+                       for j in range(p.lanes)]
+        self.sat = Array(Signal(name=f"sat{a}") for a in range(n_addr))
+        self.next_steps = Array(Signal(unsigned(p.step_bits + 1), name=f"next{a}")
+                                for a in range(n_addr))
+
     def elaborate(self, platform):
         m = Module()
         p = self.params
-        n_addr = 1 << p.addr_bits
         wide = signed(p.sum_bits + 2)
-        pend = [Array(Signal(wide, name=f"pend{a}_{j}") for a in range(n_addr))
-                for j in range(p.lanes)]
-        ap_deq = [Array(Signal(wide, name=f"apdeq{a}_{j}") for a in range(n_addr))
-                  for j in range(p.lanes)]
-        sat = Array(Signal(name=f"sat{a}") for a in range(n_addr))
-        next_step = Array(Signal(unsigned(p.step_bits + 1), name=f"next{a}")
-                          for a in range(n_addr))
+        pend, ap_deq, sat, next_step = self.pend, self.ap_deq, self.sat, self.next_steps
 
         t = self.tile
         a = t.addr

