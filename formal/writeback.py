@@ -37,6 +37,7 @@ with one, the reference would run a clock ahead of the banks.
 
 from amaranth.hdl import Array, Assert, Assume, Mux, Signal
 
+from apsq_rae.hdl.banks import row_layout
 from apsq_rae.hdl.mode import TileDecoder
 from apsq_rae.hdl.rae import tile_layout
 
@@ -84,11 +85,11 @@ def check_at_writeback(m, params, dut, inside, cfg, in_range, accept, take):
     ``accept`` and ``take`` the harness's flags for the port's tile and result."""
     p = params
     G = p.max_group_size
-    if "banks" not in inside or inside["banks"]["write_latency"]:
-        raise ValueError("the write-back form of arith needs behavioural banks without a "
-                         "registered write (pipeline setting min)")
+    if "banks" not in inside:
+        raise ValueError("the write-back form of arith needs behavioural banks (not "
+                         "--memories macro)")
     rae, queue = inside["rae"], inside["queue"]
-    rows = inside["banks"]["rows"]
+    rows = _rows_after_landing(m, p, inside["banks"])
     stages = list(reversed(rae["stages"]))          # write-back first
     wb = stages[0]
     legal = (cfg >= 1) & (cfg <= G)
@@ -133,6 +134,7 @@ def check_at_writeback(m, params, dut, inside, cfg, in_range, accept, take):
         m.d.comb += [Assert(count == 0), Assert(n_pending == 0)]
 
     # ---- Invariants.
+    _landing_invariants(m, p, rae, inside["banks"], cfg)
     _bank_invariants(m, p, ref, rows, cfg)
     _record_invariants(m, p, rae, queue, stages, tiles, count, cfg)
     fifo = inside["results"]
@@ -154,6 +156,40 @@ def _capacity(m, params, cfg):
             with m.Case(gs):
                 m.d.comb += capacity.eq(params.capacity(gs))
     return capacity
+
+
+def _rows_after_landing(m, params, banks):
+    """Every bank row as it will be once a registered write still landing has landed: the
+    reference took that tile in the clock it left the write-back stage, the banks one clock
+    later."""
+    rows, landing = banks["rows"], banks["landing"]
+    if landing is None:
+        return rows
+    wr_en, wr_row, wr_data = landing
+    layout = row_layout(params)
+    return {b: [layout(Mux(wr_en[b] & (wr_row == row), wr_data.as_value(), word.as_value()))
+                for row, word in enumerate(words)]
+            for b, words in rows.items()}
+
+
+def _landing_invariants(m, params, rae, banks, cfg):
+    """A registered bank write still landing is the landing register's tile (which the issue
+    queue watches): same presence, its row, a bank of its group."""
+    if banks["landing"] is None:
+        return
+    wr_en, wr_row, _ = banks["landing"]
+    landing = rae["landing"]
+    m.submodules.decode_landing = decode = TileDecoder(params)
+    m.d.comb += [decode.group_size.eq(cfg), decode.addr.eq(landing.addr)]
+    m.d.comb += Assert((wr_en != 0) == landing.valid)
+    with m.If(landing.valid):
+        m.d.comb += Assert(wr_row == decode.row)
+        with m.Switch(cfg):
+            for gs in range(1, params.max_group_size + 1):
+                with m.Case(gs):
+                    for b in range(params.max_group_size):
+                        with m.If(wr_en[b]):
+                            m.d.comb += Assert(decode.group == b // gs)
 
 
 def _bank_invariants(m, params, ref, rows, cfg):

@@ -183,7 +183,9 @@ class Banks(wiring.Component):
                     m.d.comb += port.addr.eq(row)
                     rows[b].append(port.data)
         if with_invariants(platform) and self.macro is None:
-            platform.record("banks", rows=rows, write_latency=self.write_latency)
+            # The write the banks perform on the next edge (registered, or none pending).
+            landing = (wr_en, wr_row, wr_data) if self.write_register else None
+            platform.record("banks", rows=rows, landing=landing)
         return m
 
     def _macro_bank(self, m, b, wr_en, wr_row, wr_data):

@@ -437,7 +437,7 @@ class RAE(wiring.Component):
                     tile_slots.append(port.data)
             platform.record("rae", stages=stages, outstanding=outstanding, queue=queue,
                             results=results, tp=tp, data_rp=data_rp, data_wp=data_wp,
-                            tile_slots=tile_slots)
+                            tile_slots=tile_slots, landing=landing if w_lat else None)
         if with_invariants(platform):
             # Invariants for the proofs (docs/formal.md): every result owed is in a datapath
             # stage or in the FIFO, and never more than the FIFO holds.
