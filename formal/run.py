@@ -22,7 +22,8 @@ from pathlib import Path
 from apsq_rae.hdl.params import RAEParams
 
 
-__all__ = ["Job", "JOBS", "QUICK", "bmc_depth", "run_job", "main"]
+__all__ = ["Job", "JOBS", "LONG", "QUICK", "arith_induction_depth", "bmc_depth", "run_job",
+           "main"]
 
 
 #: The small configuration of the proofs: one lane of narrow words, two banks of two rows.
@@ -41,11 +42,18 @@ ARITH_DEPTH = 9
 #: invariants (:mod:`apsq_rae.hdl.proof`) two clocks suffice; one does not, because the credit
 #: check is a register of the counter it checks.
 INDUCTION_DEPTH = 2
-#: Depth of the proofs by induction of ``arith`` (its write-back form, formal/writeback.py):
-#: the invariants describe the issue queue, the bank rows and the first stage's tile data, not
-#: the quantizer's register, so the step must reach back to the clock that issued the tile
-#: now at write-back (two clocks on ``min``), plus one.
+#: Depth of the proof by induction of ``arith`` on ``min`` (see :func:`arith_induction_depth`).
 ARITH_INDUCTION_DEPTH = 3
+
+
+def arith_induction_depth(params, pipeline):
+    """Depth of the proofs by induction of ``arith`` (its write-back form, formal/writeback.py):
+    the invariants describe the issue queue, the bank rows and the tile data while it travels
+    beside the stages, not the dequantizer, adder tree and quantizer registers, so the step
+    must reach back to the clock that issued the tile now at write-back: the datapath stages,
+    plus one."""
+    from apsq_rae.hdl.rae import RAE
+    return RAE(params, pipeline=pipeline)._n_stages + 1
 
 
 @dataclass(frozen=True)
@@ -115,6 +123,10 @@ def _jobs():
 
 #: Every job of ``make formal``.
 JOBS = _jobs()
+#: Proofs too long for ``make formal`` (``--long`` adds them): the arithmetic by induction at
+#: ``default`` and ``max``, whose depth covers 8 and 10 datapath stages (docs/formal.md).
+LONG = [Job(f"arith-odd-{pipeline}-induct", "arith", ODD, pipeline, "prove",
+            arith_induction_depth(ODD, pipeline)) for pipeline in ("default", "max")]
 #: The subset ``make test`` runs (small configuration, ``min`` pipeline: the shortest latency).
 QUICK = [Job("port-quick", "port", SMALL, "min", "bmc", 12),
          Job("order-quick", "order", SMALL, "min", "bmc", 10),
@@ -281,6 +293,9 @@ def main(argv=None):
                                      description="Run the formal checks of the engine "
                                                  "(docs/formal.md).")
     parser.add_argument("--quick", action="store_true", help="only the subset of make test")
+    parser.add_argument("--long", action="store_true",
+                        help="also the long proofs (arith by induction at default and max, "
+                             "tens of minutes each)")
     parser.add_argument("--jobs", type=int, default=2, metavar="N",
                         help="SymbiYosys runs at once; default 2")
     parser.add_argument("--out", default="build/formal", metavar="DIR",
@@ -290,7 +305,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error(f"--jobs = {args.jobs} is out of range (legal: >= 1)")
-    jobs = QUICK if args.quick else JOBS
+    if args.quick and args.long:
+        parser.error("--quick and --long exclude each other")
+    jobs = QUICK if args.quick else JOBS + LONG if args.long else JOBS
     if args.only:
         jobs = [job for job in jobs if args.only in job.name]
         if not jobs:

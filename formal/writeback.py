@@ -31,8 +31,10 @@ from the previous clocks' (with an induction depth that covers the datapath stag
 
 The protocol assumption (steps in order per address from 0) is made from the same state: a
 tile's expected step follows the youngest recorded tile of its address, else the reference's
-next step. Only engines without a registered bank write are supported (the ``min`` setting):
-with one, the reference would run a clock ahead of the banks.
+next step. With a registered bank write the banks lag the reference by a clock: the bank
+invariant reads every row as it will be once the write still landing has landed, and that
+write is tied to the engine's landing register. The invariants do not describe the datapath
+registers after the first stage, so the induction depth must cover the datapath stages.
 """
 
 from amaranth.hdl import Array, Assert, Assume, Mux, Signal

@@ -2,12 +2,14 @@
 and each property group catches a deliberately broken engine with a counterexample trace."""
 
 import dataclasses
+import re
 
 import pytest
 
 from apsq_rae.formal.bugs import BUGS, ENGINE_BUGS, broken_engine, patched_engine
-from apsq_rae.formal.run import (ARITH_DEPTH, ARITH_INDUCTION_DEPTH, INDUCTION_DEPTH, QUICK, Job,
-                                 SMALL, run_job)
+from apsq_rae.formal.run import (ARITH_DEPTH, ARITH_INDUCTION_DEPTH, INDUCTION_DEPTH, JOBS, LONG,
+                                 QUICK, Job, SMALL, arith_induction_depth, run_job)
+from apsq_rae.formal.run import main as formal_main
 from apsq_rae.hdl.proof import ProofPlatform, for_proofs
 
 
@@ -109,3 +111,26 @@ def test_every_cover_statement_is_reached(tmp_path):
     # 10 statements, plus one result at each group size 1..max_group_size.
     assert log.count("Reached cover statement") == 10 + SMALL.max_group_size
     assert len(list((tmp_path / job.name / "job" / "engine_0").glob("trace*.vcd"))) >= 10
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--quick", "--long"], r"--quick and --long exclude each other"),
+    (["--jobs", "0"], r"--jobs = 0 is out of range \(legal: >= 1\)"),
+    (["--only", "no-such-job"], r"--only = 'no-such-job' matches no job"),
+])
+def test_formal_command_rejects_bad_input(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        formal_main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert re.search(message, err), err
+
+
+def test_long_jobs_reach_the_write_back_stage():
+    # The arithmetic's induction depth covers the datapath stages plus one (docs/formal.md).
+    assert [arith_induction_depth(SMALL, pipeline) for pipeline in ("min", "default", "max")] \
+        == [3, 9, 11]
+    assert ARITH_INDUCTION_DEPTH == arith_induction_depth(SMALL, "min")
+    assert {job.name: job.depth for job in LONG} == {"arith-odd-default-induct": 9,
+                                                     "arith-odd-max-induct": 11}
+    assert not {job.name for job in LONG} & {job.name for job in JOBS}
