@@ -53,7 +53,9 @@ def arith_induction_depth(params, pipeline):
     must reach back to the clock that issued the tile now at write-back: the datapath stages,
     plus one."""
     from apsq_rae.hdl.rae import RAE
-    return RAE(params, pipeline=pipeline)._n_stages + 1
+    engine = RAE(params, pipeline=pipeline)
+    engine._MustUse__silence = True         # built for its stage count, never elaborated
+    return engine._n_stages + 1
 
 
 @dataclass(frozen=True)
