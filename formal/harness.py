@@ -12,6 +12,8 @@ per address) and run the unpipelined reference of :mod:`apsq_rae.formal.referenc
 engine. The ``port``, ``order``, ``arith`` and ``err`` properties look at the ports only, so
 they check any engine with the RAE's signature (the tests hand it deliberately broken ones);
 ``hazard`` and ``cover`` also read the ports of the issue queue and the result FIFO inside it.
+``arith`` with invariants (the proof by induction) is the write-back form of
+:mod:`apsq_rae.formal.writeback`, which reads the engine's stages, banks and tile memory.
 """
 
 from amaranth.asserts import AnyConst, AnySeq, Initial
