@@ -62,8 +62,9 @@ class Harness(Elaboratable):
         (its result FIFO and issue queue), as a proof by induction needs.
     invariants : bool
         Add the invariants a proof by induction needs: the blocks' own (``hdl.proof``) and,
-        for ``order``, the record's tie to the engine's state. A bounded check from reset is
-        faster without them.
+        for ``order``, the record's tie to the engine's state; ``arith`` then takes its
+        write-back form (:func:`~apsq_rae.formal.writeback.check_at_writeback`). A bounded
+        check from reset of the other groups is faster without them.
     """
 
     def __init__(self, params, group, *, pipeline="default", engine=None, shadow_depth=None,
