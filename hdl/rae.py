@@ -294,7 +294,7 @@ class RAE(wiring.Component):
         # ---- Issue: hazard and credit checks one or two registers after the port.
         # The issue queue keeps, for each tile it holds, which pipeline stages hold its address
         # (compared on the way in) and gives the head's hazard flag as a register, so ``take``
-        # is one LUT level from flip-flops (and the port's cfg_group_size check). A tile that
+        # is one LUT level from flip-flops. A tile that
         # reads no bank never has a hazard (the flag is 0 for it), so it issues behind an
         # earlier tile of its address without waiting: writes land in issue order.
         stages = [Signal(_stage_layout(p), name=f"stage{s}") for s in range(n_stages)]
@@ -308,12 +308,19 @@ class RAE(wiring.Component):
             watched.append(landing)
         head = queue.o.payload
         hazard = queue.hazard
+        # The issue stage sees the group size one clock late: ``take`` then starts at flip-flops
+        # instead of at the port's group-size check. A head was accepted at least one clock
+        # earlier under the same group size (it changes only while ``busy`` is 0), so only a
+        # change against that rule sees the lag (docs/design.md, errors).
+        issue_gs = Signal.like(self.cfg_group_size, name="issue_gs")
+        issue_cfg_ok = Signal(name="issue_cfg_ok")
+        m.d.sync += [issue_gs.eq(self.cfg_group_size), issue_cfg_ok.eq(cfg_ok)]
         outstanding = Signal(range(results.capacity + 1))
         credit_ok = Signal()                  # a result slot is free, one clock old
         take = Signal()
         issue = Signal()
         m.d.comb += [
-            take.eq(queue.o.valid & cfg_ok &
+            take.eq(queue.o.valid & issue_cfg_ok &
                     (~head.in_range | (~hazard & (~head.last | credit_ok)))),
             issue.eq(take & head.in_range),
             queue.o.ready.eq(take),
@@ -321,7 +328,7 @@ class RAE(wiring.Component):
             queue.stage_valid.eq(Cat(st.valid for st in watched)),
             banks.rd_en.eq(queue.o.valid),    # read the head's row; used only if it issues
             banks.rd_row.eq(head.row),
-            select.group_size.eq(self.cfg_group_size),
+            select.group_size.eq(issue_gs),
             select.group.eq(head.group),
             select.phase.eq(head.phase),
             select.has_ap.eq(head.has_ap),
@@ -442,8 +449,12 @@ class RAE(wiring.Component):
             # Invariants for the proofs (docs/formal.md): every result owed is in a datapath
             # stage or in the FIFO, and never more than the FIFO holds.
             in_flight = sum(st.valid & st.last for st in stages)
+            # The issue stage's group size is the port's while a tile waits (the proofs hold
+            # the group size for the whole trace).
             m.d.comb += [
                 Assert(outstanding == results.level + in_flight),
                 Assert(outstanding <= results.capacity),
+                Assert(~queue.o.valid | ((issue_gs == self.cfg_group_size) &
+                                         (issue_cfg_ok == cfg_ok))),
             ]
         return m

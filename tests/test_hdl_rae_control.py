@@ -143,6 +143,66 @@ def test_err_bad_config():
 
 
 @pytest.mark.parametrize("pipeline", list(SETTINGS))
+def test_illegal_group_size_pauses_traffic(pipeline):
+    """While ``cfg_group_size`` is illegal the issue stage holds (from the next clock: it sees
+    the group size through a register) and the port refuses input; when the same group size
+    comes back, every accumulation goes on as if nothing happened. Against the rule (the group
+    size changes only while ``busy`` is 0), but the engine must not corrupt a waiting tile: it
+    would if the issue decision and the bank select saw the group size on different clocks."""
+    dut = RAE(RAEParams(**SMALL), pipeline=pipeline)
+    seed = seed_from_env()
+    rng = random.Random(seed)
+    gs = 2
+    ref = golden.Engine(**dut.params.as_dict())
+    ref.configure(gs)
+    # Four addresses, interleaved, accumulations of 1 to 6 steps (step 1 often waits behind
+    # step 0 of its address: a head is held while the group size goes illegal).
+    tiles, step = [], {}
+    while len(tiles) < 60:
+        addr = rng.randrange(4)
+        n = step.get(addr, 0)
+        last = int(n >= 5 or rng.random() < 0.25)
+        tiles.append((addr, n, last, rng.randrange(16), [rng.randrange(-999, 999) for _ in range(2)]))
+        step[addr] = 0 if last else n + 1
+    for addr, n in step.items():
+        if n:
+            tiles.append((addr, n, 1, 0, [1, 1]))
+    want = [r for r in (ref.push(*t) for t in tiles) if r is not None]
+    want = [(r.addr, r.exp, int(r.sat), list(r.data)) for r in want]
+    got = []
+    pauses = []
+
+    async def feed(ctx):
+        ctx.set(dut.cfg_group_size, gs)
+        for addr, n, last, exp, data in tiles:
+            await stream_put(ctx, dut.i, {"addr": addr, "step": n, "last": last, "exp": exp,
+                                          "data": data})
+
+    async def glitch(ctx):
+        await ctx.tick()
+        while len(got) < len(want):
+            await ctx.tick().repeat(rng.randrange(1, 8))
+            if ctx.get(dut.busy):
+                pauses.append(ctx.get(dut.i.ready))
+                ctx.set(dut.cfg_group_size, rng.choice([0, 5, 7]))
+                await ctx.tick().repeat(rng.randrange(1, 4))
+                ctx.set(dut.cfg_group_size, gs)
+
+    async def drain(ctx):
+        ctx.set(dut.o.ready, 1)
+        for _ in range(60 * 4 * dut.latency):
+            _, _, valid, out = await ctx.tick().sample(dut.o.valid, dut.o.payload)
+            if valid:
+                got.append((out.addr, out.exp, int(out.sat), [out.data[0], out.data[1]]))
+            if len(got) == len(want):
+                break
+
+    run_sim(dut, feed, glitch, drain)
+    assert len(pauses) >= 10, f"only {len(pauses)} pauses (seed {seed})"
+    assert got == want, f"seed {seed}"
+
+
+@pytest.mark.parametrize("pipeline", list(SETTINGS))
 def test_err_out_of_capacity(pipeline):
     """err bit 1: a tile at or above capacity(gs) is accepted and dropped (no state change, no
     result); the flag is sticky until err_clear."""
