@@ -137,6 +137,21 @@ def _ap_not_added(m, outer, inner):               # the stored AP never read for
     m.d.comb += inner.has_ap.eq(0)
 
 
+class _WithoutBypass:
+    """Stands in for :class:`Banks`: the real banks, built without their bypass (a read on the
+    edge that writes its row returns the old row) while the issue queue still lets a reading
+    tile issue on that edge."""
+
+    def __init__(self, cls):
+        self.cls = cls
+
+    def __call__(self, *args, **kwargs):
+        return self.cls(*args, **{**kwargs, "bypass": False})
+
+    def __getattr__(self, name):                  # static methods (pipeline_read_latency, ...)
+        return getattr(self.cls, name)
+
+
 def _swaps(bug):
     from apsq_rae.hdl import rae
     from apsq_rae.hdl.banks import Banks
@@ -147,6 +162,7 @@ def _swaps(bug):
         "hazard_ignored":    [(rae, "IssueQueue", _Swapped(IssueQueue, _no_hazard))],
         "sat_not_sticky":    [(rae, "Banks", _Swapped(Banks, _sat_forgotten))],
         "ap_not_added":      [(rae, "BankSelect", _Swapped(BankSelect, _ap_not_added))],
+        "bypass_missing":    [(rae, "Banks", _WithoutBypass(Banks))],
         # The credit check counts one slot too many: a result issues into a full FIFO.
         "credit_off_by_one": [(rae, "ResultFIFO",
                                _Swapped(ResultFIFO, lambda m, outer, inner: None,
@@ -170,7 +186,7 @@ class _PatchedRAE(RAE):
 
 #: Bugs inside the engine -> the property group that must catch it.
 ENGINE_BUGS = {"hazard_ignored": "hazard", "credit_off_by_one": "hazard",
-               "sat_not_sticky": "arith", "ap_not_added": "arith"}
+               "sat_not_sticky": "arith", "ap_not_added": "arith", "bypass_missing": "arith"}
 
 
 def patched_engine(bug):

@@ -35,8 +35,8 @@ __all__ = ["GROUPS", "Harness"]
 #: is invented; ``busy = 0`` means none is pending), ``arith`` (``order``, and every result
 #: equals the unpipelined reference's, bit for bit), ``err`` (the two error bits: set when
 #: they must be, sticky, a set wins over a clear; an illegal group size refuses every tile),
-#: ``hazard`` (inside the engine: no read of a row whose write has not landed, no write to a
-#: full result FIFO), ``cover`` (reachability of each mode, group size, saturation, stalls,
+#: ``hazard`` (inside the engine: no read of a row whose write lands after the read, no write
+#: to a full result FIFO), ``cover`` (reachability of each mode, group size, saturation, stalls,
 #: a full result FIFO and both error bits). The ``ready`` group of
 #: :mod:`apsq_rae.formal.run` is a netlist check, not a harness.
 GROUPS = ("port", "order", "arith", "err", "hazard", "cover")
@@ -238,13 +238,19 @@ class Harness(Elaboratable):
     @staticmethod
     def _hazard(m, inside):
         """Inside the engine (the real one, or one with a broken block swapped in): a tile that
-        reads the banks never issues while a tile of its address is in a stage that has not yet
-        written its row; the result FIFO is never written while full."""
-        queue, results = inside["rae"]["queue"], inside["rae"]["results"]
+        reads the banks never issues while a tile of its address is in a stage whose write
+        lands after the issue edge, or on it without the banks' bypass (the datapath stages and
+        the landing write; the last of them writes on that edge, and the bypass hands its row
+        to the read); the result FIFO is never written while full."""
+        rae = inside["rae"]
+        queue, results = rae["queue"], rae["results"]
         head = queue.o.payload
+        pending = list(rae["stages"]) + ([rae["landing"]] if rae["landing"] is not None else [])
+        if rae["bypass"]:
+            pending = pending[:-1]
         with m.If(queue.issue & ~head.no_read):
-            for s in range(len(queue.stage_valid)):
-                m.d.comb += Assert(~(queue.stage_valid[s] & (queue.stage_addr[s] == head.addr)))
+            for st in pending:
+                m.d.comb += Assert(~(st.valid & (st.addr == head.addr)))
         # The FIFO takes every write (its ``w.ready`` is 1): a write while it is full and
         # nothing leaves would overwrite the oldest result.
         with m.If(results.w.valid & ~(results.r.valid & results.r.ready)):

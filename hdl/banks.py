@@ -42,9 +42,9 @@ def macro_ports(params):
 class Banks(wiring.Component):
     """The bank array.
 
-    Reads are synchronous and not transparent: ``rd_data`` shows the rows addressed by
-    ``rd_row`` on the clock edge where ``rd_en`` was 1, ``read_latency`` clocks later (a write
-    to the same row on that edge is not seen).
+    Reads are synchronous: ``rd_data`` shows the rows addressed by ``rd_row`` on the clock edge
+    where ``rd_en`` was 1, ``read_latency`` clocks later. A write to the same row of a bank on
+    that edge is seen only with ``bypass``.
 
     Parameters
     ----------
@@ -64,6 +64,11 @@ class Banks(wiring.Component):
         ``rd_en``, ``rd_data`` becomes the word at ``rd_addr`` as it was before that edge, and
         holds until the next read; with ``wr_en``, ``wr_data`` is written at ``wr_addr``.
         The same behaviour as without it, with the memory outside the design (an SRAM macro).
+    bypass : bool
+        A read sees the write to its row that lands on the same edge: the memory returns the
+        old row, and a registered select per bank and one data register put the new row in
+        its place after the memory's output (and its output register). The block RAMs stay
+        simple 1R1W memories that never need their collision behaviour.
 
     Members
     -------
@@ -94,10 +99,12 @@ class Banks(wiring.Component):
     """
 
     @quiet_on_error
-    def __init__(self, params=None, *, output_register=False, write_register=False, macro=None):
+    def __init__(self, params=None, *, output_register=False, write_register=False, macro=None,
+                 bypass=False):
         self.params = params = as_params(params)
         self.output_register = bool(output_register)
         self.write_register = bool(write_register)
+        self.bypass = bool(bypass)
         if macro is not None and not isinstance(macro, str):
             raise TypeError(f"macro = {macro!r} must be a module name (str) or None")
         self.macro = macro
@@ -146,16 +153,21 @@ class Banks(wiring.Component):
             m.d.sync += [wr_en_reg.eq(wr_en), wr_row.eq(self.wr_row), wr_data.eq(self.wr_data)]
             wr_en = wr_en_reg
         rows = {}
+        mem_out = []                  # with the bypass: each bank's row, read_latency clocks after
         for b in range(G):
             if self.macro is not None:
-                self._macro_bank(m, b, wr_en[b], wr_row, wr_data)
+                row = self._macro_bank(m, b, wr_en[b], wr_row, wr_data)
+                if self.bypass:
+                    mem_out.append(row)
+                else:
+                    m.d.comb += self.rd_data[b].as_value().eq(row)
                 continue
             # The read is an asynchronous port followed by a register with the read enable,
             # which Yosys merges into a synchronous block RAM port (memory_dff). Only on that
-            # path does it honour ``no_rw_check``: a row read on the edge that writes it is
-            # never used (the issue stage holds a tile whose address is still in flight, and
-            # banks outside the tile's group are masked), so no collision bypass is built
-            # around the block RAM. Amaranth and Verilog simulation read the old row.
+            # path does it honour ``no_rw_check``: the memory's row read on the edge that writes
+            # it is never used (the bypass below replaces it, or, without the bypass, the issue
+            # stage holds such a tile), so Yosys builds no collision logic of its own around
+            # the block RAM. Amaranth and Verilog simulation read the old row.
             bank = m.submodules[f"bank{b}"] = Memory(shape=row_layout(p), depth=p.depth, init=[],
                                                      attrs={"no_rw_check": 1})
             rd = bank.read_port(domain="comb")
@@ -166,7 +178,9 @@ class Banks(wiring.Component):
             if self.output_register:
                 out = Signal(row_layout(p), name=f"out{b}", reset_less=True)
                 m.d.sync += out.eq(row)
-                m.d.comb += self.rd_data[b].eq(out)
+                row = out
+            if self.bypass:
+                mem_out.append(row.as_value())
             else:
                 m.d.comb += self.rd_data[b].eq(row)
             m.d.comb += [
@@ -182,6 +196,7 @@ class Banks(wiring.Component):
                     port = bank.read_port(domain="comb")
                     m.d.comb += port.addr.eq(row)
                     rows[b].append(port.data)
+        self._bypass(m, wr_en, wr_row, wr_data, mem_out)
         if with_invariants(platform) and self.macro is None:
             # The write the banks perform on the next edge (registered, or none pending).
             landing = (wr_en, wr_row, wr_data) if self.write_register else None
@@ -201,6 +216,38 @@ class Banks(wiring.Component):
         if self.output_register:
             out = Signal(row_layout(p), name=f"out{b}", reset_less=True)
             m.d.sync += out.as_value().eq(rd_data)
-            m.d.comb += self.rd_data[b].eq(out)
-        else:
-            m.d.comb += self.rd_data[b].as_value().eq(rd_data)
+            return out.as_value()
+        return rd_data
+
+    def _bypass(self, m, wr_en, wr_row, wr_data, mem_out):
+        """``rd_data`` from the memories' rows, with the row written on the read edge in place
+        of the old one (``bypass``): per bank a flag that the read hit the landing write, and
+        one register with the written row (at most one bank is written per edge), both
+        following the read like the memory's output. Behind the output register every bank
+        gets its own copy of the row, so that the copies can sit beside the banks' consumers
+        instead of one register driving them all across the die."""
+        if not self.bypass:
+            return
+        G = self.params.max_group_size
+        hit = Signal(G, name="byp_hit")
+        row = Signal(row_layout(self.params), name="byp_row", reset_less=True)
+        with m.If(self.rd_en):
+            m.d.sync += [hit.eq(wr_en & (wr_row == self.rd_row).replicate(G)),
+                         row.eq(wr_data)]
+        rows = [row] * G
+        if self.output_register:
+            hit_out = Signal(G, name="byp_hit_out")
+            rows = [Signal(row_layout(self.params), name=f"byp_row_out{b}", reset_less=True)
+                    for b in range(G)]
+            m.d.sync += hit_out.eq(hit)
+            for b, copy in enumerate(rows):
+                # Loaded only for its own bank (the row matters only then): copies with
+                # different enables are not merged back into one by synthesis.
+                with m.If(hit[b]):
+                    m.d.sync += copy.eq(row)
+            hit = hit_out
+        for b, out in enumerate(mem_out):
+            with m.If(hit[b]):
+                m.d.comb += self.rd_data[b].eq(rows[b])
+            with m.Else():
+                m.d.comb += self.rd_data[b].as_value().eq(out)

@@ -8,8 +8,8 @@ settings cover the useful range:
 
 ``min``
     The fewest registers: combinational shifters and adder tree, one quantizer stage, no
-    bank output or write register, no issue-queue input register. Smallest and shortest;
-    slowest clock.
+    bank output or write register, no issue-queue input register, and the banks' read bypass.
+    Smallest and shortest; slowest clock.
 ``default``
     The engine the generator has always made, tuned for the ECP5.
 ``max``
@@ -48,6 +48,11 @@ class Pipeline:
     queue_input_register : bool
         Give the issue queue an input register in front of its skid and head registers (one
         clock of latency; the port's address comparisons then have a clock of their own).
+    bank_bypass : bool
+        Let a bank read see the row written on its own edge (a multiplexer per bank after the
+        memory, see :class:`~apsq_rae.hdl.banks.Banks`), so that a tile that reads the banks
+        waits one clock less behind an earlier tile of its address. Latency unchanged; the
+        multiplexer sits on the path from the block RAMs to the dequantizers.
 
     Raises
     ------
@@ -63,6 +68,7 @@ class Pipeline:
     bank_output_register: bool = True
     bank_write_register: bool = True
     queue_input_register: bool = True
+    bank_bypass: bool = False
 
     def __post_init__(self):
         check_int("shift_levels_per_stage", self.shift_levels_per_stage, 0, 6)
@@ -71,6 +77,7 @@ class Pipeline:
         check_bool("bank_output_register", self.bank_output_register)
         check_bool("bank_write_register", self.bank_write_register)
         check_bool("queue_input_register", self.queue_input_register)
+        check_bool("bank_bypass", self.bank_bypass)
 
     @classmethod
     def setting(cls, name):
@@ -107,7 +114,7 @@ class Pipeline:
 SETTINGS = {
     "min": Pipeline(shift_levels_per_stage=0, tree_levels_per_stage=0, quantizer_stages=1,
                     bank_output_register=False, bank_write_register=False,
-                    queue_input_register=False),
+                    queue_input_register=False, bank_bypass=True),
     "default": Pipeline(),
     "max": Pipeline(shift_levels_per_stage=1),
 }

@@ -144,7 +144,8 @@ class RAE(wiring.Component):
         taken (``out_ready = 1``, nothing else in flight).
     reread_distance : int
         Clocks between the issue of a tile that writes and the earliest issue of a later tile
-        of its address that reads the banks (``latency - 1`` at the three named settings).
+        of its address that reads the banks (``latency - 2`` at ``min``, which has the banks'
+        bypass, ``latency - 1`` at ``default`` and ``max``).
     """
 
     @quiet_on_error
@@ -213,10 +214,12 @@ class RAE(wiring.Component):
     def reread_distance(self):
         """Clocks from the issue of a tile that writes the banks to the first clock at which a
         later tile of its address that reads them can issue: the datapath stages, the clocks
-        its registered write takes to land, and one more, because a row read on the edge that
-        writes it shows the old value. A tile that reads nothing does not wait."""
+        its registered write takes to land, and one more unless the banks' bypass lets a read
+        on the edge that writes the row see the new row. A tile that reads nothing does not
+        wait."""
         return (self._n_stages +
-                Banks.pipeline_write_latency(self.pipeline.bank_write_register) + 1)
+                Banks.pipeline_write_latency(self.pipeline.bank_write_register) +
+                int(not self.pipeline.bank_bypass))
 
     def capacity(self, group_size):
         """Addresses held at once with run-time group size ``group_size``."""
@@ -236,13 +239,16 @@ class RAE(wiring.Component):
         m.submodules.select = select = BankSelect(p)
         m.submodules.banks = banks = Banks(p, output_register=pipe.bank_output_register,
                                            write_register=pipe.bank_write_register,
-                                           macro=self.memory_macro)
+                                           macro=self.memory_macro, bypass=pipe.bank_bypass)
         assert banks.read_latency == self._read_latency
         # The queue also watches the clocks a registered bank write takes to land.
         w_lat = banks.write_latency
         # A tile that reads no bank (``no_read``) has no read-after-write hazard: it is exempt
         # from the wait, but stays in every match vector (docs/design.md, hazards).
-        m.submodules.queue = queue = IssueQueue(_issue_layout(p), n_stages=n_stages + w_lat,
+        # With the banks' bypass, the last of them lands on the edge that would read it, which
+        # the bypass covers, so the queue watches one stage less.
+        n_watched = n_stages + w_lat - int(pipe.bank_bypass)
+        m.submodules.queue = queue = IssueQueue(_issue_layout(p), n_stages=n_watched,
                                                 input_register=pipe.queue_input_register,
                                                 exempt="no_read")
         dequant = []
@@ -294,12 +300,14 @@ class RAE(wiring.Component):
         # ---- Issue: hazard and credit checks one or two registers after the port.
         # The issue queue keeps, for each tile it holds, which pipeline stages hold its address
         # (compared on the way in) and gives the head's hazard flag as a register, so ``take``
-        # is one LUT level from flip-flops. A tile that
-        # reads no bank never has a hazard (the flag is 0 for it), so it issues behind an
-        # earlier tile of its address without waiting: writes land in issue order.
+        # is one LUT level from flip-flops. A tile that reads no bank never has a hazard (the
+        # flag is 0 for it), so it issues behind an earlier tile of its address without
+        # waiting: writes land in issue order.
         stages = [Signal(_stage_layout(p), name=f"stage{s}") for s in range(n_stages)]
-        # Stages whose tile's row may not be read yet: the datapath, and the registered write
-        # while it lands (a ``last`` tile writes nothing).
+        # Stages whose tile has not yet written its row: the datapath, and the registered write
+        # while it lands (a ``last`` tile writes nothing). The last of them writes on the edge
+        # that would read the row; with the bypass the banks hand the new row to that read,
+        # and the queue watches all but the last.
         watched = list(stages)
         if w_lat:
             landing = Signal(_stage_layout(p), name="landing")
@@ -325,7 +333,7 @@ class RAE(wiring.Component):
             issue.eq(take & head.in_range),
             queue.o.ready.eq(take),
             queue.issue.eq(issue),
-            queue.stage_valid.eq(Cat(st.valid for st in watched)),
+            queue.stage_valid.eq(Cat(st.valid for st in watched[:n_watched])),
             banks.rd_en.eq(queue.o.valid),    # read the head's row; used only if it issues
             banks.rd_row.eq(head.row),
             select.group_size.eq(issue_gs),
@@ -334,7 +342,7 @@ class RAE(wiring.Component):
             select.has_ap.eq(head.has_ap),
             select.mode.eq(head.mode),
         ]
-        m.d.comb += [queue.stage_addr[s].eq(st.addr) for s, st in enumerate(watched)]
+        m.d.comb += [queue.stage_addr[s].eq(st.addr) for s, st in enumerate(watched[:n_watched])]
 
         # The wide tile data waits beside the issue queue in a small memory, read in the order
         # the tiles were accepted, so ``take`` only moves a pointer instead of enabling
@@ -444,7 +452,8 @@ class RAE(wiring.Component):
                     tile_slots.append(port.data)
             platform.record("rae", stages=stages, outstanding=outstanding, queue=queue,
                             results=results, tp=tp, data_rp=data_rp, data_wp=data_wp,
-                            tile_slots=tile_slots, landing=landing if w_lat else None)
+                            tile_slots=tile_slots, landing=landing if w_lat else None,
+                            bypass=pipe.bank_bypass)
         if with_invariants(platform):
             # Invariants for the proofs (docs/formal.md): every result owed is in a datapath
             # stage or in the FIFO, and never more than the FIFO holds.

@@ -39,7 +39,8 @@ def test_a_broken_engine_is_caught(bug, tmp_path):
 @pytest.mark.parametrize("bug", list(ENGINE_BUGS))
 def test_a_bug_inside_the_engine_is_caught(bug, tmp_path):
     # A block of the real engine swapped for a broken one at elaboration: the hazard stall
-    # removed, one result slot too many counted, sat not carried on, the AP never added.
+    # removed, one result slot too many counted, sat not carried on, the AP never added, the
+    # banks' bypass missing.
     group = ENGINE_BUGS[bug]
     depth = ARITH_DEPTH if group == "arith" else 12
     job = Job(f"bug-{bug}", group, SMALL, "min", "bmc", depth, engine=patched_engine(bug))

@@ -84,7 +84,7 @@ def test_manifest_ports_parameters_capacity(generated):
     assert manifest["pipeline"] == {
         "setting": "default", "shift_levels_per_stage": 2, "tree_levels_per_stage": 1,
         "quantizer_stages": 2, "bank_output_register": True, "bank_write_register": True,
-        "queue_input_register": True}
+        "queue_input_register": True, "bank_bypass": False}
     assert manifest["vlt"] == "apsq_rae.vlt"
     assert list(manifest) == ["format", "module", "verilog", "sdc", "vlt", "parameters", "derived",
                               "interface", "ports", "payloads",
@@ -96,10 +96,11 @@ def test_manifest_ports_parameters_capacity(generated):
 
 
 @pytest.mark.parametrize("setting,latency,reread",
-                         [("min", 4, 3), ("default", 16, 15), ("max", 20, 19)])
+                         [("min", 4, 2), ("default", 16, 15), ("max", 20, 19)])
 def test_manifest_pipeline_setting(setting, latency, reread):
     """The manifest names the pipeline setting and its knobs, and the latency and the reread
-    distance follow it (spec defaults: 4, 16 and 20 clocks, and one less; docs/design.md,
+    distance follow it (spec defaults: 4, 16 and 20 clocks; two less at ``min``, which has
+    the banks' bypass, one less otherwise; docs/design.md,
     Pipeline settings and "A tile waits only when it must"); the ports do not change."""
     text, manifest = generate_verilog(RAEParams(), "apsq_rae", pipeline=setting)
     assert manifest["pipeline"]["setting"] == setting

@@ -10,16 +10,17 @@ from apsq_rae.hdl.params import RAEParams
 from sim_helpers import run_sim, seed_from_env
 
 
+@pytest.mark.parametrize("bypass", [False, True])
 @pytest.mark.parametrize("depth,groups,out_reg,wr_reg", [
     (4, 4, False, False), (3, 3, True, False), (1, 1, True, False), (4, 2, True, True),
     (2, 3, False, True)])
-def test_banks(depth, groups, out_reg, wr_reg):
-    """One read (all banks, one row) and one write (one bank) per clock; reads are not
-    transparent: a read on the edge of a write to the same row returns the old row. With a
-    write register the write lands one clock after ``wr_en``."""
+def test_banks(depth, groups, out_reg, wr_reg, bypass):
+    """One read (all banks, one row) and one write (one bank) per clock. A read on the edge of
+    a write to the same row returns the old row, or the new one with ``bypass``. With a write
+    register the write lands one clock after ``wr_en``."""
     p = RAEParams(lanes=2, q_bits=6, exp_bits=3, max_group_size=groups, depth=depth)
     rng = random.Random(seed_from_env(default=depth))
-    dut = Banks(p, output_register=out_reg, write_register=wr_reg)
+    dut = Banks(p, output_register=out_reg, write_register=wr_reg, bypass=bypass)
     assert dut.read_latency == (2 if out_reg else 1)
     assert dut.write_latency == (1 if wr_reg else 0)
     writes = []                                   # (bank, row, (data, exp, sat)) per iteration
@@ -44,8 +45,12 @@ def test_banks(depth, groups, out_reg, wr_reg):
                 await ctx.tick()
             # The read on this iteration's first edge sees the writes that landed before it:
             # every earlier iteration's, except (write register, one edge per iteration) the
-            # previous one, which lands on that very edge.
-            seen = writes[:-1] if wr_reg and not out_reg else writes
+            # previous one, which lands on that very edge. With the bypass it also sees the
+            # write that lands on its edge: this iteration's without the write register.
+            if bypass:
+                seen = writes if wr_reg else writes + [wr]
+            else:
+                seen = writes[:-1] if wr_reg and not out_reg else writes
             model = {(w[0], w[1]): w[2] for w in seen}
             for b in range(groups):
                 if (b, rd_row) in model:
