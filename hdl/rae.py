@@ -458,12 +458,14 @@ class RAE(wiring.Component):
             # Invariants for the proofs (docs/formal.md): every result owed is in a datapath
             # stage or in the FIFO, and never more than the FIFO holds.
             in_flight = sum(st.valid & st.last for st in stages)
-            # The issue stage's group size is the port's while a tile waits (the proofs hold
-            # the group size for the whole trace).
+            # The issue stage's group size is the port's while the engine is busy (the proofs
+            # hold the group size for the whole trace; a tile is accepted one clock after reset
+            # at the earliest). Stronger than "while a tile waits", and it makes the write-back
+            # proofs several times faster.
             m.d.comb += [
                 Assert(outstanding == results.level + in_flight),
                 Assert(outstanding <= results.capacity),
-                Assert(~queue.o.valid | ((issue_gs == self.cfg_group_size) &
-                                         (issue_cfg_ok == cfg_ok))),
+                Assert(~self.busy | ((issue_gs == self.cfg_group_size) &
+                                     (issue_cfg_ok == cfg_ok))),
             ]
         return m
