@@ -335,6 +335,14 @@ def test_pipeline_settings_and_checks():
         Pipeline(quantizer_stages=0)
     with pytest.raises(TypeError, match=r"bank_write_register must be True or False, not 1"):
         Pipeline(bank_write_register=1)
+    with pytest.raises(TypeError, match=r"bank_bypass must be True or False, not 'on'"):
+        Pipeline(bank_bypass="on")
+    # The bypass is a knob of its own: with it, the default registers are a custom setting
+    # whose latency is unchanged and whose reread distance is one clock shorter.
+    bypass = Pipeline(bank_bypass=True)
+    assert bypass.name == "custom"
+    plain, fast = _unelaborated(RAE(pipeline="default")), _unelaborated(RAE(pipeline=bypass))
+    assert (fast.latency, fast.reread_distance) == (plain.latency, plain.reread_distance - 1)
 
 
 # ---- Throughput -------------------------------------------------------------------------------
