@@ -137,24 +137,18 @@ def _ap_not_added(m, outer, inner):               # the stored AP never read for
     m.d.comb += inner.has_ap.eq(0)
 
 
-class _WithoutBypass:
-    """Stands in for :class:`Banks`: the real banks, built without their bypass (a read on the
-    edge that writes its row returns the old row) while the issue queue still lets a reading
-    tile issue on that edge."""
-
-    def __init__(self, cls):
-        self.cls = cls
-
-    def __call__(self, *args, **kwargs):
-        return self.cls(*args, **{**kwargs, "bypass": False})
-
-    def __getattr__(self, name):                  # static methods (pipeline_read_latency, ...)
-        return getattr(self.cls, name)
-
-
 def _swaps(bug):
     from apsq_rae.hdl import rae
     from apsq_rae.hdl.banks import Banks
+
+    class _BanksWithoutBypass(Banks):
+        """The real banks, built without their bypass (a read on the edge that writes its row
+        returns the old row) while the issue queue still lets a reading tile issue on that
+        edge."""
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **{**kwargs, "bypass": False})
+
     from apsq_rae.hdl.issue import IssueQueue
     from apsq_rae.hdl.mode import BankSelect
     from apsq_rae.hdl.results import ResultFIFO
@@ -162,7 +156,7 @@ def _swaps(bug):
         "hazard_ignored":    [(rae, "IssueQueue", _Swapped(IssueQueue, _no_hazard))],
         "sat_not_sticky":    [(rae, "Banks", _Swapped(Banks, _sat_forgotten))],
         "ap_not_added":      [(rae, "BankSelect", _Swapped(BankSelect, _ap_not_added))],
-        "bypass_missing":    [(rae, "Banks", _WithoutBypass(Banks))],
+        "bypass_missing":    [(rae, "Banks", _BanksWithoutBypass)],
         # The credit check counts one slot too many: a result issues into a full FIFO.
         "credit_off_by_one": [(rae, "ResultFIFO",
                                _Swapped(ResultFIFO, lambda m, outer, inner: None,

@@ -154,13 +154,17 @@ class Banks(wiring.Component):
             wr_en = wr_en_reg
         rows = {}
         mem_out = []                  # with the bypass: each bank's row, read_latency clocks after
+
+        def connect(b, row):
+            """Bank ``b``'s row from the memory: ``rd_data`` itself, or the bypass's input."""
+            if self.bypass:
+                mem_out.append(row)
+            else:
+                m.d.comb += self.rd_data[b].as_value().eq(row)
+
         for b in range(G):
             if self.macro is not None:
-                row = self._macro_bank(m, b, wr_en[b], wr_row, wr_data)
-                if self.bypass:
-                    mem_out.append(row)
-                else:
-                    m.d.comb += self.rd_data[b].as_value().eq(row)
+                connect(b, self._macro_bank(m, b, wr_en[b], wr_row, wr_data))
                 continue
             # The read is an asynchronous port followed by a register with the read enable,
             # which Yosys merges into a synchronous block RAM port (memory_dff). Only on that
@@ -179,10 +183,7 @@ class Banks(wiring.Component):
                 out = Signal(row_layout(p), name=f"out{b}", reset_less=True)
                 m.d.sync += out.eq(row)
                 row = out
-            if self.bypass:
-                mem_out.append(row.as_value())
-            else:
-                m.d.comb += self.rd_data[b].eq(row)
+            connect(b, row.as_value())
             m.d.comb += [
                 rd.addr.eq(self.rd_row),
                 wr.en.eq(wr_en[b]),

@@ -193,6 +193,14 @@ class RAE(wiring.Component):
                 self._quant_latency)
 
     @property
+    def _n_watched(self):
+        # Stages the issue queue watches for a reading tile: the datapath stages and the clocks a
+        # registered bank write takes to land, less the last of them with the banks' bypass (its
+        # write lands on the edge that reads, and the bypass hands the new row to that read).
+        return (self._n_stages + Banks.pipeline_write_latency(self.pipeline.bank_write_register)
+                - int(self.pipeline.bank_bypass))
+
+    @property
     def _result_depth(self):
         # Result FIFO slots for full rate. A ``last`` tile's result is owed (counted in
         # ``outstanding``) from the edge that issues it to the edge that takes it: through the
@@ -217,9 +225,7 @@ class RAE(wiring.Component):
         its registered write takes to land, and one more unless the banks' bypass lets a read
         on the edge that writes the row see the new row. A tile that reads nothing does not
         wait."""
-        return (self._n_stages +
-                Banks.pipeline_write_latency(self.pipeline.bank_write_register) +
-                int(not self.pipeline.bank_bypass))
+        return self._n_watched + 1
 
     def capacity(self, group_size):
         """Addresses held at once with run-time group size ``group_size``."""
@@ -246,9 +252,8 @@ class RAE(wiring.Component):
         # A tile that reads no bank (``no_read``) has no read-after-write hazard: it is exempt
         # from the wait, but stays in every match vector (docs/design.md, hazards).
         # With the banks' bypass, the last of them lands on the edge that would read it, which
-        # the bypass covers, so the queue watches one stage less.
-        n_watched = n_stages + w_lat - int(pipe.bank_bypass)
-        m.submodules.queue = queue = IssueQueue(_issue_layout(p), n_stages=n_watched,
+        # the bypass covers, so the queue watches one stage less (``_n_watched``).
+        m.submodules.queue = queue = IssueQueue(_issue_layout(p), n_stages=self._n_watched,
                                                 input_register=pipe.queue_input_register,
                                                 exempt="no_read")
         dequant = []
@@ -314,6 +319,7 @@ class RAE(wiring.Component):
             m.d.sync += [landing.valid.eq(stages[-1].valid & ~stages[-1].last),
                          landing.addr.eq(stages[-1].addr)]
             watched.append(landing)
+        queue_watched = watched[:self._n_watched]
         head = queue.o.payload
         hazard = queue.hazard
         # The issue stage sees the group size one clock late: ``take`` then starts at flip-flops
@@ -333,7 +339,7 @@ class RAE(wiring.Component):
             issue.eq(take & head.in_range),
             queue.o.ready.eq(take),
             queue.issue.eq(issue),
-            queue.stage_valid.eq(Cat(st.valid for st in watched[:n_watched])),
+            queue.stage_valid.eq(Cat(st.valid for st in queue_watched)),
             banks.rd_en.eq(queue.o.valid),    # read the head's row; used only if it issues
             banks.rd_row.eq(head.row),
             select.group_size.eq(issue_gs),
@@ -342,7 +348,7 @@ class RAE(wiring.Component):
             select.has_ap.eq(head.has_ap),
             select.mode.eq(head.mode),
         ]
-        m.d.comb += [queue.stage_addr[s].eq(st.addr) for s, st in enumerate(watched[:n_watched])]
+        m.d.comb += [queue.stage_addr[s].eq(st.addr) for s, st in enumerate(queue_watched)]
 
         # The wide tile data waits beside the issue queue in a small memory, read in the order
         # the tiles were accepted, so ``take`` only moves a pointer instead of enabling
