@@ -161,6 +161,7 @@ def _swaps(bug):
         "credit_off_by_one": [(rae, "ResultFIFO",
                                _Swapped(ResultFIFO, lambda m, outer, inner: None,
                                         _OneMoreSlot))],
+        "landing_unwatched": [],           # see _PatchedRAE._n_watched
     }[bug]
 
 
@@ -168,6 +169,16 @@ class _PatchedRAE(RAE):
     def __init__(self, params, pipeline, bug):
         super().__init__(params, pipeline=pipeline)
         self.bug = bug
+
+    @property
+    def _n_watched(self):
+        # landing_unwatched: the issue queue forgets the clock a registered bank write takes
+        # to land (no effect without ``bank_write_register``).
+        from apsq_rae.hdl.banks import Banks
+        n = super()._n_watched
+        if self.bug == "landing_unwatched":
+            n -= Banks.pipeline_write_latency(self.pipeline.bank_write_register)
+        return n
 
     def elaborate(self, platform):
         import unittest.mock
@@ -180,7 +191,8 @@ class _PatchedRAE(RAE):
 
 #: Bugs inside the engine -> the property group that must catch it.
 ENGINE_BUGS = {"hazard_ignored": "hazard", "credit_off_by_one": "hazard",
-               "sat_not_sticky": "arith", "ap_not_added": "arith", "bypass_missing": "arith"}
+               "sat_not_sticky": "arith", "ap_not_added": "arith", "bypass_missing": "arith",
+               "landing_unwatched": "hazard"}
 
 
 def patched_engine(bug):

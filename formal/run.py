@@ -20,7 +20,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dataclasses import replace
+
 from apsq_rae.hdl.params import RAEParams
+from apsq_rae.hdl.pipeline import SETTINGS, Pipeline
 
 
 __all__ = ["Job", "JOBS", "LONG", "QUICK", "arith_induction_depth", "bmc_depth", "run_job",
@@ -36,6 +39,12 @@ ODD = RAEParams(lanes=1, psum_bits=6, q_bits=3, max_group_size=3, depth=1, exp_b
 #: The small configuration with the third rounding rule, for the arithmetic check.
 TRUNC = RAEParams(lanes=1, psum_bits=6, q_bits=3, max_group_size=2, depth=2, exp_bits=2,
                   step_bits=2, rounding="trunc")
+#: Pipelines with the bank write register, which no named setting has: ``default`` with it, and
+#: ``min`` with it (the bypass then hands over the registered write's row), so that the proofs
+#: still cover the landing write the issue queue watches and the write-back form's rows "as
+#: after the landing".
+WRITE_REGISTER = {"default-wreg": Pipeline(bank_write_register=True),
+                  "min-wreg": replace(SETTINGS["min"], bank_write_register=True)}
 #: BMC depth of the port-level arithmetic check: the last depth the solver finishes in seconds
 #: (depth 10 ran for more than 20 minutes with z3 and with Boolector, and 15 with Yices;
 #: docs/formal.md).
@@ -69,7 +78,7 @@ class Job:
     name: str
     group: str
     params: RAEParams
-    pipeline: str
+    pipeline: object          # a setting name or a Pipeline
     mode: str
     depth: int
     engine: object = field(default=None, compare=False)
@@ -117,6 +126,9 @@ def _jobs():
     jobs += [Job(f"arith-{config}-min-induct", "arith", params, "min", "prove",
                  ARITH_INDUCTION_DEPTH)
              for config, params in (("small", SMALL), ("odd", ODD), ("trunc", TRUNC))]
+    for tag, pipeline in WRITE_REGISTER.items():
+        jobs += [Job(f"{group}-small-{tag}-induct", group, SMALL, pipeline, "prove",
+                     INDUCTION_DEPTH) for group in ("port", "order", "hazard")]
     jobs += [Job("arith-small-min", "arith", SMALL, "min", "bmc", ARITH_DEPTH),
              Job("arith-odd-min", "arith", ODD, "min", "bmc", ARITH_DEPTH),
              Job("arith-trunc-min", "arith", TRUNC, "min", "bmc", ARITH_DEPTH),
@@ -128,9 +140,12 @@ def _jobs():
 #: Every job of ``make formal``.
 JOBS = _jobs()
 #: Proofs too long for ``make formal`` (``--long`` adds them): the arithmetic by induction at
-#: ``default`` and ``max``, whose depth covers 8 and 10 datapath stages (docs/formal.md).
+#: ``default`` and ``max``, whose depth covers 8 and 10 datapath stages, and at ``min`` with the
+#: bank write register (whose landing write the write-back form reads; docs/formal.md).
 LONG = [Job(f"arith-odd-{pipeline}-induct", "arith", ODD, pipeline, "prove",
-            arith_induction_depth(ODD, pipeline)) for pipeline in ("default", "max")]
+            arith_induction_depth(ODD, pipeline)) for pipeline in ("default", "max")] + \
+    [Job("arith-small-min-wreg-induct", "arith", SMALL, WRITE_REGISTER["min-wreg"], "prove",
+         arith_induction_depth(SMALL, WRITE_REGISTER["min-wreg"]))]
 #: The subset ``make test`` runs (small configuration, ``min`` pipeline: the shortest latency).
 QUICK = [Job("port-quick", "port", SMALL, "min", "bmc", 12),
          Job("order-quick", "order", SMALL, "min", "bmc", 10),
@@ -264,6 +279,12 @@ def run_job(job, out, *, timeout=900):
     return Result(job, status, seconds, trace, tail)
 
 
+def _pipeline_text(pipeline):
+    if isinstance(pipeline, str):
+        return pipeline
+    return ",".join(f"{k}={v}" for k, v in pipeline.as_dict().items())
+
+
 def _line(result):
     job = result.job
     depth = {"prove": f"induction, depth {job.depth}", "structural": "netlist"}.get(
@@ -271,7 +292,7 @@ def _line(result):
     p = job.params
     config = (f"lanes={p.lanes} psum_bits={p.psum_bits} q_bits={p.q_bits} "
               f"max_group_size={p.max_group_size} depth={p.depth} exp_bits={p.exp_bits} "
-              f"rounding={p.rounding} pipeline={job.pipeline}")
+              f"rounding={p.rounding} pipeline={_pipeline_text(job.pipeline)}")
     text = (f"[formal] {job.name:<28} {job.group:<6} {job.mode:<5} {depth:<22} "
             f"{result.status:<7} {result.seconds:6.1f} s")
     if result.status != "PASS":

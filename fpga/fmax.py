@@ -121,7 +121,8 @@ def run_fmax(board, params, *, mhz, out_dir="build/fpga", verbose=False, label=N
     report = summarize(spec.family, build_dir)
     report.update({
         "board": board, "label": label, "device": f"{platform.device}-{platform.package}",
-        "params": params.as_dict(), "pipeline": pipeline,
+        "params": params.as_dict(),
+        "pipeline": pipeline if isinstance(pipeline, str) else pipeline.as_dict(),
         "source_revision": revision, "target_mhz": mhz, "seed": seed,
         "tool_seconds": round(time.monotonic() - start, 1),
     })

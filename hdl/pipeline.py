@@ -11,7 +11,8 @@ settings cover the useful range:
     bank output or write register, no issue-queue input register, and the banks' read bypass.
     Smallest and shortest; slowest clock.
 ``default``
-    The engine the generator has always made, tuned for the ECP5.
+    The engine tuned for the ECP5: two shifter levels and one adder-tree level per clock, a
+    two-stage quantizer, the bank output register and the issue queue's input register.
 ``max``
     Deeper than ``default``: a register after every barrel-shifter level.
 """
@@ -44,7 +45,8 @@ class Pipeline:
         Register the bank read data once more before the dequantizers.
     bank_write_register : bool
         Register the bank write before the memories (latency unchanged; a tile that reads the
-        banks then waits one clock longer behind an earlier tile of its address).
+        banks then waits one clock longer behind an earlier tile of its address). Off in every
+        named setting.
     queue_input_register : bool
         Give the issue queue an input register in front of its skid and head registers (one
         clock of latency; the port's address comparisons then have a clock of their own).
@@ -66,7 +68,7 @@ class Pipeline:
     tree_levels_per_stage: int = 1
     quantizer_stages: int = 2
     bank_output_register: bool = True
-    bank_write_register: bool = True
+    bank_write_register: bool = False
     queue_input_register: bool = True
     bank_bypass: bool = False
 

@@ -144,8 +144,8 @@ class RAE(wiring.Component):
         taken (``out_ready = 1``, nothing else in flight).
     reread_distance : int
         Clocks between the issue of a tile that writes and the earliest issue of a later tile
-        of its address that reads the banks (``latency - 2`` at ``min``, which has the banks'
-        bypass, ``latency - 1`` at ``default`` and ``max``).
+        of its address that reads the banks (``latency - 2`` at every named setting; one more
+        with ``bank_write_register``).
     """
 
     @quiet_on_error

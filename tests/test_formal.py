@@ -8,7 +8,8 @@ import pytest
 
 from apsq_rae.formal.bugs import BUGS, ENGINE_BUGS, broken_engine, patched_engine
 from apsq_rae.formal.run import (ARITH_DEPTH, ARITH_INDUCTION_DEPTH, INDUCTION_DEPTH, JOBS, LONG,
-                                 QUICK, Job, SMALL, arith_induction_depth, run_job)
+                                 QUICK, WRITE_REGISTER, Job, SMALL, arith_induction_depth,
+                                 run_job)
 from apsq_rae.formal.run import main as formal_main
 from apsq_rae.hdl.proof import ProofPlatform, for_proofs
 
@@ -40,10 +41,12 @@ def test_a_broken_engine_is_caught(bug, tmp_path):
 def test_a_bug_inside_the_engine_is_caught(bug, tmp_path):
     # A block of the real engine swapped for a broken one at elaboration: the hazard stall
     # removed, one result slot too many counted, sat not carried on, the AP never added, the
-    # banks' bypass missing.
+    # banks' bypass missing, the registered bank write's landing clock not watched (only
+    # with the write register, which no named setting has).
     group = ENGINE_BUGS[bug]
     depth = ARITH_DEPTH if group == "arith" else 12
-    job = Job(f"bug-{bug}", group, SMALL, "min", "bmc", depth, engine=patched_engine(bug))
+    pipeline = WRITE_REGISTER["min-wreg"] if bug == "landing_unwatched" else "min"
+    job = Job(f"bug-{bug}", group, SMALL, pipeline, "bmc", depth, engine=patched_engine(bug))
     result = run_job(job, tmp_path)
     assert result.status == "FAIL", f"{bug}: {result.status}\n{result.log_tail}"
     assert result.trace.endswith(".vcd")
@@ -52,6 +55,7 @@ def test_a_bug_inside_the_engine_is_caught(bug, tmp_path):
 @pytest.mark.parametrize("bug, group, pipeline", [
     ("unstable_result", "port", "default"), ("drop_result", "order", "min"),
     ("hazard_ignored", "hazard", "default"), ("credit_off_by_one", "hazard", "min"),
+    ("landing_unwatched", "hazard", WRITE_REGISTER["default-wreg"]),
     ("sat_not_sticky", "arith", "min"), ("ap_not_added", "arith", "min"),
     ("drop_result", "arith", "min")])
 def test_induction_does_not_prove_a_broken_engine(bug, group, pipeline, tmp_path):
@@ -133,5 +137,6 @@ def test_long_jobs_reach_the_write_back_stage():
         == [3, 9, 11]
     assert ARITH_INDUCTION_DEPTH == arith_induction_depth(SMALL, "min")
     assert {job.name: job.depth for job in LONG} == {"arith-odd-default-induct": 9,
-                                                     "arith-odd-max-induct": 11}
+                                                     "arith-odd-max-induct": 11,
+                                                     "arith-small-min-wreg-induct": 3}
     assert not {job.name for job in LONG} & {job.name for job in JOBS}

@@ -235,9 +235,10 @@ def test_engine_back_to_back_full_speed(pipeline):
     Pipeline(bank_output_register=False, shift_levels_per_stage=1),
     Pipeline(shift_levels_per_stage=3, tree_levels_per_stage=2, quantizer_stages=1),
     Pipeline(shift_levels_per_stage=0, queue_input_register=False),
-    Pipeline(tree_levels_per_stage=0, bank_write_register=False, bank_output_register=False),
+    Pipeline(tree_levels_per_stage=0, bank_write_register=True, bank_output_register=False),
     Pipeline(shift_levels_per_stage=4, tree_levels_per_stage=3, queue_input_register=False,
-             bank_write_register=False),
+             bank_write_register=True),
+    Pipeline(bank_write_register=True),
     Pipeline(bank_bypass=True),
     Pipeline(bank_bypass=True, bank_output_register=False, shift_levels_per_stage=1),
     Pipeline(bank_bypass=False, **{k: v for k, v in SETTINGS["min"].as_dict().items()
@@ -322,10 +323,10 @@ def stream_one_address(p, pipeline, gs, tiles):
 # issue queue's latency) and its result can be taken L - Q edges after its issue.
 #   min:     L = 4  (Q 1 + bank read 1 + quantizer 1 + FIFO 1); the write lands 2 edges after
 #            the issue (bank read, quantizer output register): g = 2
-#   default: L = 16; the write register lands it 14 edges after the issue (13 stages + 1), read
-#            on the edge after: g = 15
-#   max:     L = 20 (2 + 2 + 5 + 3 + 7 + 1); 17 stages + 1, read on the edge after: g = 19
-TIMING = {"min": (4, 2), "default": (16, 15), "max": (20, 19)}
+#   default: L = 16; the write lands 13 edges after the issue (its 13 stages), read on the edge
+#            after: g = 14
+#   max:     L = 20 (2 + 2 + 5 + 3 + 7 + 1); 17 stages, read on the edge after: g = 18
+TIMING = {"min": (4, 2), "default": (16, 14), "max": (20, 18)}
 
 
 @pytest.mark.parametrize("pipeline", list(SETTINGS))
@@ -333,8 +334,8 @@ def test_psq_tiles_do_not_wait(pipeline):
     """One address at gs 4, eight steps back to back. The PSQ steps (0, 1, 2 and 4, 5, 6) read
     nothing and issue one clock after the tile before them; the APSQ steps 3 and 7 wait for the
     write of the tile just before them. Issues (from the first): 0, 1, 2, 2+g, 3+g, 4+g, 5+g,
-    5+2g; the result leaves 2g + 5 + L clocks after the first tile is accepted (default: 51;
-    if every tile waited, 7g + L = 121)."""
+    5+2g; the result leaves 2g + 5 + L clocks after the first tile is accepted (default: 49;
+    if every tile waited, 7g + L = 114)."""
     L, g = TIMING[pipeline]
     p = RAEParams(lanes=2, max_group_size=4, depth=4)
     rng = random.Random(seed_from_env(default=12))
@@ -342,7 +343,7 @@ def test_psq_tiles_do_not_wait(pipeline):
              for i in range(8)]
     latency, first, (result,) = stream_one_address(p, pipeline, 4, tiles)
     assert latency == L
-    assert result - first == {"min": 13, "default": 51, "max": 63}[pipeline] == 2 * g + 5 + L
+    assert result - first == {"min": 13, "default": 49, "max": 61}[pipeline] == 2 * g + 5 + L
 
 
 @pytest.mark.parametrize("pipeline", list(SETTINGS))
@@ -350,8 +351,8 @@ def test_step_zero_after_last_does_not_wait(pipeline):
     """gs 1, two accumulations of three steps at one address, back to back. Step 0 reads
     nothing (no AP yet), also right after the previous accumulation's ``last``; steps 1 and 2
     read the AP. Issues: 0, g, 2g, then step 0 at 2g+1, steps 1 and 2 at 3g+1 and 4g+1: the
-    results leave 2g + L and 4g + 1 + L clocks after the first tile is accepted (default: 46
-    and 77; waiting behind ``last`` would give 5g + L = 91 for the second)."""
+    results leave 2g + L and 4g + 1 + L clocks after the first tile is accepted (default: 44
+    and 73; waiting behind ``last`` would give 5g + L = 86 for the second)."""
     L, g = TIMING[pipeline]
     p = RAEParams(lanes=2, max_group_size=4, depth=4)
     rng = random.Random(seed_from_env(default=13))
@@ -359,6 +360,6 @@ def test_step_zero_after_last_does_not_wait(pipeline):
              for _ in range(2) for i in range(3)]
     latency, first, results = stream_one_address(p, pipeline, 1, tiles)
     assert latency == L
-    assert [r - first for r in results] == {"min": [8, 13], "default": [46, 77],
-                                            "max": [58, 97]}[pipeline]
+    assert [r - first for r in results] == {"min": [8, 13], "default": [44, 73],
+                                            "max": [56, 93]}[pipeline]
     assert [r - first for r in results] == [2 * g + L, 4 * g + 1 + L]

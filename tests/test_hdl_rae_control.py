@@ -303,7 +303,7 @@ def test_busy_and_latency(pipeline):
     # 2 + 2 + 3 + tree ceil(3/2) = 2 + quantizer 3 + 1 + 1
     ({}, Pipeline(tree_levels_per_stage=2, quantizer_stages=1), 14),
     # 2 + 2 + ceil(1/2) = 1 + tree over 1 + 1 operands 1 + 1 + 2 + 1 (the write register adds none)
-    (dict(max_group_size=1, exp_bits=1), Pipeline(bank_write_register=False), 10),
+    (dict(max_group_size=1, exp_bits=1), Pipeline(bank_write_register=True), 10),
 ])
 def test_latency_is_the_sum_of_the_parts(kwargs, pipeline, want):
     assert _unelaborated(RAE(RAEParams(**kwargs), pipeline=pipeline)).latency == want
