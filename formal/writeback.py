@@ -91,7 +91,7 @@ def check_at_writeback(m, params, dut, inside, cfg, in_range, accept, take):
         raise ValueError("the write-back form of arith needs behavioural banks (not "
                          "--memories macro)")
     rae, queue = inside["rae"], inside["queue"]
-    rows = _rows_after_landing(m, p, inside["banks"])
+    rows = _rows_after_landing(p, inside["banks"])
     stages = list(reversed(rae["stages"]))          # write-back first
     wb = stages[0]
     legal = (cfg >= 1) & (cfg <= G)
@@ -160,7 +160,7 @@ def _capacity(m, params, cfg):
     return capacity
 
 
-def _rows_after_landing(m, params, banks):
+def _rows_after_landing(params, banks):
     """Every bank row as it will be once a registered write still landing has landed: the
     reference took that tile in the clock it left the write-back stage, the banks one clock
     later."""
