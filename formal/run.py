@@ -17,10 +17,8 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-
-from dataclasses import replace
 
 from apsq_rae.hdl.params import RAEParams
 from apsq_rae.hdl.pipeline import SETTINGS, Pipeline
