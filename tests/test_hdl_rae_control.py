@@ -343,6 +343,9 @@ def test_pipeline_settings_and_checks():
     assert bypass.name == "custom"
     plain, fast = _unelaborated(RAE(pipeline="default")), _unelaborated(RAE(pipeline=bypass))
     assert (fast.latency, fast.reread_distance) == (plain.latency, plain.reread_distance - 1)
+    # The bank write register, off in every setting: latency unchanged, one clock longer.
+    slow = _unelaborated(RAE(pipeline=Pipeline(bank_write_register=True)))
+    assert (slow.latency, slow.reread_distance) == (plain.latency, plain.reread_distance + 1)
 
 
 # ---- Throughput -------------------------------------------------------------------------------
