@@ -79,7 +79,8 @@ async def stress(dut):
     the same address restarted right after its last tile, accumulations at one exponent (every
     bit of the AP visible), every edge of the quantizer at every exponent in every lane, the
     result FIFO full under ``out_ready = 0``, accumulations of up to 256 steps at group sizes
-    that are not powers of two, and long stalls."""
+    that are not powers of two (4352 where the reread distance is at most 2), and long
+    stalls."""
     config, bench, stim = await _started(dut, "stress")
     p = bench.p
     scale = _scale()
@@ -113,12 +114,19 @@ async def stress(dut):
         # A group size that is not a power of two decodes step mod gs from 4-bit digits of
         # the step: two accumulations of 256 steps (or every step there is) side by side take
         # the two lowest digits through every value. Their data round at every step without
-        # saturating, so a step decoded into the wrong phase changes the result. Higher digits
-        # would need 4096 steps and more per address, too slow for this suite.
+        # saturating, so a step decoded into the wrong phase changes the result.
         if gs & (gs - 1):
             n = 1 << min(p.step_bits, 8)
             streams = {a: stim.lossy_accumulation(a, n) for a in edges[:2]}
             await bench.run(stim.ws(streams))
+            # The higher digits need 256 steps and more. One accumulation of 4352 steps takes
+            # the third digit through every value and the fourth to 1 (or every step there
+            # is). It runs only where a reading tile waits at most one clock behind its
+            # predecessor (reread distance <= 2, the `min` setting): under 9,000 clocks. The
+            # decoder is the same at every setting.
+            if p.step_bits > 8 and config["reread_distance"] <= 2:
+                n = min(1 << p.step_bits, (1 << 12) + (1 << 8))
+                await bench.run(stim.lossy_accumulation(edges[-1], n))
         # One address over and over: every tile depends on the previous one.
         streams = stim.per_address([edges[-1]], gs, rounds=max(2, int(6 * scale)))
         await bench.run(stim.is_(streams), gap=0.0, backpressure=0.0)
