@@ -16,7 +16,7 @@ A test is a list of items that :class:`apsq_rae.tb.bench.Bench` executes in orde
 import math
 from dataclasses import dataclass
 
-from apsq_rae.golden import Tile
+from apsq_rae.golden import Tile, quantize
 
 
 __all__ = ["Configure", "BadConfig", "ClearErr", "Drain", "CheckErr", "Idle", "Stimulus"]
@@ -151,7 +151,9 @@ class Stimulus:
         below half (where the exponent has that many bits), plus both PSUM range ends. Lane
         ``j`` of the ``k``-th tile of an exponent takes value ``k + j``: the quantizer has
         its own shifter and comparators per lane, and random values left some edges of some
-        lanes untried."""
+        lanes untried. The values that saturate and those that do not take turns in tiles of
+        their own: a result has one ``sat`` flag for all lanes, so a saturating lane beside
+        them would hide a lane that saturates wrongly."""
         r, p = self.rng, self.p
         q_min, q_max = -(1 << (p.q_bits - 1)), (1 << (p.q_bits - 1)) - 1
         floors = (q_min - 2, q_min - 1, q_min, q_min + 1, -1, 0, q_max - 1, q_max, q_max + 1)
@@ -162,9 +164,12 @@ class Stimulus:
                 + ([half + r.randint(1, half - 1), r.randint(1, half - 1)] if e >= 2 else [])
             values = [(f << e) + low for f in floors for low in lows]
             values = [v for v in values if self.lo <= v <= self.hi] + [self.lo, self.hi]
-            for k in range(len(values)):
-                lanes = tuple(values[(k + j) % len(values)] for j in range(p.lanes))
-                tiles.append(Tile(addrs[len(tiles) % len(addrs)], 0, True, e, lanes))
+            _, saturates = quantize(values, e, q_bits=p.q_bits, rounding=p.rounding)
+            for group in ([v for v, sat in zip(values, saturates) if not sat],
+                          [v for v, sat in zip(values, saturates) if sat]):
+                for k in range(len(group)):
+                    lanes = tuple(group[(k + j) % len(group)] for j in range(p.lanes))
+                    tiles.append(Tile(addrs[len(tiles) % len(addrs)], 0, True, e, lanes))
         return tiles
 
     def n_steps(self, gs):
