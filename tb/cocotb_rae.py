@@ -99,8 +99,10 @@ async def stress(dut):
         streams = stim.per_address(edges, gs, rounds=max(1, int(3 * scale)),
                                    data_kind="extreme")
         await bench.run(stim.is_(streams), backpressure=0.8)
-        # One exponent per accumulation, long enough to read the AP from every bank.
-        streams = {a: [t for _ in range(2) for t in stim.same_scale(a, 2 * gs + 1)]
+        # One exponent per accumulation, long enough to read the AP from every bank; the first
+        # at exponent 0, where the lowest bit of every dequantized value can be 1.
+        streams = {a: [t for k in range(2)
+                       for t in stim.same_scale(a, 2 * gs + 1, exp=0 if k == 0 else None)]
                    for a in edges}
         await bench.run(stim.interleave(streams), gap=0.1, backpressure=0.2)
         # Once (alike at every group size): every exponent, every lane, every edge of the

@@ -117,13 +117,13 @@ class Stimulus:
             tiles.append(Tile(addr, step, step == n - 1, self.exp_for(data, ek), data))
         return tiles
 
-    def same_scale(self, addr, n):
-        """An accumulation of ``n`` steps at one exponent, with data small enough at that
-        exponent that the sum stays inside the ``q_bits`` range for a few steps: every bit of
-        the stored AP then reaches the result (with random exponents a new step's larger
-        exponent shifts most of the AP out)."""
+    def same_scale(self, addr, n, exp=None):
+        """An accumulation of ``n`` steps at one exponent (``exp``, or a random one), with data
+        small enough at that exponent that the sum stays inside the ``q_bits`` range for a few
+        steps: every bit of the stored AP then reaches the result (with random exponents a new
+        step's larger exponent shifts most of the AP out)."""
         r, p = self.rng, self.p
-        e = r.randint(0, max(0, min(p.max_exp, p.psum_bits - p.q_bits)))
+        e = r.randint(0, max(0, min(p.max_exp, p.psum_bits - p.q_bits))) if exp is None else exp
         span = max(1, 1 << max(0, p.q_bits - 3)) << e
         lo, hi = max(self.lo, -span), min(self.hi, span - 1)
         return [Tile(addr, step, step == n - 1, e,
