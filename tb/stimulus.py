@@ -151,9 +151,9 @@ class Stimulus:
         below half (where the exponent has that many bits), plus both PSUM range ends. Lane
         ``j`` of the ``k``-th tile of an exponent takes value ``k + j``: the quantizer has
         its own shifter and comparators per lane, and random values left some edges of some
-        lanes untried. The values that saturate and those that do not take turns in tiles of
-        their own: a result has one ``sat`` flag for all lanes, so a saturating lane beside
-        them would hide a lane that saturates wrongly."""
+        lanes untried. The values that saturate and those that do not go into separate
+        tiles: a result has one ``sat`` flag for all lanes, so a saturating lane beside
+        in-range ones would hide a lane that saturates wrongly."""
         r, p = self.rng, self.p
         q_min, q_max = -(1 << (p.q_bits - 1)), (1 << (p.q_bits - 1)) - 1
         floors = (q_min - 2, q_min - 1, q_min, q_min + 1, -1, 0, q_max - 1, q_max, q_max + 1)
