@@ -124,9 +124,10 @@ async def stress(dut):
             # The higher digits need 256 steps and more. One accumulation of 4352 steps takes
             # the third digit through every value and the fourth to 1 (or every step there
             # is). It runs only where a reading tile waits at most one clock behind its
-            # predecessor (reread distance <= 2, the `min` setting): under 9,000 clocks. The
-            # decoder is the same at every setting.
-            if p.step_bits > 8 and config["reread_distance"] <= 2:
+            # predecessor (reread distance <= 2, the `min` setting): under 9,000 clocks; and
+            # only on narrow engines (at 16 lanes it took minutes). The decoder is the same at
+            # every setting and lane count.
+            if p.step_bits > 8 and config["reread_distance"] <= 2 and p.lanes <= 4:
                 n = min(1 << p.step_bits, (1 << 12) + (1 << 8))
                 await bench.run(stim.lossy_accumulation(edges[-1], n))
         # One address over and over: every tile depends on the previous one.
