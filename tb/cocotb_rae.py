@@ -79,8 +79,8 @@ async def stress(dut):
     the same address restarted right after its last tile, accumulations at one exponent (every
     bit of the AP visible), every edge of the quantizer at every exponent in every lane, the
     result FIFO full under ``out_ready = 0``, accumulations of up to 256 steps at group sizes
-    that are not powers of two (4352 where the reread distance is at most 2), and long
-    stalls."""
+    that are not powers of two (4352 on narrow engines whose reread distance is at most 2),
+    and long stalls."""
     config, bench, stim = await _started(dut, "stress")
     p = bench.p
     scale = _scale()
