@@ -38,6 +38,7 @@ def test_same_scale_takes_the_exponent_it_is_given():
     p = RAEParams(lanes=4, depth=16)
     stim = Stimulus(p, random.Random(seed_from_env(default=2)))
     tiles = stim.same_scale(3, 9, exp=0)
-    assert [t.step for t in tiles] == list(range(9)) and [t.last for t in tiles][-1]
+    assert [t.step for t in tiles] == list(range(9))
+    assert [t.last for t in tiles] == [False] * 8 + [True]
     assert {t.exp for t in tiles} == {0}
     assert any(v % 2 for t in tiles for v in t.data)       # the lowest bit is exercised
