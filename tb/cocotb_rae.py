@@ -264,7 +264,38 @@ async def schedule(dut):
                     f"(reread_distance {config['reread_distance']}, stream of {len(tiles)} "
                     f"tiles from clock {start})")
             assert len(bench.take_cycles) - taken == len(due)
+    for gs in sorted({1, p.max_group_size}):
+        await _held_no_read(bench, stim, config, gs)
     await bench.finish()
+
+
+async def _held_no_read(bench, stim, config, gs):
+    """A tile that reads nothing never waits for its address, also after the result credit
+    has held it: under ``out_ready = 0`` ``n`` one-step accumulations fill the result FIFO,
+    then address ``a`` gets two one-step accumulations, and ``out_ready`` rises four clocks
+    after the second was offered. Replacing the second tile's address by a fresh ``b`` must
+    not move any result's clock. ``n`` sweeps past the FIFO's capacity, so that for some
+    ``n`` the credit holds the second tile while the first is still in flight."""
+    cap = config["capacity"][gs]
+    if cap < 3:
+        return
+    await bench.run([Configure(gs)])
+    a, b, *others = stim.addresses(cap, 5)
+    for n in range(2 * config["latency"] + 4):
+        takes = []
+        for second in (a, b):
+            tiles = [t for k in range(n) for t in stim.accumulation(others[k % len(others)], 1)]
+            tiles += stim.accumulation(a, 1) + stim.accumulation(second, 1)
+            first, taken = len(bench.accept_cycles), len(bench.take_cycles)
+            await bench.hold_results(tiles, n + 4)
+            await bench.run([Drain()])
+            start = bench.accept_cycles[first]
+            takes.append([c - start for c in bench.take_cycles[taken:]])
+        assert takes[0] == takes[1], (
+            f"gs {gs}: after {n} one-step accumulations under out_ready = 0, two one-step "
+            f"accumulations of address {a} give results at clocks {takes[0]}, of addresses "
+            f"{a} and {b} at {takes[1]} (from the first tile's acceptance); a tile that reads "
+            f"nothing must not wait for its address")
 
 
 @cocotb.test()
