@@ -27,12 +27,17 @@ $(STAMP): pyproject.toml
 	@$(PY) -m pip install -q -e '.[test]'
 	@touch $@
 
-# Icarus Verilog is the one system package the suite needs (Debian package `iverilog`).
+# The system packages the suite needs (Debian): iverilog (Icarus, the default simulator) and
+# yosys (a native Yosys for the FuseSoC core's synth target: edalize drives it through Tcl,
+# which YoWASP's Yosys lacks; every other flow uses YoWASP's).
 sim-deps:
-	@if [ "$(SIM)" = "icarus" ] && ! command -v iverilog >/dev/null 2>&1; then \
-	  echo "[setup] iverilog not found: installing the Debian package iverilog"; \
+	@need=""; \
+	if [ "$(SIM)" = "icarus" ] && ! command -v iverilog >/dev/null 2>&1; then need=" iverilog"; fi; \
+	if ! command -v yosys >/dev/null 2>&1; then need="$$need yosys"; fi; \
+	if [ -n "$$need" ]; then \
+	  echo "[setup] installing the Debian package(s)$$need"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq iverilog >/dev/null; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$need >/dev/null; \
 	fi
 
 verilog: $(STAMP)

@@ -170,6 +170,29 @@ def test_fusesoc_runs_the_core_smoke_test_and_lint(generated, tmp_path):
     assert lint.returncode == 0, lint.stdout + lint.stderr
 
 
+def test_fusesoc_synth_target_maps_the_engine_to_ecp5(tmp_path):
+    """The core's ``synth`` target (Yosys through edalize, ECP5) on a 3-lane engine at the
+    default depth: it runs, and the four banks become four block RAMs (a row of 3 x 8 data
+    bits, 5 exponent bits and the saturation flag is 30 bits; 256 of them fit one DP16KD,
+    512 x 36), with no latch."""
+    if shutil.which("yosys") is None:
+        pytest.fail("the synth target needs a native `yosys` on PATH (Debian package yosys; "
+                    "`make test` installs it)")
+    out = tmp_path / "ip"
+    assert main(["generate", "--lanes", "3", "--out", str(out)]) == 0
+    synth = _fusesoc(out, tmp_path, "synth")
+    assert synth.returncode == 0, synth.stdout + synth.stderr
+    build = next(tmp_path.glob("build/*/synth-yosys"))
+    log = (build / "yosys.log").read_text()
+    # The last statistics are those of the mapped top level.
+    stats = log[log.rindex("Number of cells"):]
+    cells = {name: int(n) for name, n in re.findall(r"^\s+(\$?\w+)\s+(\d+)\s*$", stats, re.M)}
+    assert cells.get("DP16KD") == 4, cells
+    assert cells.get("TRELLIS_FF", 0) > 0 and cells.get("LUT4", 0) > 0, cells
+    assert not any("LATCH" in name.upper() for name in cells), cells
+    assert list(build.glob("*.blif")), sorted(p.name for p in build.iterdir())
+
+
 def test_smoke_test_fails_on_a_wrong_result(generated, tmp_path):
     """The smoke testbench checks values: with one expected lane changed it fails."""
     out, _ = generated
