@@ -275,7 +275,9 @@ async def _held_no_read(bench, stim, config, gs):
     then address ``a`` gets two one-step accumulations, and ``out_ready`` rises four clocks
     after the second was offered. Replacing the second tile's address by a fresh ``b`` must
     not move any result's clock. ``n`` sweeps past the FIFO's capacity, so that for some
-    ``n`` the credit holds the second tile while the first is still in flight."""
+    ``n`` the credit holds the second tile while the first is still in flight. It needs three
+    addresses (``a``, ``b`` and one for the filling accumulations) and is left out where the
+    capacity is smaller."""
     cap = config["capacity"][gs]
     if cap < 3:
         return
