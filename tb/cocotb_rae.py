@@ -266,7 +266,46 @@ async def schedule(dut):
             assert len(bench.take_cycles) - taken == len(due)
     for gs in sorted({1, p.max_group_size}):
         await _held_no_read(bench, stim, config, gs)
+    await _every_stage_distance(bench, stim, config)
     await bench.finish()
+
+
+def _bit_pattern_addresses(cap):
+    """A few addresses below ``cap`` that take pairs of address bits through their values: 0,
+    each single bit, and the largest address and the all-ones below its top bit, each also
+    with every bit cleared in turn (at a power-of-two ``cap``, every pair through all four)."""
+    top = cap - 1
+    bits = range(max(1, top.bit_length()))
+    ones = (1 << (top.bit_length() - 1)) - 1 if top else 0
+    chosen = {0} | {1 << b for b in bits}
+    for m in (top, ones):
+        chosen |= {m} | {m & ~(1 << b) for b in bits}
+    return sorted(a for a in chosen if a < cap)
+
+
+async def _every_stage_distance(bench, stim, config):
+    """Every pipeline stage that a reading tile's address is compared with on its way in
+    sees addresses with every pair of address bits at every value: at gs 1, addresses ``T``
+    (three, or ``d`` when ``d < 3``) start an accumulation (step 0 reads nothing), one-step
+    accumulations of other addresses fill the gap, and ``d`` clocks after its step 0 each
+    address of ``T`` offers step 1 (``last``, it reads), while step 0 is ``d - 3`` stages
+    down the pipeline. ``d`` runs from 1 to the reread distance, so that a missing hazard
+    bit for any stage and address gives a wrong result. A drain between groups keeps every
+    group's timing the same."""
+    cap = config["capacity"][1]
+    addrs = _bit_pattern_addresses(cap)
+    if cap < 4:
+        return
+    await bench.run([Configure(1)])
+    for d in range(1, config["reread_distance"] + 1):
+        t = min(3, d, len(addrs))
+        for start in range(0, len(addrs), t):
+            group = [addrs[(start + i) % len(addrs)] for i in range(t)]
+            others = [a for a in range(cap) if a not in group]
+            firsts, seconds = zip(*(stim.accumulation(a, 2) for a in group))
+            fill = [tile for k in range(max(0, d - t))
+                    for tile in stim.accumulation(others[k % len(others)], 1)]
+            await bench.run(list(firsts) + fill + list(seconds) + [Drain()])
 
 
 async def _held_no_read(bench, stim, config, gs):
