@@ -24,7 +24,7 @@ from apsq_rae.hdl.params import as_params
 from apsq_rae.hdl.proof import ProofPlatform, for_proofs
 
 from .reference import Reference
-from .writeback import check_at_writeback
+from .writeback import check_at_writeback, require_behavioural_banks
 
 
 __all__ = ["GROUPS", "Harness"]
@@ -79,7 +79,6 @@ class Harness(Elaboratable):
         self.invariants = invariants
 
     def elaborate(self, platform):
-        m = Module()
         p = self.params
         if self.engine is None:
             from apsq_rae.hdl.rae import RAE
@@ -89,8 +88,15 @@ class Harness(Elaboratable):
         # Elaborated here, for the proof platform: the blocks add their invariants and record
         # the internal state the ``order``, ``hazard`` and ``cover`` groups read.
         proof = platform if for_proofs(platform) else ProofPlatform(invariants=self.invariants)
-        m.submodules.dut = Fragment.get(dut, proof)
+        fragment = Fragment.get(dut, proof)
         inside = proof.internals
+        # ``arith`` with invariants: checked at write-back instead (formal/writeback.py). Its
+        # requirement is checked before the module exists, so that the error comes alone.
+        writeback = self.group == "arith" and proof.invariants
+        if writeback:
+            require_behavioural_banks(inside)
+        m = Module()
+        m.submodules.dut = fragment
 
         # ---- Environment.
         m.d.comb += Assume(ResetSignal() == Initial())
@@ -131,8 +137,6 @@ class Harness(Elaboratable):
         accept = dut.i.valid & dut.i.ready
         take = dut.o.valid & dut.o.ready
 
-        # ``arith`` with invariants: checked at write-back instead (formal/writeback.py).
-        writeback = self.group == "arith" and proof.invariants
         if writeback:
             check_at_writeback(m, p, dut, inside, cfg, in_range, accept, take)
             self._hazard(m, inside)

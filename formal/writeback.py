@@ -46,7 +46,7 @@ from apsq_rae.hdl.rae import tile_layout
 from .reference import Reference
 
 
-__all__ = ["check_at_writeback"]
+__all__ = ["check_at_writeback", "require_behavioural_banks"]
 
 
 def _fifo(m, name, layout, n, push, pop, value):
@@ -79,6 +79,15 @@ def _expected_step(m, params, reference, entries, count, k_max, addr, name):
     return step
 
 
+def require_behavioural_banks(inside):
+    """Raise ValueError unless the engine's recorded internals (``inside``) hold the banks'
+    rows: the write-back form reads every row, and an SRAM macro's rows are outside the
+    design."""
+    if "banks" not in inside:
+        raise ValueError("the write-back form of arith needs behavioural banks (not "
+                         "--memories macro)")
+
+
 def check_at_writeback(m, params, dut, inside, cfg, in_range, accept, take):
     """Add the write-back form of ``arith`` (assumptions, checks and invariants) to ``m``.
 
@@ -87,9 +96,7 @@ def check_at_writeback(m, params, dut, inside, cfg, in_range, accept, take):
     ``accept`` and ``take`` the harness's flags for the port's tile and result."""
     p = params
     G = p.max_group_size
-    if "banks" not in inside:
-        raise ValueError("the write-back form of arith needs behavioural banks (not "
-                         "--memories macro)")
+    require_behavioural_banks(inside)
     rae, queue = inside["rae"], inside["queue"]
     rows = _rows_after_landing(p, inside["banks"])
     stages = list(reversed(rae["stages"]))          # write-back first
