@@ -14,6 +14,7 @@ from pathlib import Path
 
 from amaranth.hdl import Cat, Elaboratable, Module, Signal, Value
 from amaranth.build import Resource, Pins, Clock, Attrs
+from amaranth.lib import io
 
 from .boards import get_board, set_tool_env
 from .report import summarize, format_line, source_revision
@@ -46,8 +47,9 @@ class RegisteredEngine(Elaboratable):
     def elaborate(self, platform):
         m = Module()
         m.submodules.engine = eng = self.engine
-        din = platform.request("din", 0).i
-        dout = platform.request("dout", 0).o
+        m.submodules.din = din_buffer = io.Buffer("i", platform.request("din", 0, dir="-"))
+        m.submodules.dout = dout_buffer = io.Buffer("o", platform.request("dout", 0, dir="-"))
+        din, dout = din_buffer.i, dout_buffer.o
 
         inputs = [eng.i.valid, Value.cast(eng.i.payload), eng.o.ready, eng.cfg_group_size,
                   eng.err_clear]

@@ -1,7 +1,7 @@
 """Board top: the RAE behind the UART link, and its binding to a board's pins."""
 
 from amaranth import *
-from amaranth.lib import wiring
+from amaranth.lib import io, wiring
 from amaranth.lib.wiring import In, Out
 
 from apsq_rae.hdl.params import as_params
@@ -122,8 +122,11 @@ class BoardTop(Elaboratable):
         m.submodules.core = core = LinkedEngine(self.params, divisor=divisor,
                                                 timeout=int(clk_freq // 100),  # 10 ms
                                                 pipeline=self.pipeline)
-        uart = platform.request("uart", 0)
-        m.d.comb += [core.rx.eq(uart.rx.i), uart.tx.o.eq(core.tx)]
-        leds = [platform.request("led", n) for n in range(2)]
-        m.d.comb += [leds[0].o.eq(core.activity), leds[1].o.eq(core.error)]
+        uart = platform.request("uart", 0, dir="-")
+        m.submodules.uart_rx = rx = io.Buffer("i", uart.rx)
+        m.submodules.uart_tx = tx = io.Buffer("o", uart.tx)
+        m.submodules.led_activity = activity = io.Buffer("o", platform.request("led", 0, dir="-"))
+        m.submodules.led_error = error = io.Buffer("o", platform.request("led", 1, dir="-"))
+        m.d.comb += [core.rx.eq(rx.i), tx.o.eq(core.tx),
+                     activity.o.eq(core.activity), error.o.eq(core.error)]
         return m
