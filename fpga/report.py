@@ -67,12 +67,14 @@ def critical_path_sources(path, limit=8):
             if "/share/" in loc or loc in seen:
                 continue
             seen.append(loc)
-    # Keep project-relative names short.
+    # Project files by their folder, installed packages by their import path: no absolute path
+    # of the machine that built the report.
     short = []
     for loc in seen:
-        for marker in ("/hdl/", "/fpga/"):
+        for marker in ("/hdl/", "/fpga/", "/site-packages/"):
             if marker in loc:
-                loc = marker[1:] + loc.split(marker, 1)[1]
+                rest = loc.split(marker, 1)[1]
+                loc = rest if marker == "/site-packages/" else marker[1:] + rest
                 break
         if loc not in short:
             short.append(loc)

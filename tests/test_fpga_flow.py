@@ -19,7 +19,7 @@ from apsq_rae.fpga.host import make_workload
 from apsq_rae.fpga.link import Link
 from apsq_rae.fpga.top import LinkedEngine
 from apsq_rae.cli import main
-from apsq_rae.fpga.report import parse_yosys_stat, summarize, format_line
+from apsq_rae.fpga.report import critical_path_sources, parse_yosys_stat, summarize, format_line
 from apsq_rae.fpga.uart import UARTRx, UARTTx, divisor_for
 
 
@@ -173,6 +173,15 @@ _NEXTPNR = {
          "from": {"cell": "core.engine.banks.q_DFF"}, "to": {"cell": "core.engine.quant.l"}},
     ]}],
 }
+
+
+def test_critical_path_sources_hold_no_absolute_path():
+    hops = [{"sources": ["/home/u/apsq/hdl/rae.py:311.5-311.20", "/home/u/apsq/hdl/rae.py:311"]},
+            {"sources": ["/x/.venv/lib/python3.11/site-packages/amaranth/vendor/_lattice.py:1019"]},
+            {"sources": ["/usr/share/yosys/ecp5/cells_map.v:12"]},
+            {"sources": ["/x/.venv/lib/python3.11/site-packages/apsq_rae/fpga/fmax.py:58"]}]
+    assert critical_path_sources({"path": hops}) == [
+        "hdl/rae.py:311", "amaranth/vendor/_lattice.py:1019", "fpga/fmax.py:58"]
 
 
 def test_summarize_counts_and_line(tmp_path):
