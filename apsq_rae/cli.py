@@ -15,7 +15,7 @@ import os
 import sys
 
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "OneLineParser"]
 
 
 #: Modules that register subcommands, in the order ``--help`` lists them.
@@ -23,8 +23,19 @@ SUBCOMMANDS = ("apsq_rae.gen.cli", "apsq_rae.area.cli", "apsq_rae.fpga.cli",
                "apsq_rae.explore.cli")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (``PROG: error: MESSAGE (see PROG
+    --help)``, exit status 2), like the errors of the subcommands themselves, without
+    argparse's usage text in front. Subcommand parsers are of this class too, and so are the
+    parsers of the ``python -m apsq_rae.X`` tools behind ``make formal``, ``make mutate`` and
+    ``make waves``."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="apsq-rae",
         description="Generate, measure, build and explore the Reconfigurable APSQ Engine.")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

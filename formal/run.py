@@ -9,7 +9,6 @@ file, never from its exit code alone. ``python -m apsq_rae.formal`` (``make form
 every job; ``--quick`` the subset that ``make test`` runs.
 """
 
-import argparse
 import os
 import shutil
 import signal
@@ -20,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from apsq_rae.cli import OneLineParser
 from apsq_rae.hdl.params import RAEParams
 from apsq_rae.tools import tool_path
 from apsq_rae.hdl.pipeline import SETTINGS, Pipeline
@@ -307,7 +307,7 @@ def run_jobs(jobs, out, *, parallel=2, log=print):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m apsq_rae.formal",
+    parser = OneLineParser(prog="python -m apsq_rae.formal",
                                      description="Run the formal checks of the engine "
                                                  "(docs/formal.md).")
     parser.add_argument("--quick", action="store_true", help="only the subset of make test")

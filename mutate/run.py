@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 
+from apsq_rae.cli import OneLineParser
 from apsq_rae.hdl.params import RAEParams
 from apsq_rae.tb.configs import (FAST, FUNCTIONAL, config_from_manifest, config_name,
                                   traffic_scale)
@@ -226,7 +227,7 @@ def _non_negative(text):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m apsq_rae.mutate",
+    parser = OneLineParser(prog="python -m apsq_rae.mutate",
                                      description="Mutation score of the quick regression "
                                                  "(docs/mutation.md).")
     parser.add_argument("--out", default="build/mutate", help="report and work directory")

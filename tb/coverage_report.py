@@ -10,12 +10,12 @@ exit status 1 when a bin is empty); the pytest plugin in ``tests/conftest.py`` d
 at the end of a session.
 """
 
-import argparse
 import json
 import re
 import sys
 from pathlib import Path
 
+from apsq_rae.cli import OneLineParser
 from .coverage import POINTS
 
 
@@ -77,7 +77,7 @@ def format_report(merged, *, empty_limit=40):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m apsq_rae.tb.coverage_report",
+    parser = OneLineParser(prog="python -m apsq_rae.tb.coverage_report",
                                      description="Merge and print the functional coverage "
                                                  "counts of cocotb runs.")
     parser.add_argument("folder", type=Path, help="folder of the runs' count files (*.json)")

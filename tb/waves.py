@@ -9,12 +9,12 @@ deterministic; ``tests/test_tb_waves.py`` checks that the ones in the repository
 engine does today.
 """
 
-import argparse
 import json
 import sys
 import tempfile
 from pathlib import Path
 
+from apsq_rae.cli import OneLineParser
 from apsq_rae.hdl.params import RAEParams
 
 
@@ -107,7 +107,7 @@ def write(out_dir, recorded):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m apsq_rae.tb.waves",
+    parser = OneLineParser(prog="python -m apsq_rae.tb.waves",
                                      description="Draw the timing diagrams of docs/integration.md "
                                                  "from a simulation.")
     parser.add_argument("out", nargs="?", default="docs/waves", type=Path,

@@ -64,11 +64,25 @@ def test_bad_engine_option_is_one_line_exit_2(argv, line, tmp_path):
 def test_argparse_errors_are_one_line_exit_2(argv, fragment):
     result = run_cli(*argv)
     assert result.returncode == 2
-    lines = [l for l in result.stderr.splitlines() if not l.startswith("usage")
-             and not l.startswith(" ")]
+    lines = result.stderr.splitlines()
     assert len(lines) == 1 and fragment in lines[0], result.stderr
+    assert lines[0].startswith("apsq-rae"), lines[0]        # names the command
     if "--pipeline" in fragment:                      # names the legal values
         assert all(name in lines[0] for name in ("min", "default", "max")), lines[0]
+
+
+@pytest.mark.parametrize("module", ["formal", "mutate", "tb.coverage_report", "tb.waves"])
+def test_module_tools_errors_are_one_line_exit_2(module):
+    """The tools behind make formal, make mutate, the coverage report and make waves refuse
+    arguments like the command line does."""
+    result = subprocess.run([sys.executable, "-m", f"apsq_rae.{module}", "--no-such-option"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"python -m apsq_rae.{module}: error: "
+        + ("the following arguments are required: folder" if module == "tb.coverage_report"
+           else "unrecognized arguments: --no-such-option")
+        + f" (see python -m apsq_rae.{module} --help)"], result.stderr
 
 
 def test_engine_options_are_declared_once():
