@@ -12,6 +12,7 @@ A subcommand that needs environment variables set before its libraries load name
 import argparse
 import importlib
 import os
+import re
 import sys
 
 
@@ -31,6 +32,8 @@ class OneLineParser(argparse.ArgumentParser):
     ``make waves``."""
 
     def error(self, message):
+        # "argument --seed: --seed = 'x' is ...": an option's own message already names it.
+        message = re.sub(r"^argument (\S+): (?=\1 )", "", message)
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 

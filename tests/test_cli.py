@@ -67,6 +67,8 @@ def test_argparse_errors_are_one_line_exit_2(argv, fragment):
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and fragment in lines[0], result.stderr
     assert lines[0].startswith("apsq-rae"), lines[0]        # names the command
+    option = next((word for word in fragment.split() if word.startswith("--")), None)
+    assert option is None or lines[0].count(option) == 1, lines[0]     # named once
     if "--pipeline" in fragment:                      # names the legal values
         assert all(name in lines[0] for name in ("min", "default", "max")), lines[0]
 
