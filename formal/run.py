@@ -308,8 +308,8 @@ def run_jobs(jobs, out, *, parallel=2, log=print):
 
 def main(argv=None):
     parser = OneLineParser(prog="python -m apsq_rae.formal",
-                                     description="Run the formal checks of the engine "
-                                                 "(docs/formal.md).")
+                           description="Run the formal checks of the engine "
+                                       "(docs/formal.md).")
     parser.add_argument("--quick", action="store_true", help="only the subset of make test")
     parser.add_argument("--long", action="store_true",
                         help="also the long proofs (arith by induction at default and max, "

@@ -228,8 +228,8 @@ def _non_negative(text):
 
 def main(argv=None):
     parser = OneLineParser(prog="python -m apsq_rae.mutate",
-                                     description="Mutation score of the quick regression "
-                                                 "(docs/mutation.md).")
+                           description="Mutation score of the quick regression "
+                                       "(docs/mutation.md).")
     parser.add_argument("--out", default="build/mutate", help="report and work directory")
     parser.add_argument("--count", type=_positive, default=200,
                         help="mutants per configuration (default 200)")

@@ -78,8 +78,8 @@ def format_report(merged, *, empty_limit=40):
 
 def main(argv=None):
     parser = OneLineParser(prog="python -m apsq_rae.tb.coverage_report",
-                                     description="Merge and print the functional coverage "
-                                                 "counts of cocotb runs.")
+                           description="Merge and print the functional coverage "
+                                       "counts of cocotb runs.")
     parser.add_argument("folder", type=Path, help="folder of the runs' count files (*.json)")
     parser.add_argument("--require", action="store_true",
                         help="exit status 1 when a bin is empty or nothing was recorded")

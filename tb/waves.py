@@ -108,8 +108,8 @@ def write(out_dir, recorded):
 
 def main(argv=None):
     parser = OneLineParser(prog="python -m apsq_rae.tb.waves",
-                                     description="Draw the timing diagrams of docs/integration.md "
-                                                 "from a simulation.")
+                           description="Draw the timing diagrams of docs/integration.md "
+                                       "from a simulation.")
     parser.add_argument("out", nargs="?", default="docs/waves", type=Path,
                         help="output folder (default docs/waves)")
     args = parser.parse_args(argv)
