@@ -71,10 +71,9 @@ def critical_path_sources(path, limit=8):
     # of the machine that built the report.
     short = []
     for loc in seen:
-        for marker in ("/hdl/", "/fpga/", "/site-packages/"):
+        for marker, keep in (("/hdl/", "hdl/"), ("/fpga/", "fpga/"), ("/site-packages/", "")):
             if marker in loc:
-                rest = loc.split(marker, 1)[1]
-                loc = rest if marker == "/site-packages/" else marker[1:] + rest
+                loc = keep + loc.split(marker, 1)[1]
                 break
         if loc not in short:
             short.append(loc)

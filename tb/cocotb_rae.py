@@ -293,9 +293,9 @@ async def _every_stage_distance(bench, stim, config):
     bit for any stage and address gives a wrong result. A drain between groups keeps every
     group's timing the same."""
     cap = config["capacity"][1]
-    addrs = _bit_pattern_addresses(cap)
     if cap < 4:
         return
+    addrs = _bit_pattern_addresses(cap)
     await bench.run([Configure(1)])
     for d in range(1, config["reread_distance"] + 1):
         t = min(3, d, len(addrs))
