@@ -20,7 +20,24 @@ from .boards import get_board, set_tool_env
 from .report import summarize, format_line, source_revision
 
 
-__all__ = ["RegisteredEngine", "fmax_platform", "fmax_overrides", "run_fmax"]
+__all__ = ["RegisteredEngine", "fmax_platform", "fmax_overrides", "run_fmax", "ENGINE_BLOCKS"]
+
+
+#: The blocks an Fmax report times separately (``report.json``'s ``endpoint_blocks``): cell
+#: name prefix and label, first match wins. ``engine.`` alone holds the engine's own registers
+#: (the issue stage, the side band that travels beside the datapath, the tile data memory).
+ENGINE_BLOCKS = (
+    ("engine.decoder.", "tile decoder"),
+    ("engine.queue.", "issue queue"),
+    ("engine.select.", "bank select"),
+    ("engine.banks.", "banks"),
+    ("engine.dequant", "dequantizers"),
+    ("engine.tree.", "adder tree"),
+    ("engine.quant.", "quantizer"),
+    ("engine.results.", "result FIFO"),
+    ("engine.", "engine (issue, side band)"),
+    ("", "measuring wrapper"),
+)
 
 
 class RegisteredEngine(Elaboratable):
@@ -89,7 +106,8 @@ def fmax_overrides(board, seed=None):
     """Toolchain overrides of an Fmax run: the board's, plus ``--timing-allow-fail`` and the
     nextpnr seed when given."""
     overrides = get_board(board).build_overrides()
-    overrides["nextpnr_opts"] += " --timing-allow-fail"
+    # Detailed timings: every register input's arrival, for the report's ``endpoint_blocks``.
+    overrides["nextpnr_opts"] += " --detailed-timing-report --timing-allow-fail"
     if seed is not None:
         overrides["nextpnr_opts"] += f" --seed {int(seed)}"
     return overrides
@@ -120,7 +138,7 @@ def run_fmax(board, params, *, mhz, out_dir="build/fpga", verbose=False, label=N
             del os.environ[packer]
         else:
             os.environ[packer] = saved
-    report = summarize(spec.family, build_dir)
+    report = summarize(spec.family, build_dir, blocks=ENGINE_BLOCKS)
     report.update({
         "board": board, "label": label, "device": f"{platform.device}-{platform.package}",
         "params": params.as_dict(),
@@ -154,3 +172,15 @@ def fmax_job(board, params, mhz, label, seed, pipeline, verbose=False):
 
 def fmax_line(report):
     return format_line(f"{report['label']} (engine alone)", report)
+
+
+def blocks_line(report, limit=5):
+    """The ``limit`` blocks with the latest register-input arrival, on one line (``None``
+    without ``endpoint_blocks``)."""
+    blocks = report.get("endpoint_blocks")
+    if not blocks:
+        return None
+    period = 1000 / report["constraint_mhz"]
+    parts = [f"{b['block']} {b['worst_ns']:.2f} ns" + (f" ({b['over']} over)" if b["over"] else "")
+             for b in blocks[:limit]]
+    return f"[fpga]   latest arrival by block (inputs over {period:.2f} ns): " + ", ".join(parts)

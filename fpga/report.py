@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 __all__ = ["parse_yosys_stat", "parse_nextpnr_report", "summarize", "format_line",
-           "critical_path_sources", "critical_path_blocks", "source_revision"]
+           "critical_path_sources", "critical_path_blocks", "endpoint_blocks", "source_revision"]
 
 
 #: Cell types counted in each utilization column, per family.
@@ -94,6 +94,47 @@ def critical_path_blocks(path, limit=12):
     return blocks[:limit]
 
 
+def endpoint_blocks(data, blocks, period_ns=None):
+    """The latest arrival at the clocked inputs of each block, from nextpnr's detailed net
+    timings (``--detailed-timing-report``), which list every register, LUT RAM and block RAM
+    input with its arrival time.
+
+    A path counts for the block it ends in. The arrival leaves out the input's setup time
+    (0 for a flip-flop's data input in nextpnr's ECP5 model, about 0.4 ns for a LUT RAM's
+    write enable), so ``1000 / worst_ns`` bounds the clock the block allows from above.
+
+    Parameters
+    ----------
+    data : dict
+        nextpnr's report JSON.
+    blocks : sequence of (str, str)
+        ``(prefix, label)`` pairs; an input belongs to the first block whose prefix starts its
+        cell's name, or to ``"other"``.
+    period_ns : float, optional
+        Count the inputs whose arrival exceeds it (``over``).
+
+    Returns
+    -------
+    list of dict
+        ``{"block", "endpoints", "worst_ns", "over"}`` per block with inputs, latest first;
+        empty when the report has no detailed timings.
+    """
+    found = {}
+    for net in data.get("detailed_net_timings", []):
+        for end in net.get("endpoints", []):
+            delay = end.get("delay", 0)
+            arrival = max(delay) if isinstance(delay, list) else delay
+            cell = end.get("cell", "")
+            label = next((label for prefix, label in blocks if cell.startswith(prefix)), "other")
+            entry = found.setdefault(label, {"block": label, "endpoints": 0, "worst_ns": 0.0,
+                                             "over": 0})
+            entry["endpoints"] += 1
+            entry["worst_ns"] = max(entry["worst_ns"], round(arrival, 3))
+            if period_ns is not None and arrival > period_ns:
+                entry["over"] += 1
+    return sorted(found.values(), key=lambda e: (-e["worst_ns"], e["block"]))
+
+
 def parse_nextpnr_report(data):
     """``(fmax, utilization, critical)`` from nextpnr's ``--report`` JSON: ``fmax`` maps clock
     name to ``{"achieved": MHz, "constraint": MHz}``; ``critical`` lists, per clock, the path's
@@ -126,12 +167,14 @@ def _engine_clock(fmax):
     return next(iter(fmax), None)
 
 
-def summarize(family, build_dir, name="top"):
-    """The report dictionary of one build directory (Yosys ``.rpt`` + nextpnr report JSON)."""
+def summarize(family, build_dir, name="top", blocks=None):
+    """The report dictionary of one build directory (Yosys ``.rpt`` + nextpnr report JSON).
+    With ``blocks`` (see :func:`endpoint_blocks`) and detailed timings in the report, it has
+    ``endpoint_blocks`` too."""
     build_dir = Path(build_dir)
     cells = parse_yosys_stat((build_dir / f"{name}.rpt").read_text())
-    fmax, utilization, critical = parse_nextpnr_report(
-        json.loads((build_dir / f"{name}.report.json").read_text()))
+    nextpnr = json.loads((build_dir / f"{name}.report.json").read_text())
+    fmax, utilization, critical = parse_nextpnr_report(nextpnr)
     classes = CELL_CLASSES[family]
     counts = {col: sum(cells.get(t, 0) for t in types) for col, types in classes.items()}
     capacity = {col: utilization.get(entry, {}).get("available")
@@ -143,6 +186,10 @@ def summarize(family, build_dir, name="top"):
     outreg = json.loads(outreg_path.read_text()) if outreg_path.exists() else None
     if outreg:
         counts["ffs"] -= outreg["flip_flops_removed"]
+    extra = {}
+    if blocks is not None and "detailed_net_timings" in nextpnr:
+        period = 1000 / fmax[clock]["constraint"] if clock else None
+        extra["endpoint_blocks"] = endpoint_blocks(nextpnr, blocks, period)
     return {
         "utilization": counts,
         "device_capacity": capacity,
@@ -156,6 +203,7 @@ def summarize(family, build_dir, name="top"):
         "yosys_cells": {k: v for k, v in cells.items() if not k.startswith("$")
                         and k not in ("wires", "cells", "ports", "submodules", name)
                         and not k.endswith("bits")},
+        **extra,
     }
 
 

@@ -19,7 +19,8 @@ from apsq_rae.fpga.host import make_workload
 from apsq_rae.fpga.link import Link
 from apsq_rae.fpga.top import LinkedEngine
 from apsq_rae.cli import main
-from apsq_rae.fpga.report import critical_path_sources, parse_yosys_stat, summarize, format_line
+from apsq_rae.fpga.report import (critical_path_sources, endpoint_blocks, parse_yosys_stat,
+                                  summarize, format_line)
 from apsq_rae.fpga.uart import UARTRx, UARTTx, divisor_for
 
 
@@ -201,6 +202,49 @@ def test_summarize_counts_and_line(tmp_path):
         "Fmax 79.7 MHz (met 12 MHz); bitstream build/fpga/icebreaker/top.bin")
 
 
+_DETAILED = [
+    {"net": "a", "driver": "engine.tree.x", "port": "F", "endpoints": [
+        {"cell": "engine.tree.lane0_l0_0[3]_TRELLIS_FF_Q", "port": "DI", "delay": [1.0, 6.25]},
+        {"cell": "engine.tree.lane1_l0_0[3]_TRELLIS_FF_Q", "port": "DI", "delay": [1.0, 4.5]}]},
+    {"net": "b", "driver": "engine.stage3.last_TRELLIS_FF_Q", "port": "Q", "endpoints": [
+        {"cell": "engine.results.storage.0.1$DPRAM_COMB0", "port": "WRE", "delay": 5.5},
+        {"cell": "engine.stage4.last_TRELLIS_FF_Q", "port": "M", "delay": [0.9, 1.5]},
+        {"cell": "level[2]_TRELLIS_FF_Q", "port": "DI", "delay": [0.9, 2.0]}]},
+]
+
+
+def test_endpoint_blocks_latest_arrival_per_block():
+    """Each register input counts for the first block whose prefix starts its cell's name;
+    the worst arrival and the inputs over the period are per block, latest block first."""
+    from apsq_rae.fpga.fmax import ENGINE_BLOCKS, blocks_line
+    blocks = endpoint_blocks({"detailed_net_timings": _DETAILED}, ENGINE_BLOCKS, 5.0)
+    assert blocks == [
+        {"block": "adder tree", "endpoints": 2, "worst_ns": 6.25, "over": 1},
+        {"block": "result FIFO", "endpoints": 1, "worst_ns": 5.5, "over": 1},
+        {"block": "measuring wrapper", "endpoints": 1, "worst_ns": 2.0, "over": 0},
+        {"block": "engine (issue, side band)", "endpoints": 1, "worst_ns": 1.5, "over": 0},
+    ]
+    assert endpoint_blocks({"detailed_net_timings": _DETAILED}, [("engine.tree.", "t")]) == [
+        {"block": "t", "endpoints": 2, "worst_ns": 6.25, "over": 0},
+        {"block": "other", "endpoints": 3, "worst_ns": 5.5, "over": 0}]
+    assert endpoint_blocks({}, ENGINE_BLOCKS, 5.0) == []
+    line = blocks_line({"endpoint_blocks": blocks, "constraint_mhz": 200.0}, limit=2)
+    assert line == ("[fpga]   latest arrival by block (inputs over 5.00 ns): "
+                    "adder tree 6.25 ns (1 over), result FIFO 5.50 ns (1 over)")
+    assert blocks_line({"constraint_mhz": 200.0}) is None
+
+
+def test_summarize_times_blocks_when_asked(tmp_path):
+    (tmp_path / "top.rpt").write_text(_YOSYS_LOG)
+    (tmp_path / "top.report.json").write_text(json.dumps({**_NEXTPNR,
+                                                          "detailed_net_timings": _DETAILED}))
+    assert "endpoint_blocks" not in summarize("ice40", tmp_path)
+    blocks = summarize("ice40", tmp_path, blocks=[("engine.", "e")])["endpoint_blocks"]
+    # The constraint is 12 MHz (83.3 ns): nothing is over.
+    assert blocks == [{"block": "e", "endpoints": 4, "worst_ns": 6.25, "over": 0},
+                      {"block": "other", "endpoints": 1, "worst_ns": 2.0, "over": 0}]
+
+
 # --- Board defaults and command line. ---
 
 def test_board_defaults():
@@ -359,5 +403,6 @@ def test_fmax_cli_pipeline_setting(tmp_path, monkeypatch):
 
 def test_fmax_overrides_pass_the_seed():
     from apsq_rae.fpga.fmax import fmax_overrides
-    assert fmax_overrides("ulx3s", 7)["nextpnr_opts"].endswith("--timing-allow-fail --seed 7")
+    assert fmax_overrides("ulx3s", 7)["nextpnr_opts"].endswith(
+        "--detailed-timing-report --timing-allow-fail --seed 7")
     assert "--seed" not in fmax_overrides("icebreaker")["nextpnr_opts"]
