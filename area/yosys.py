@@ -152,7 +152,7 @@ def _script(flow, top, delay_target_ps=DELAY_TARGET_PS):
             # The area mapping: the library without timing.
             f"abc -liberty {lib}",
             "opt_clean",
-            f"hilomap -hicell TIEHI Y -locell TIELO Y",
+            "hilomap -hicell TIEHI Y -locell TIELO Y",
             "tee -q -o stat.json stat -json",
             # The delay-driven mapping of the same netlist, for the timing estimate.
             "design -load ffmapped",
@@ -160,7 +160,7 @@ def _script(flow, top, delay_target_ps=DELAY_TARGET_PS):
             # drives 2.5 times its own input capacitance); without it every gate is one unit.
             f"abc -liberty {timed} -liberty_args \"-G {ABC_GAIN}\" -D {delay_target_ps}",
             "opt_clean",
-            f"hilomap -hicell TIEHI Y -locell TIELO Y",
+            "hilomap -hicell TIEHI Y -locell TIELO Y",
             "tee -q -o stat_timed.json stat -json",
             "write_json -noscopeinfo timed.json",
             "",

@@ -23,7 +23,6 @@ class _Broken(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         m.submodules.inner = e = self.inner
-        p = self.params
         m.d.comb += [
             e.cfg_group_size.eq(self.cfg_group_size),
             e.i.valid.eq(self.i.valid), self.i.ready.eq(e.i.ready),

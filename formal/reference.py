@@ -8,7 +8,7 @@ overflow. It is written from the spec, not from the engine: no pipeline, no bank
 by stages (``tests/test_formal_reference.py`` checks it against the golden model).
 """
 
-from amaranth.hdl import Array, Elaboratable, Module, Mux, Signal, signed, unsigned
+from amaranth.hdl import Array, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 

@@ -38,7 +38,7 @@ def checker_text(manifest):
         f"module {name} #(parameter bit FATAL = 1) (",
         decl,
         ");",
-        f"  logic held_in, held_out;",
+        "  logic held_in, held_out;",
         f"  logic [{tile_bits - 1}:0] tile_q;",
         f"  logic [{result_bits - 1}:0] result_q;",
         "  longint unsigned owed;        // accepted last tiles whose result has not been taken",

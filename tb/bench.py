@@ -14,7 +14,6 @@ import os
 import random
 from pathlib import Path
 
-import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
 

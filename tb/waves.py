@@ -82,7 +82,6 @@ def wavedrom(trace, signals, caption):
 def record(work=None):
     """Simulate and return the recorded ``{"latency", "traces"}``."""
     from .sim import run
-    import os
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "traces.json"
         run(PARAMS, "waves", module="apsq_rae.tb.cocotb_waves", pipeline=PIPELINE,

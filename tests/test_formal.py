@@ -1,7 +1,6 @@
 """The formal checks (``make formal`` runs them all; docs/formal.md): the quick subset passes,
 and each property group catches a deliberately broken engine with a counterexample trace."""
 
-import dataclasses
 import gc
 import re
 import warnings

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from apsq_rae.gen.generate import generate_verilog, memory_files, vlt_text, write_outputs
-from apsq_rae.gen.memories import macro_name, memory_table, model_text
+from apsq_rae.gen.memories import macro_name, model_text
 from apsq_rae.hdl.banks import row_layout
 from apsq_rae.hdl.params import RAEParams
 from apsq_rae.tb.configs import FAST, pipeline_of

@@ -10,7 +10,6 @@ import random
 from fractions import Fraction
 
 import numpy as np
-import pytest
 from hypothesis import given, settings, strategies as st, HealthCheck
 
 from apsq_rae import golden

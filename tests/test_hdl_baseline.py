@@ -171,7 +171,7 @@ def _run_baseline(params, tiles, *, rows=None, ready_prob=1.0, seed=0, gap_prob=
     state = {"done": False, "stalls": 0, "clock": 0, "accepted": []}
 
     async def producer(ctx):
-        for addr, step, last, exp, data in tiles:
+        for addr, step, last, exp, values in tiles:
             while rng.random() < gap_prob:
                 await ctx.tick()
                 state["clock"] += 1
@@ -180,7 +180,7 @@ def _run_baseline(params, tiles, *, rows=None, ready_prob=1.0, seed=0, gap_prob=
             ctx.set(dut.i.payload.step, step)
             ctx.set(dut.i.payload.last, last)
             ctx.set(dut.i.payload.exp, exp)
-            for j, v in enumerate(data):
+            for j, v in enumerate(values):
                 ctx.set(dut.i.payload.data[j], v)
             while True:
                 _, _, ready = await ctx.tick().sample(dut.i.ready)
@@ -230,8 +230,8 @@ def _expected(params, tiles):
     """Golden results in the order the last tiles arrive."""
     open_tiles = {}
     out = []
-    for addr, step, last, exp, data in tiles:
-        open_tiles.setdefault(addr, []).append(data)
+    for addr, step, last, exp, values in tiles:
+        open_tiles.setdefault(addr, []).append(values)
         if last:
             exact = golden.exact_sum(np.array(open_tiles.pop(addr)))
             wrapped = np.array([_wrap(v, params.psum_bits) for v in exact])
