@@ -1,6 +1,6 @@
 """The board side of the framed UART protocol (:mod:`apsq_rae.fpga.protocol`): bytes to engine streams."""
 
-from amaranth import *
+from amaranth.hdl import C, Cat, Module, Signal
 from amaranth.lib import wiring, stream
 from amaranth.lib.wiring import In, Out
 

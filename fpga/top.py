@@ -1,6 +1,6 @@
 """Board top: the RAE behind the UART link, and its binding to a board's pins."""
 
-from amaranth import *
+from amaranth.hdl import Elaboratable, Module, Value
 from amaranth.lib import io, wiring
 from amaranth.lib.wiring import In, Out
 

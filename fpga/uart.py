@@ -1,6 +1,6 @@
 """8N1 UART receiver and transmitter with a fixed clock divisor."""
 
-from amaranth import *
+from amaranth.hdl import C, Cat, Module, Signal
 from amaranth.lib import wiring, stream
 from amaranth.lib.wiring import In, Out
 
