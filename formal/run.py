@@ -63,9 +63,7 @@ def arith_induction_depth(params, pipeline):
     must reach back to the clock that issued the tile now at write-back: the datapath stages,
     plus one."""
     from apsq_rae.hdl.rae import RAE
-    engine = RAE(params, pipeline=pipeline)
-    engine._MustUse__silence = True         # built for its stage count, never elaborated
-    return engine._n_stages + 1
+    return RAE.pipeline_stages(params, pipeline) + 1
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ from .issue import IssueQueue
 from .results import ResultFIFO
 
 
-__all__ = ["RAE", "tile_layout", "result_layout"]
+__all__ = ["RAE", "rae_signature", "tile_layout", "result_layout"]
 
 
 #: Clocks by which the credit check lags ``outstanding``: ``credit_ok`` is a register.
@@ -100,6 +100,20 @@ def _stage_layout(params):
     })
 
 
+def rae_signature(params):
+    """The engine's ports (:class:`RAE`'s signature), without building an engine: for
+    components that stand in for it or wrap its netlist."""
+    p = params
+    return wiring.Signature({
+        "cfg_group_size": In(p.gs_bits),
+        "i":              In(stream.Signature(tile_layout(p))),
+        "o":              Out(stream.Signature(result_layout(p))),
+        "busy":           Out(1),
+        "err":            Out(2),
+        "err_clear":      In(1),
+    })
+
+
 class RAE(wiring.Component):
     """Reconfigurable APSQ Engine.
 
@@ -153,14 +167,7 @@ class RAE(wiring.Component):
         self.params = p = as_params(params, **kwargs)
         self.pipeline = as_pipeline(pipeline)
         self.memory_macro = memory_macro
-        super().__init__({
-            "cfg_group_size": In(p.gs_bits),
-            "i":              In(stream.Signature(tile_layout(p))),
-            "o":              Out(stream.Signature(result_layout(p))),
-            "busy":           Out(1),
-            "err":            Out(2),
-            "err_clear":      In(1),
-        })
+        super().__init__(dict(rae_signature(p).members))
 
     # Pipeline bookkeeping: stage 0 is the clock after issue; the bank rows are visible at
     # stage ``_read_latency - 1``; the last stage ("write-back") writes the banks and pushes the
@@ -187,10 +194,29 @@ class RAE(wiring.Component):
                                           self.pipeline.shift_levels_per_stage,
                                           self.pipeline.quantizer_stages)
 
+    @staticmethod
+    def pipeline_stages(params=None, pipeline=None):
+        """Datapath stages from issue to write-back (bank read, dequantizer, adder tree,
+        quantizer) of an engine with these parameters and pipeline setting, without building
+        one."""
+        p, pipe = as_params(params), as_pipeline(pipeline)
+        return (Banks.pipeline_read_latency(pipe.bank_output_register) +
+                ShiftDequantizer.pipeline_latency(p.exp_bits, pipe.shift_levels_per_stage) +
+                AdderTree.pipeline_latency(p.max_group_size, pipe.tree_levels_per_stage) +
+                Quantizer.pipeline_latency(p.exp_bits, pipe.shift_levels_per_stage,
+                                           pipe.quantizer_stages))
+
+    @staticmethod
+    def pipeline_latency(params=None, pipeline=None):
+        """:attr:`latency` of an engine with these parameters and pipeline setting, without
+        building one."""
+        pipe = as_pipeline(pipeline)
+        return (IssueQueue.pipeline_latency(pipe.queue_input_register) +
+                RAE.pipeline_stages(params, pipe) + ResultFIFO.pipeline_latency())
+
     @property
     def _n_stages(self):
-        return (self._read_latency + self._dequant_latency + self._tree_latency +
-                self._quant_latency)
+        return self.pipeline_stages(self.params, self.pipeline)
 
     @property
     def _n_watched(self):
@@ -215,8 +241,7 @@ class RAE(wiring.Component):
         """Clocks from accepting a ``last`` tile to its result being takeable: the issue queue's
         latency (input register, head) + the datapath stages (bank read, dequantizer, adder
         tree, quantizer) + the result FIFO's latency."""
-        return (IssueQueue.pipeline_latency(self.pipeline.queue_input_register) + self._n_stages +
-                ResultFIFO.pipeline_latency())
+        return self.pipeline_latency(self.params, self.pipeline)
 
     @property
     def reread_distance(self):
