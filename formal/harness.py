@@ -23,6 +23,7 @@ from amaranth.hdl import (Array, Assert, Assume, Cover, Elaboratable, Fragment, 
 from apsq_rae.hdl.params import as_params
 from apsq_rae.hdl.proof import ProofPlatform, for_proofs
 
+from .record import shift_record
 from .reference import Reference
 from .writeback import check_at_writeback, require_behavioural_banks
 
@@ -173,28 +174,14 @@ class Harness(Elaboratable):
             if n is None:
                 rae = inside["rae"]
                 n = rae["results"].capacity + len(inside["queue"]["entries"]) + 1
-            shadow = [Signal(len(record_in), name=f"shadow{k}") for k in range(n)]
-            count = Signal(range(n + 1))
-            # Every result is the oldest pending one, and one is pending.
+            # Each taken result is the oldest pending one, and one is pending.
+            shadow, count = shift_record(m, "shadow", len(record_in), n, push, take,
+                                         record_in)
             with m.If(take):
                 m.d.comb += Assert(count != 0)
                 m.d.comb += Assert(record_out == shadow[0])
             with m.If(~dut.busy):
                 m.d.comb += Assert(count == 0)
-            m.d.comb += Assert(count < n)          # the record is deep enough
-            # Shift out the taken head, then append the pushed record.
-            kept = [Signal(len(record_in), name=f"kept{k}") for k in range(n)]
-            for k in range(n):
-                m.d.comb += kept[k].eq(shadow[k + 1] if k + 1 < n else 0)
-                with m.If(~take):
-                    m.d.comb += kept[k].eq(shadow[k])
-            after = Signal(range(n + 1))
-            m.d.comb += after.eq(count - take)
-            for k in range(n):
-                m.d.sync += shadow[k].eq(kept[k])
-                with m.If(push & (after == k)):
-                    m.d.sync += shadow[k].eq(record_in)
-            m.d.sync += count.eq(after + push)
             if self.group == "order" and proof.invariants and "results" in inside:
                 self._order_invariants(m, inside, shadow, count)
 

@@ -43,28 +43,11 @@ from apsq_rae.hdl.banks import row_layout
 from apsq_rae.hdl.mode import TileDecoder
 from apsq_rae.hdl.rae import tile_layout
 
+from .record import shift_record
 from .reference import Reference
 
 
 __all__ = ["check_at_writeback", "require_behavioural_banks"]
-
-
-def _fifo(m, name, layout, n, push, pop, value):
-    """A shift-register record of ``n`` entries, oldest first: pop the oldest if ``pop``, then
-    append ``value`` if ``push``. Return ``(entries, count)``."""
-    entries = [Signal(layout, name=f"{name}{k}") for k in range(n)]
-    count = Signal(range(n + 1), name=f"{name}_count")
-    after = Signal(range(n + 1), name=f"{name}_after")
-    m.d.comb += after.eq(count - pop)
-    for k in range(n):
-        kept = Mux(pop, entries[k + 1] if k + 1 < n else 0, entries[k])
-        with m.If(push & (after == k)):
-            m.d.sync += entries[k].eq(value)
-        with m.Else():
-            m.d.sync += entries[k].eq(kept)
-    m.d.sync += count.eq(after + push)
-    m.d.comb += Assert(count < n)          # deep enough: a push never falls off the end
-    return entries, count
 
 
 def _expected_step(m, params, reference, entries, count, k_max, addr, name):
@@ -107,8 +90,8 @@ def check_at_writeback(m, params, dut, inside, cfg, in_range, accept, take):
     # ---- The record of accepted in-range tiles, and the reference one tile behind.
     n = len(stages) + len(queue["entries"]) + 1
     tile = dut.i.payload
-    tiles, count = _fifo(m, "tile", tile_layout(p), n, accept & in_range, wb.valid,
-                         tile.as_value())
+    tiles, count = shift_record(m, "tile", tile_layout(p), n, accept & in_range, wb.valid,
+                                tile.as_value())
     m.submodules.lazy = ref = Reference(p)
     m.d.comb += [ref.group_size.eq(cfg), ref.accept.eq(wb.valid), ref.tile.eq(tiles[0])]
 
@@ -118,11 +101,12 @@ def check_at_writeback(m, params, dut, inside, cfg, in_range, accept, take):
         m.d.comb += Assume(tile.step == expect)
         with m.If(tile.step == (1 << p.step_bits) - 1):
             m.d.comb += Assume(tile.last)
+    capacity = _capacity(m, p, cfg)
     for k in range(n):
         with m.If(k < count):
             step = _expected_step(m, p, ref, tiles, count, k, tiles[k].addr, f"tile{k}_step")
             m.d.comb += Assert(tiles[k].step == step)
-            m.d.comb += Assert(tiles[k].addr < _capacity(m, p, cfg))
+            m.d.comb += Assert(tiles[k].addr < capacity)
 
     # ---- Write-back: the oldest recorded tile, its result the reference's.
     results = rae["results"]
@@ -134,8 +118,8 @@ def check_at_writeback(m, params, dut, inside, cfg, in_range, accept, take):
 
     # ---- Results: pushed at write-back, taken at the port in order.
     word = results.w.payload.as_value()
-    pending, n_pending = _fifo(m, "result", len(word), results.capacity + 1,
-                               results.w.valid, take, word)
+    pending, n_pending = shift_record(m, "result", len(word), results.capacity + 1,
+                                      results.w.valid, take, word)
     with m.If(take):
         m.d.comb += [Assert(n_pending != 0),
                      Assert(dut.o.payload.as_value() == pending[0])]
