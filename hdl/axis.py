@@ -13,11 +13,10 @@ rules are the engine's.
 """
 
 from amaranth.hdl import ClockDomain, ClockSignal, Const, Module, ResetSignal
-from amaranth.lib import wiring
-from amaranth.lib.wiring import In, Out
 
 from ._checks import quiet_on_error
 from .params import as_params
+from .wrapper import EngineWrapper
 
 
 __all__ = ["AxisRAE", "axis_fields", "axis_port_table"]
@@ -59,44 +58,16 @@ def axis_port_table(params):
     ]
 
 
-class AxisRAE(wiring.Component):
+class AxisRAE(EngineWrapper):
     """The engine behind AXI4-Stream ports (:func:`axis_port_table`).
 
-    Parameters
-    ----------
-    params : RAEParams, optional
-    pipeline : str or Pipeline, optional
-    memory_macro : str, optional
-        As for :class:`apsq_rae.hdl.top.FlatRAE`.
-
-    Attributes
-    ----------
-    latency : int
-        The engine's latency (the wrapper adds none).
-    reread_distance : int
-        The engine's ``reread_distance``.
+    Parameters and attributes as for :class:`~apsq_rae.hdl.wrapper.EngineWrapper`.
     """
 
     @quiet_on_error
-    def __init__(self, params=None, *, pipeline=None, memory_macro=None):
-        from apsq_rae.hdl.rae import RAE
-        params = as_params(params)
-        self.params = params
-        self.engine = RAE(params, pipeline=pipeline, memory_macro=memory_macro)
-        super().__init__(wiring.Signature({
-            name: (In if direction == "in" else Out)(width)
-            for name, direction, width in axis_port_table(params)}))
-
-    @property
-    def latency(self):
-        return self.engine.latency
-
-    @property
-    def reread_distance(self):
-        return self.engine.reread_distance
-
-    def capacity(self, group_size):
-        return self.params.capacity(group_size)
+    def __init__(self, params=None, *, pipeline=None, engine=None, memory_macro=None):
+        super().__init__(params, ports=axis_port_table(as_params(params)), pipeline=pipeline,
+                         engine=engine, memory_macro=memory_macro)
 
     def elaborate(self, platform):
         m = Module()

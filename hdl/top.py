@@ -6,11 +6,10 @@ registers and no latency.
 """
 
 from amaranth.hdl import Module
-from amaranth.lib import wiring
-from amaranth.lib.wiring import In, Out
 
-from apsq_rae.hdl._checks import quiet_on_error
-from apsq_rae.hdl.params import as_params
+from ._checks import quiet_on_error
+from .params import as_params
+from .wrapper import EngineWrapper
 
 
 __all__ = ["FlatRAE", "port_table"]
@@ -51,7 +50,7 @@ def port_table(params):
     ]
 
 
-class FlatRAE(wiring.Component):
+class FlatRAE(EngineWrapper):
     """The RAE with the flat ports of spec section 5.
 
     ``clk`` and ``rst`` are the ``sync`` domain's clock and synchronous reset, added by the
@@ -86,31 +85,8 @@ class FlatRAE(wiring.Component):
 
     @quiet_on_error
     def __init__(self, params=None, *, pipeline=None, engine=None, memory_macro=None):
-        params = as_params(params)
-        if engine is None:
-            from apsq_rae.hdl.rae import RAE
-            engine = RAE(params, pipeline=pipeline, memory_macro=memory_macro)
-        self.params = params
-        self.engine = engine
-        members = {}
-        for name, direction, width in port_table(params):
-            members[name] = (In if direction == "in" else Out)(width)
-        super().__init__(wiring.Signature(members))
-
-    @property
-    def latency(self):
-        """Latency of the wrapped engine (the wrapper adds none)."""
-        return self.engine.latency
-
-    @property
-    def reread_distance(self):
-        """Clocks from a tile's issue to the first issue of a later tile of its address that
-        reads the banks (the wrapped engine's)."""
-        return self.engine.reread_distance
-
-    def capacity(self, group_size):
-        """Addresses held at once with run-time group size ``group_size``."""
-        return self.params.capacity(group_size)
+        super().__init__(params, ports=port_table(as_params(params)), pipeline=pipeline,
+                         engine=engine, memory_macro=memory_macro)
 
     def elaborate(self, platform):
         m = Module()
