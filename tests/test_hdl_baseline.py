@@ -594,11 +594,11 @@ def test_forwarding_tests_fail_without_forwarding(kwargs, window):
     # so round-robin runs over 1 .. window addresses give wrong sums; over window + 1
     # addresses no read misses a write, and the results stay right.
     assert [k for k, _ in _WINDOWS] == FORWARDING
-    assert Baseline(_FWD, **kwargs)._write_stage == window
     rng = random.Random(1)
     for n_addr in range(1, window + 2):
         tiles = _cyclic_tiles(_FWD, rng, list(range(n_addr)), 12)
-        _, results, _, _ = _run_baseline(_FWD, tiles, kwargs=kwargs, forward=False)
+        dut, results, _, _ = _run_baseline(_FWD, tiles, kwargs=kwargs, forward=False)
+        assert dut._write_stage == window
         assert len(results) == n_addr
         if n_addr <= window:
             assert results != _expected(_FWD, tiles), n_addr
