@@ -61,7 +61,8 @@ def axis_port_table(params):
 class AxisRAE(EngineWrapper):
     """The engine behind AXI4-Stream ports (:func:`axis_port_table`).
 
-    Parameters and attributes as for :class:`~apsq_rae.hdl.wrapper.EngineWrapper`.
+    Parameters and attributes as for :class:`~apsq_rae.hdl.wrapper.EngineWrapper`, whose
+    ``ports`` are :func:`axis_port_table`'s.
     """
 
     @quiet_on_error
