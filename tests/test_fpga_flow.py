@@ -234,6 +234,29 @@ def test_endpoint_blocks_latest_arrival_per_block():
     assert blocks_line({"constraint_mhz": 200.0}) is None
 
 
+def test_fmax_blocks_agree_with_nextpnr(tmp_path):
+    """A real place and route of a tiny engine (a few seconds): every engine block has
+    register inputs in the detailed timings, and the latest arrival of all is nextpnr's own
+    critical path (its flip-flop inputs have no setup time in the ECP5 model), so the report
+    reads nextpnr's format as nextpnr means it."""
+    from apsq_rae.fpga.fmax import run_fmax
+    tiny = RAEParams(lanes=1, psum_bits=8, q_bits=4, max_group_size=1, depth=4, exp_bits=1,
+                     step_bits=2)
+    report = run_fmax("ulx3s", tiny, mhz=400, out_dir=tmp_path, label="tiny", seed=1)
+    blocks = {b["block"]: b for b in report["endpoint_blocks"]}
+    assert set(blocks) == {"tile decoder", "issue queue", "banks", "dequantizers", "adder tree",
+                           "quantizer", "result FIFO", "engine (issue, side band)",
+                           "measuring wrapper"}
+    assert all(b["endpoints"] > 0 for b in blocks.values())
+    latest = report["endpoint_blocks"][0]
+    assert latest["worst_ns"] == max(b["worst_ns"] for b in blocks.values())
+    critical = report["critical_paths"][0]["delay_ns"]
+    assert abs(latest["worst_ns"] - critical) < 0.45      # at most a LUT RAM's setup apart
+    assert latest["worst_ns"] <= 1000 / report["fmax_mhz"] + 0.01
+    # At 400 MHz (2.5 ns) the tiny engine is late somewhere, and the count says where.
+    assert report["fmax_mhz"] < 400 and latest["over"] > 0
+
+
 def test_summarize_times_blocks_when_asked(tmp_path):
     (tmp_path / "top.rpt").write_text(_YOSYS_LOG)
     (tmp_path / "top.report.json").write_text(json.dumps({**_NEXTPNR,
