@@ -99,8 +99,9 @@ def _cmd_fmax(args):
         crit = report["critical_paths"]
         if crit:
             print(_critical_line(crit[0]), flush=True)
-        if fmax.blocks_line(report):
-            print(fmax.blocks_line(report), flush=True)
+        blocks = fmax.blocks_line(report)
+        if blocks:
+            print(blocks, flush=True)
         results = [r for r in results if r["label"] != report["label"]] + [report]
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(json.dumps({"runs": results}, indent=2) + "\n")

@@ -15,7 +15,6 @@ rules are the engine's.
 from amaranth.hdl import ClockDomain, ClockSignal, Const, Module, ResetSignal
 
 from ._checks import quiet_on_error
-from .params import as_params
 from .wrapper import EngineWrapper
 
 
@@ -61,14 +60,14 @@ def axis_port_table(params):
 class AxisRAE(EngineWrapper):
     """The engine behind AXI4-Stream ports (:func:`axis_port_table`).
 
-    Parameters and attributes as for :class:`~apsq_rae.hdl.wrapper.EngineWrapper`, whose
-    ``ports`` are :func:`axis_port_table`'s.
+    Parameters and attributes as for :class:`~apsq_rae.hdl.wrapper.EngineWrapper`, with
+    :func:`axis_port_table` as its ``ports``.
     """
 
     @quiet_on_error
     def __init__(self, params=None, *, pipeline=None, engine=None, memory_macro=None):
-        super().__init__(params, ports=axis_port_table(as_params(params)), pipeline=pipeline,
-                         engine=engine, memory_macro=memory_macro)
+        super().__init__(params, ports=axis_port_table, pipeline=pipeline, engine=engine,
+                         memory_macro=memory_macro)
 
     def elaborate(self, platform):
         m = Module()

@@ -174,37 +174,39 @@ class RAE(wiring.Component):
     # result FIFO. Every latency is the owning component's, computed from the arguments it will
     # be built with (``latency`` is used without elaborating).
 
+    @staticmethod
+    def _stage_latencies(params, pipeline):
+        """``(bank read, dequantizer, adder tree, quantizer)`` latencies of an engine with these
+        parameters and pipeline setting, each its component's own."""
+        p, pipe = as_params(params), as_pipeline(pipeline)
+        return (Banks.pipeline_read_latency(pipe.bank_output_register),
+                ShiftDequantizer.pipeline_latency(p.exp_bits, pipe.shift_levels_per_stage),
+                AdderTree.pipeline_latency(p.max_group_size, pipe.tree_levels_per_stage),
+                Quantizer.pipeline_latency(p.exp_bits, pipe.shift_levels_per_stage,
+                                           pipe.quantizer_stages))
+
     @property
     def _read_latency(self):
-        return Banks.pipeline_read_latency(self.pipeline.bank_output_register)
+        return self._stage_latencies(self.params, self.pipeline)[0]
 
     @property
     def _dequant_latency(self):
-        return ShiftDequantizer.pipeline_latency(self.params.exp_bits,
-                                                 self.pipeline.shift_levels_per_stage)
+        return self._stage_latencies(self.params, self.pipeline)[1]
 
     @property
     def _tree_latency(self):
-        return AdderTree.pipeline_latency(self.params.max_group_size,
-                                          self.pipeline.tree_levels_per_stage)
+        return self._stage_latencies(self.params, self.pipeline)[2]
 
     @property
     def _quant_latency(self):
-        return Quantizer.pipeline_latency(self.params.exp_bits,
-                                          self.pipeline.shift_levels_per_stage,
-                                          self.pipeline.quantizer_stages)
+        return self._stage_latencies(self.params, self.pipeline)[3]
 
     @staticmethod
     def pipeline_stages(params=None, pipeline=None):
         """Datapath stages from issue to write-back (bank read, dequantizer, adder tree,
         quantizer) of an engine with these parameters and pipeline setting, without building
         one."""
-        p, pipe = as_params(params), as_pipeline(pipeline)
-        return (Banks.pipeline_read_latency(pipe.bank_output_register) +
-                ShiftDequantizer.pipeline_latency(p.exp_bits, pipe.shift_levels_per_stage) +
-                AdderTree.pipeline_latency(p.max_group_size, pipe.tree_levels_per_stage) +
-                Quantizer.pipeline_latency(p.exp_bits, pipe.shift_levels_per_stage,
-                                           pipe.quantizer_stages))
+        return sum(RAE._stage_latencies(params, pipeline))
 
     @staticmethod
     def pipeline_latency(params=None, pipeline=None):

@@ -8,7 +8,6 @@ registers and no latency.
 from amaranth.hdl import Module
 
 from ._checks import quiet_on_error
-from .params import as_params
 from .wrapper import EngineWrapper
 
 
@@ -85,8 +84,8 @@ class FlatRAE(EngineWrapper):
 
     @quiet_on_error
     def __init__(self, params=None, *, pipeline=None, engine=None, memory_macro=None):
-        super().__init__(params, ports=port_table(as_params(params)), pipeline=pipeline,
-                         engine=engine, memory_macro=memory_macro)
+        super().__init__(params, ports=port_table, pipeline=pipeline, engine=engine,
+                         memory_macro=memory_macro)
 
     def elaborate(self, platform):
         m = Module()

@@ -18,8 +18,9 @@ class EngineWrapper(wiring.Component):
     ----------
     params : RAEParams, optional
         Elaboration parameters; the spec defaults if omitted.
-    ports : list of (str, str, int)
-        The wrapper's ports, ``(name, "in" or "out", width)``.
+    ports : callable
+        The wrapper's port table for an ``RAEParams``: a list of ``(name, "in" or "out",
+        width)``.
     pipeline : str or Pipeline, optional
         Pipeline setting of the engine built here; ``"default"`` if omitted.
     engine : wiring.Component, optional
@@ -47,7 +48,8 @@ class EngineWrapper(wiring.Component):
         self.params = params
         self.engine = engine
         super().__init__(wiring.Signature({
-            name: (In if direction == "in" else Out)(width) for name, direction, width in ports}))
+            name: (In if direction == "in" else Out)(width)
+            for name, direction, width in ports(params)}))
 
     @property
     def latency(self):
