@@ -37,10 +37,17 @@ class Pipeline:
     tree_levels_per_stage : int
         Adder-tree levels between two registers; 0 makes the tree combinational (0..5: the tree
         has at most ``ceil(log2(16 + 1))`` = 5 levels).
+    tree_input_register : bool
+        Register the adder tree's operands before its first level (one clock of latency), so
+        that each lane's first carry chains start at flip-flops placed beside them instead of
+        at the dequantizers and the tile data, which sit by the block RAMs and the queue. Off
+        in every named setting.
     quantizer_stages : int
         Registers of the quantizer's rounding and saturation after its shifter: 2 (first the wide
-        comparisons and the in-range sum, then the decision and the output) or 1 (all in one
-        clock, then the output register).
+        comparisons and the in-range sum, then the decision and the output), 1 (all in one
+        clock, then the output register) or 3 (the wide comparisons over two clocks, two LUT
+        levels each, the decision into registers of each lane's saturation, then the output;
+        not used by a named setting).
     bank_output_register : bool
         Register the bank read data once more before the dequantizers.
     bank_write_register : bool
@@ -66,6 +73,7 @@ class Pipeline:
 
     shift_levels_per_stage: int = 2
     tree_levels_per_stage: int = 1
+    tree_input_register: bool = False
     quantizer_stages: int = 2
     bank_output_register: bool = True
     bank_write_register: bool = False
@@ -75,7 +83,8 @@ class Pipeline:
     def __post_init__(self):
         check_int("shift_levels_per_stage", self.shift_levels_per_stage, 0, 6)
         check_int("tree_levels_per_stage", self.tree_levels_per_stage, 0, 5)
-        check_int("quantizer_stages", self.quantizer_stages, 1, 2)
+        check_bool("tree_input_register", self.tree_input_register)
+        check_int("quantizer_stages", self.quantizer_stages, 1, 3)
         check_bool("bank_output_register", self.bank_output_register)
         check_bool("bank_write_register", self.bank_write_register)
         check_bool("queue_input_register", self.queue_input_register)

@@ -22,7 +22,8 @@ class Quantizer(wiring.Component):
     full-width carry: the wide comparisons (upper bits all equal to the sign, value at an edge)
     and the in-range sum, then the decision, the output value and the OR of the lanes' flags.
     With two stages a register separates the two halves; with one, both are in the clock
-    before the output register.
+    before the output register; with three, the wide comparisons themselves take two clocks
+    (see ``_round_in_three``).
 
     Parameters
     ----------
@@ -39,7 +40,9 @@ class Quantizer(wiring.Component):
     levels_per_stage : int
         Shifter mux levels between two registers (>= 1), or 0 for no register in the shifter.
     round_stages : int
-        Clocks of rounding and saturation after the shifter (1..2).
+        Clocks of rounding and saturation after the shifter (1..3); with three, the wide
+        checks are split over the first two (two LUT levels in each) and every lane's
+        saturation flag is a register before the OR over the lanes.
 
     Members
     -------
@@ -64,7 +67,7 @@ class Quantizer(wiring.Component):
         check_int("q_bits", q_bits, 2, in_bits)
         check_int("exp_bits", exp_bits, 1, 6)
         check_int("levels_per_stage", levels_per_stage, 0)
-        check_int("round_stages", round_stages, 1, 2)
+        check_int("round_stages", round_stages, 1, 3)
         check_rounding(rounding)
         self.lanes = lanes
         self.in_bits = in_bits
@@ -137,6 +140,9 @@ class Quantizer(wiring.Component):
             # increment matters) while a q_bits-wide adder forms the in-range value. First
             # half: the wide comparisons and the sum; second: the decision and the choice
             # (a register between them with two stages).
+            if self.round_stages == 3:
+                lane_sat.append(self._round_in_three(m, j, value, inc))
+                continue
             upper = value[k - 1:]
             first = {
                 "fits": (upper == 0) | (upper == (1 << len(upper)) - 1),
@@ -158,7 +164,7 @@ class Quantizer(wiring.Component):
                 self.sat[j].eq(lane_sat[-1]),
             ]
         # The OR over all lanes spans the whole datapath: registered in groups of four lanes,
-        # then one LUT level.
+        # then one LUT level (with three stages ``lane_sat`` are registers of their own).
         groups = []
         for n in range(0, len(lane_sat), 4):
             group = Signal(name=f"sat_group{n // 4}")
@@ -166,3 +172,47 @@ class Quantizer(wiring.Component):
             groups.append(group)
         m.d.comb += self.any_sat.eq(Cat(groups).any())
         return m
+
+    def _round_in_three(self, m, j, value, inc):
+        """Rounding and saturation of lane ``j`` over three clocks; the lane's saturation flag
+        (a register, one clock before ``q``).
+
+        The wide checks split at bit ``q_bits``: ``value[q_bits:]`` all zeros / all ones (each
+        in two halves), bit ``q_bits - 1`` and ``value[:q_bits - 1]`` all ones. In the first
+        clock, those reductions (two LUT levels each) and the in-range sum; in the second,
+        ``fits``, the edges and the decision; in the third, the output's multiplexer. Then:
+        fits = upper bits all equal = (hi all zeros and ~b) or (hi all ones and b); at the
+        top edge ``q_max`` = hi all zeros, ~b, low all ones; just below the bottom edge
+        ``q_min - 1`` = hi all ones, ~b, low all ones (impossible without ``hi`` bits)."""
+        k = self.q_bits
+        q_min, q_max = -(1 << (k - 1)), (1 << (k - 1)) - 1
+        hi, b, low = value[k:], value[k - 1], value[:k - 1]
+        half = (len(hi) + 1) // 2
+        parts = {
+            "zero_a": hi[:half] == 0, "zero_b": hi[half:] == 0,
+            "ones_a": hi[:half] == (1 << half) - 1,
+            "ones_b": hi[half:] == (1 << (len(hi) - half)) - 1,
+            "b": b, "low_ones": low == (1 << (k - 1)) - 1, "neg": value[-1], "inc": inc,
+        }
+        a = {name: Signal(name=f"lane{j}_{name}", reset_less=True) for name in parts}
+        m.d.sync += [a[name].eq(v) for name, v in parts.items()]
+        in_range_a = Signal(signed(k), name=f"lane{j}_in_range_a", reset_less=True)
+        m.d.sync += in_range_a.eq((value[:k] + inc)[:k].as_signed())
+
+        zero, ones = a["zero_a"] & a["zero_b"], a["ones_a"] & a["ones_b"]
+        fits = (zero & ~a["b"]) | (ones & a["b"])
+        at_max = zero & ~a["b"] & a["low_ones"]
+        below_min = (ones & ~a["b"] & a["low_ones"]) if len(hi) else 0
+        sat_hi = Signal(name=f"lane{j}_sat_hi", reset_less=True)
+        sat_lo = Signal(name=f"lane{j}_sat_lo", reset_less=True)
+        sat = Signal(name=f"lane{j}_sat", reset_less=True)
+        in_range = Signal(signed(k), name=f"lane{j}_in_range", reset_less=True)
+        hi_now = (~a["neg"] & ~fits) | (at_max & a["inc"])
+        lo_now = a["neg"] & ~fits & ~(below_min & a["inc"])
+        m.d.sync += [sat_hi.eq(hi_now), sat_lo.eq(lo_now), sat.eq(hi_now | lo_now),
+                     in_range.eq(in_range_a)]
+        m.d.sync += [
+            self.q[j].eq(Mux(sat_hi, q_max, Mux(sat_lo, q_min, in_range))),
+            self.sat[j].eq(sat),
+        ]
+        return sat

@@ -181,7 +181,8 @@ class RAE(wiring.Component):
         p, pipe = as_params(params), as_pipeline(pipeline)
         return (Banks.pipeline_read_latency(pipe.bank_output_register),
                 ShiftDequantizer.pipeline_latency(p.exp_bits, pipe.shift_levels_per_stage),
-                AdderTree.pipeline_latency(p.max_group_size, pipe.tree_levels_per_stage),
+                AdderTree.pipeline_latency(p.max_group_size, pipe.tree_levels_per_stage,
+                                           pipe.tree_input_register),
                 Quantizer.pipeline_latency(p.exp_bits, pipe.shift_levels_per_stage,
                                            pipe.quantizer_stages))
 
@@ -290,7 +291,8 @@ class RAE(wiring.Component):
             m.submodules[f"dequant{b}"] = dequant[-1]
         m.submodules.tree = tree = AdderTree(lanes=p.lanes, tp_bits=p.psum_bits,
                                              term_bits=p.deq_bits, n_terms=G,
-                                             levels_per_stage=pipe.tree_levels_per_stage)
+                                             levels_per_stage=pipe.tree_levels_per_stage,
+                                             input_register=pipe.tree_input_register)
         m.submodules.quant = quant = Quantizer(lanes=p.lanes, in_bits=tree.sum_bits,
                                                q_bits=p.q_bits, exp_bits=p.exp_bits,
                                                rounding=p.rounding, levels_per_stage=lps,

@@ -40,6 +40,10 @@ QUANT_CONFIGS = [
     (42, 8, 5, 0, 1, 1),
     (12, 4, 3, 1, 1, 4),
     (70, 16, 6, 0, 2, 2),
+    (42, 8, 5, 1, 3, 8),
+    (9, 9, 2, 2, 3, 4),
+    (10, 8, 3, 0, 3, 3),
+    (3, 2, 1, 1, 3, 4),
 ]
 
 
@@ -106,5 +110,5 @@ def test_component_argument_errors():
         Quantizer(lanes=1, in_bits=8, q_bits=4, exp_bits=7)
     with pytest.raises(ValueError, match=r"rounding = 'up' is not a rounding rule"):
         Quantizer(lanes=1, in_bits=8, q_bits=4, exp_bits=2, rounding="up")
-    with pytest.raises(ValueError, match=r"round_stages = 3 is out of range \(legal: 1\.\.2\)"):
-        Quantizer(lanes=1, in_bits=8, q_bits=4, exp_bits=2, round_stages=3)
+    with pytest.raises(ValueError, match=r"round_stages = 4 is out of range \(legal: 1\.\.3\)"):
+        Quantizer(lanes=1, in_bits=8, q_bits=4, exp_bits=2, round_stages=4)

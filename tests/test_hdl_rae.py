@@ -240,6 +240,9 @@ def test_engine_back_to_back_full_speed(pipeline):
              bank_write_register=True),
     Pipeline(bank_write_register=True),
     Pipeline(bank_bypass=True),
+    Pipeline(tree_input_register=True, quantizer_stages=3),
+    Pipeline(tree_input_register=True, tree_levels_per_stage=0, quantizer_stages=3,
+             shift_levels_per_stage=0),
     Pipeline(bank_bypass=True, bank_output_register=False, shift_levels_per_stage=1),
     Pipeline(bank_bypass=False, **{k: v for k, v in SETTINGS["min"].as_dict().items()
                                    if k not in ("setting", "bank_bypass")}),

@@ -301,6 +301,8 @@ def test_busy_and_latency(pipeline):
     ({}, Pipeline(tree_levels_per_stage=2, quantizer_stages=1), 14),
     # 2 + 2 + ceil(1/2) = 1 + tree over 1 + 1 operands 1 + 1 + 2 + 1 (the write register adds none)
     (dict(max_group_size=1, exp_bits=1), Pipeline(bank_write_register=True), 10),
+    # 2 + 2 + 3 + tree 3 + its input register 1 + quantizer 3 + 3 + 1
+    ({}, Pipeline(tree_input_register=True, quantizer_stages=3), 18),
 ])
 def test_latency_is_the_sum_of_the_parts(kwargs, pipeline, want):
     assert RAE.pipeline_latency(RAEParams(**kwargs), pipeline) == want
@@ -318,7 +320,7 @@ def test_pipeline_settings_and_checks():
     assert RAE(pipeline="min").pipeline == SETTINGS["min"]
     assert Pipeline.setting("min").as_dict() == {
         "setting": "min", "shift_levels_per_stage": 0, "tree_levels_per_stage": 0,
-        "quantizer_stages": 1, "bank_output_register": False, "bank_write_register": False,
+        "tree_input_register": False, "quantizer_stages": 1, "bank_output_register": False, "bank_write_register": False,
         "queue_input_register": False, "bank_bypass": True}
     with pytest.raises(ValueError, match=r"pipeline = 'fast' is not a pipeline setting "
                                          r"\(legal: min, default, max\)"):
@@ -332,8 +334,10 @@ def test_pipeline_settings_and_checks():
                                          r"\(legal: 0\.\.5\)"):
         Pipeline(tree_levels_per_stage=-1)
     with pytest.raises(ValueError, match=r"quantizer_stages = 0 is out of range "
-                                         r"\(legal: 1\.\.2\)"):
+                                         r"\(legal: 1\.\.3\)"):
         Pipeline(quantizer_stages=0)
+    with pytest.raises(TypeError, match=r"tree_input_register must be True or False, not 1"):
+        Pipeline(tree_input_register=1)
     with pytest.raises(TypeError, match=r"bank_write_register must be True or False, not 1"):
         Pipeline(bank_write_register=1)
     with pytest.raises(TypeError, match=r"bank_bypass must be True or False, not 'on'"):
