@@ -320,7 +320,9 @@ def pipeline_rows(configs, fmax_runs=()):
 
 
 def load_fmax(path):
-    """The ECP5 runs of an ``fmax.json`` (``apsq-rae fpga fmax``) that have an Fmax.
+    """The ECP5 runs of an ``fmax.json`` (``apsq-rae fpga fmax``) that have an Fmax, at the
+    board's own speed grade (runs with ``--speed-grade`` at another grade are left out, so
+    that one column holds one part).
 
     Returns a list of ``{"label", "params", "pipeline", "fmax_mhz"}`` (``pipeline``
     ``"default"`` when the run does not name it).
@@ -338,6 +340,8 @@ def load_fmax(path):
             device = str(run.get("device", "")).upper()
             if not device.startswith("LFE5") or run.get("fmax_mhz") is None:
                 continue
+            if run.get("speed_grade") != run.get("board_speed_grade"):
+                continue                  # another grade than the board's (both absent: old)
             out.append({"label": run.get("label"), "params": dict(run["params"]),
                         "pipeline": run.get("pipeline") or "default",
                         "fmax_mhz": float(run["fmax_mhz"])})

@@ -69,6 +69,9 @@ class Board:
         I/O attributes of those pins.
     bitstream : str
         Bitstream file suffix.
+    speed_grades : tuple of str
+        Speed grades the board's device comes in, the platform's first (``fpga fmax
+        --speed-grade`` times the engine at another one); empty where the family has none.
     """
 
     name: str
@@ -81,6 +84,21 @@ class Board:
     pin_attrs: dict = field(default_factory=dict)
     clk_attrs: dict = field(default_factory=dict)
     bitstream: str = "bit"
+    speed_grades: tuple = ()
+
+    def check_speed_grade(self, grade):
+        """``grade`` as the platform's ``speed`` string.
+
+        Raises
+        ------
+        ValueError
+            ``grade`` is not a speed grade of the board's device (the message lists them).
+        """
+        if str(grade) not in self.speed_grades:
+            legal = ", ".join(self.speed_grades) or f"none: {self.family} parts have no grades"
+            raise ValueError(f"speed grade = {grade!r} is not one of the {self.name} device's "
+                             f"(legal: {legal})")
+        return str(grade)
 
     def platform_class(self):
         """The amaranth-boards platform; for ECP5 a subclass whose build runs
@@ -112,7 +130,8 @@ BOARDS = {
         defaults={},
         clk_pin="G2", din_pin="M1", dout_pin="L4",
         pin_attrs={"IO_TYPE": "LVCMOS33"}, clk_attrs={"IO_TYPE": "LVCMOS33"},
-        bitstream="bit"),
+        # The board's LFE5U-85F is a -6; the -7 and -8 are the same die, faster.
+        bitstream="bit", speed_grades=("6", "7", "8")),
     "icebreaker": Board(
         name="icebreaker", family="ice40",
         platform_path="amaranth_boards.icebreaker:ICEBreakerPlatform",

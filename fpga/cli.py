@@ -65,18 +65,26 @@ def _cmd_fmax(args):
     if args.append and out_path.exists():
         results = json.loads(out_path.read_text())["runs"]
     boards = args.board or ["ulx3s"]
+    for board in boards:
+        for grade in args.speed_grade or []:
+            try:
+                get_board(board).check_speed_grade(grade)
+            except ValueError as error:      # the option's name, not the argument's
+                raise ValueError(str(error).replace("speed grade", "--speed-grade", 1)) from None
     runs = []
     for board in boards:
         for lanes in args.lanes or [None]:
             params = _params(argparse.Namespace(**{**vars(args), "lanes": lanes}), board)
-            for seed in args.seed or [None]:
-                label = (f"{board}-lanes{params.lanes}" +
-                         ("" if args.pipeline == "default" else f"-{args.pipeline}") +
-                         (f"-seed{seed}" if args.seed else ""))
-                print(f"[fpga] fmax {label} at {args.target_mhz} MHz: {params}, pipeline "
-                      f"{args.pipeline}", flush=True)
-                runs.append((board, params, args.target_mhz, label, seed, args.pipeline,
-                             args.verbose))
+            for grade in args.speed_grade or [None]:
+                for seed in args.seed or [None]:
+                    label = (f"{board}-lanes{params.lanes}" +
+                             ("" if args.pipeline == "default" else f"-{args.pipeline}") +
+                             (f"-speed{grade}" if grade is not None else "") +
+                             (f"-seed{seed}" if args.seed else ""))
+                    print(f"[fpga] fmax {label} at {args.target_mhz} MHz: {params}, pipeline "
+                          f"{args.pipeline}", flush=True)
+                    runs.append((board, params, args.target_mhz, label, seed, args.pipeline,
+                                 args.verbose, grade))
     revision = source_revision()
     failed = None
     with Sweep(jobs=args.jobs, scheduler=args.scheduler, name="fpga",
@@ -149,6 +157,10 @@ def register(subparsers):
     p.add_argument("--seed", type=int_list("--seed", 0), default=None, metavar="S,S,..",
                    help="nextpnr placement seeds, one run each (Fmax varies by about 10 %% "
                         "between seeds); default: nextpnr's own")
+    p.add_argument("--speed-grade", type=int_list("--speed-grade", 1), default=None,
+                   metavar="G,G,..",
+                   help="device speed grades to time, one run each (ECP5: 6, 7, 8; the "
+                        "ULX3S's part is a -6); default: the board's")
     p.add_argument("--append", action="store_true",
                    help="keep earlier runs of build/fpga/fmax.json (same label: replaced)")
     p.add_argument("--out", default="build/fpga", help="output folder; default build/fpga")

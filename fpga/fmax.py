@@ -86,9 +86,9 @@ class RegisteredEngine(Elaboratable):
         return m
 
 
-def fmax_platform(board, mhz):
+def fmax_platform(board, mhz, speed_grade=None):
     """The board's platform with only the wrapper's three pins, the clock constrained to
-    ``mhz``."""
+    ``mhz``, its device at ``speed_grade`` when given (see :meth:`Board.check_speed_grade`)."""
     spec = get_board(board)
     base = spec.platform_class()
     resources = [
@@ -96,9 +96,11 @@ def fmax_platform(board, mhz):
         Resource("din", 0, Pins(spec.din_pin, dir="i"), Attrs(**spec.pin_attrs)),
         Resource("dout", 0, Pins(spec.dout_pin, dir="o"), Attrs(**spec.pin_attrs)),
     ]
-    cls = type(f"{base.__name__}_Fmax", (base,),
-               {"resources": resources, "connectors": [], "default_clk": "clk",
-                "default_rst": None})
+    attrs = {"resources": resources, "connectors": [], "default_clk": "clk",
+             "default_rst": None}
+    if speed_grade is not None:
+        attrs["speed"] = spec.check_speed_grade(speed_grade)
+    cls = type(f"{base.__name__}_Fmax", (base,), attrs)
     return cls()
 
 
@@ -114,12 +116,13 @@ def fmax_overrides(board, seed=None):
 
 
 def run_fmax(board, params, *, mhz, out_dir="build/fpga", verbose=False, label=None, seed=None,
-             pipeline="default"):
+             pipeline="default", speed_grade=None):
     """Place and route the wrapped engine (pipeline setting ``pipeline``) at a ``mhz`` target
-    (nextpnr ``--seed seed`` when given); the report dictionary."""
+    (nextpnr ``--seed seed`` when given; the device at ``speed_grade`` when given, else the
+    board's); the report dictionary."""
     set_tool_env()
     spec = get_board(board)
-    platform = fmax_platform(board, mhz)
+    platform = fmax_platform(board, mhz, speed_grade)
     label = label or f"{board}-lanes{params.lanes}"
     build_dir = Path(out_dir) / "fmax" / label
     revision = source_revision()
@@ -143,6 +146,8 @@ def run_fmax(board, params, *, mhz, out_dir="build/fpga", verbose=False, label=N
         "board": board, "label": label, "device": f"{platform.device}-{platform.package}",
         "params": params.as_dict(),
         "pipeline": pipeline if isinstance(pipeline, str) else pipeline.as_dict(),
+        "speed_grade": getattr(platform, "speed", None),
+        "board_speed_grade": spec.speed_grades[0] if spec.speed_grades else None,
         "source_revision": revision, "target_mhz": mhz, "seed": seed,
         "tool_seconds": round(time.monotonic() - start, 1),
     })
@@ -150,7 +155,7 @@ def run_fmax(board, params, *, mhz, out_dir="build/fpga", verbose=False, label=N
     return report
 
 
-def fmax_job(board, params, mhz, label, seed, pipeline, verbose=False):
+def fmax_job(board, params, mhz, label, seed, pipeline, verbose=False, speed_grade=None):
     """:func:`run_fmax` as a sweep job (:mod:`apsq_rae.sweep`), for any worker: it builds in
     a temporary folder of the worker's own and returns ``(report, files)``, ``files`` the
     build's reports and logs by name (text, under 5 MB each), for the caller to keep."""
@@ -159,7 +164,7 @@ def fmax_job(board, params, mhz, label, seed, pipeline, verbose=False):
         # run_fmax is looked up on the module, so that tests can stand in for the tools.
         report = sys.modules[__name__].run_fmax(board, params, mhz=mhz, out_dir=tmp,
                                                 verbose=verbose, label=label, seed=seed,
-                                                pipeline=pipeline)
+                                                pipeline=pipeline, speed_grade=speed_grade)
         build = Path(tmp) / "fmax" / label
         files = {}
         if build.is_dir():

@@ -465,12 +465,17 @@ def test_load_fmax(tmp_path):
         {"label": "e2", "device": "LFE5U-85F-CABGA381", "params": p, "fmax_mhz": 150.0},
         {"label": "i", "device": "iCE40UP5K-SG48", "params": p, "fmax_mhz": 40.0},
         {"label": "n", "device": "LFE5U-85F-CABGA381", "params": p, "fmax_mhz": None},
+        # Another speed grade than the board's (fpga fmax --speed-grade 8): not this column's.
+        {"label": "g8", "device": "LFE5U-85F-CABGA381", "params": p, "fmax_mhz": 190.0,
+         "speed_grade": "8", "board_speed_grade": "6"},
+        {"label": "g6", "device": "LFE5U-85F-CABGA381", "params": p, "fmax_mhz": 140.0,
+         "speed_grade": "6", "board_speed_grade": "6"},
     ]}))
     runs = load_fmax(path)
     assert [(r["label"], r["pipeline"], r["fmax_mhz"]) for r in runs] == [
-        ("e1", "max", 210.5), ("e2", "default", 150.0)]
-    assert fmax_of(runs, p, "default") == {"median_mhz": 150.0, "min_mhz": 150.0,
-                                           "max_mhz": 150.0, "runs": 1}
+        ("e1", "max", 210.5), ("e2", "default", 150.0), ("g6", "default", 140.0)]
+    assert fmax_of(runs, p, "default") == {"median_mhz": 145.0, "min_mhz": 140.0,
+                                           "max_mhz": 150.0, "runs": 2}
     assert fmax_of(runs, p, "min") is None
     path.write_text("{}")
     with pytest.raises(ValueError, match="is not an fmax.json"):

@@ -380,9 +380,10 @@ def test_host_session_against_stand_in(monkeypatch, corrupt):
         assert failures == 0 and text.count(": PASS") == 3
 
 
-def _fake_fmax_job(board, params, mhz, label, seed, pipeline, verbose=False):
+def _fake_fmax_job(board, params, mhz, label, seed, pipeline, verbose=False, speed_grade=None):
     """Stands in for the place-and-route job on the workers (shipped to them by value)."""
     report = {"label": label, "seed": seed, "fmax_mhz": 140.0 + (seed or 10),
+              "speed_grade": speed_grade,
               "constraint_mhz": mhz, "pipeline": pipeline, "board": board,
               "lanes": params.lanes, "source_revision": "worker's",
               "utilization": {"luts": 1, "ffs": 2, "bram": 3, "carry": 4},
@@ -422,6 +423,44 @@ def test_fmax_cli_pipeline_setting(tmp_path, monkeypatch):
                  "--out", str(tmp_path)]) == 0
     runs = json.loads((tmp_path / "fmax.json").read_text())["runs"]
     assert [(r["label"], r["pipeline"]) for r in runs] == [("ulx3s-lanes4-max", "max")]
+
+
+def test_fmax_cli_speed_grades(tmp_path, monkeypatch, capsys):
+    """``fmax --speed-grade 6,8``: one run per grade, labelled by it; a grade the board's
+    device does not come in is a one-line error before any run (exit 2)."""
+    _ship_fake(monkeypatch)
+    assert main(["fpga", "fmax", "--lanes", "4", "--speed-grade", "6,8", "--seed", "1",
+                 "--out", str(tmp_path)]) == 0
+    runs = json.loads((tmp_path / "fmax.json").read_text())["runs"]
+    assert [(r["label"], r["speed_grade"]) for r in runs] == [
+        ("ulx3s-lanes4-speed6-seed1", 6), ("ulx3s-lanes4-speed8-seed1", 8)]
+    capsys.readouterr()
+    assert main(["fpga", "fmax", "--speed-grade", "9", "--out", str(tmp_path / "x")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "apsq-rae fpga fmax: error: --speed-grade = 9 is not one of the ulx3s device's "
+        "(legal: 6, 7, 8)")
+    assert main(["fpga", "fmax", "--board", "icebreaker", "--speed-grade", "6",
+                 "--out", str(tmp_path / "y")]) == 2
+    assert capsys.readouterr().err.strip().endswith(
+        "--speed-grade = 6 is not one of the icebreaker device's (legal: none: ice40 parts "
+        "have no grades)")
+    assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
+
+
+def test_fmax_platform_speed_grade():
+    """The grade reaches the platform, so nextpnr's ``--speed`` (Amaranth's ECP5 template)."""
+    from apsq_rae.fpga.fmax import RegisteredEngine, fmax_platform
+    assert fmax_platform("ulx3s", 100).speed == "6"
+    tiny = RAEParams(lanes=1, psum_bits=8, q_bits=4, max_group_size=1, depth=4, exp_bits=1,
+                     step_bits=2)
+    for grade, flag in ((None, "--speed 6"), (8, "--speed 8")):
+        plan = fmax_platform("ulx3s", 100, speed_grade=grade).build(
+            RegisteredEngine(tiny), name="top", do_build=False,
+            **BOARDS["ulx3s"].build_overrides())
+        assert flag in plan.files["build_top.sh"]
+    with pytest.raises(ValueError, match=r"speed grade = 5 is not one of the ulx3s device's "
+                                         r"\(legal: 6, 7, 8\)"):
+        fmax_platform("ulx3s", 100, speed_grade=5)
 
 
 def test_fmax_overrides_pass_the_seed():
