@@ -243,15 +243,21 @@ class Harness(Elaboratable):
             for st in pending:
                 m.d.comb += Assert(~(st.valid & (st.addr == head.addr)))
         # The FIFO takes every write (its ``w.ready`` is 1): a write while it is full and
-        # nothing leaves would overwrite the oldest result.
-        with m.If(results.w.valid & ~(results.r.valid & results.r.ready)):
+        # nothing leaves would overwrite the oldest result (the write into the memory: from
+        # the FIFO's write register when it has one).
+        writes = results.w.valid
+        if results.write_register:
+            writes = Signal(name="fifo_memory_write")
+            m.d.sync += writes.eq(results.w.valid)
+        with m.If(writes & ~(results.r.valid & results.r.ready)):
             m.d.comb += Assert(results.level < results.depth)
 
     @staticmethod
     def _order_invariants(m, inside, shadow, count):
         """Tie the record of pending addresses to the engine's state, so that ``order`` can be
         proved by induction: the pending results, oldest first, are the result FIFO's words,
-        then the ``last`` tiles in the datapath (write-back stage first), then the in-range
+        then the word in its write register if it has one, then the ``last`` tiles in the
+        datapath (write-back stage first), then the in-range
         ``last`` tiles in the issue queue (head first); the record holds their addresses in
         that order, and no more."""
         rae, fifo, queue = inside["rae"], inside["results"], inside["queue"]
@@ -263,7 +269,11 @@ class Harness(Elaboratable):
             with m.If(k < level):
                 m.d.comb += Assert(record[k] ==
                                    slots[Mux(index >= depth, index - depth, index)].addr)
-        pending = [(st.valid & st.last, st.addr) for st in reversed(rae["stages"])]
+        pending = []
+        if fifo["incoming"] is not None:                 # the FIFO's write register
+            valid, word = fifo["incoming"]
+            pending.append((valid, word.addr))
+        pending += [(st.valid & st.last, st.addr) for st in reversed(rae["stages"])]
         pending += [(valid & entry.last & entry.in_range, entry.addr)
                     for valid, entry, _ in queue["entries"]]
         position = level

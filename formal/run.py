@@ -44,6 +44,9 @@ TRUNC = RAEParams(lanes=1, psum_bits=6, q_bits=3, max_group_size=2, depth=2, exp
 #: after the landing".
 WRITE_REGISTER = {"default-wreg": Pipeline(bank_write_register=True),
                   "min-wreg": replace(SETTINGS["min"], bank_write_register=True)}
+#: The same for the result FIFO's write register (``result_write_register``).
+RESULT_REGISTER = {"default-rreg": Pipeline(result_write_register=True),
+                   "min-rreg": replace(SETTINGS["min"], result_write_register=True)}
 #: BMC depth of the port-level arithmetic check: the last depth the solver finishes in seconds
 #: (depth 10 ran for more than 20 minutes with z3 and with Boolector, and 15 with Yices;
 #: docs/formal.md).
@@ -123,9 +126,11 @@ def _jobs():
     jobs += [Job(f"arith-{config}-min-induct", "arith", params, "min", "prove",
                  ARITH_INDUCTION_DEPTH)
              for config, params in (("small", SMALL), ("odd", ODD), ("trunc", TRUNC))]
-    for tag, pipeline in WRITE_REGISTER.items():
+    for tag, pipeline in {**WRITE_REGISTER, **RESULT_REGISTER}.items():
         jobs += [Job(f"{group}-small-{tag}-induct", group, SMALL, pipeline, "prove",
                      INDUCTION_DEPTH) for group in ("port", "order", "hazard")]
+    jobs += [Job("arith-small-min-rreg-induct", "arith", SMALL, RESULT_REGISTER["min-rreg"],
+                 "prove", arith_induction_depth(SMALL, RESULT_REGISTER["min-rreg"]))]
     jobs += [Job("arith-small-min", "arith", SMALL, "min", "bmc", ARITH_DEPTH),
              Job("arith-odd-min", "arith", ODD, "min", "bmc", ARITH_DEPTH),
              Job("arith-trunc-min", "arith", TRUNC, "min", "bmc", ARITH_DEPTH),

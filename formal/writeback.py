@@ -27,7 +27,8 @@ from the previous clocks' (with an induction depth that covers the datapath stag
   first) and the in-range tiles in the issue queue (head first); each queue entry holds the
   tile decoder's outputs for its tile and its data waits in the tile data memory; each entry's
   step is the one the protocol expected of it;
-- **results**: the record of pending results is the result FIFO's words, oldest first.
+- **results**: the record of pending results is the result FIFO's words, oldest first, then
+  the word in its write register if it has one.
 
 The protocol assumption (steps in order per address from 0) is made from the same state: a
 tile's expected step follows the youngest recorded tile of its address, else the reference's
@@ -118,7 +119,9 @@ def check_at_writeback(m, params, dut, inside, cfg, in_range, accept, take):
 
     # ---- Results: pushed at write-back, taken at the port in order.
     word = results.w.payload.as_value()
-    pending, n_pending = shift_record(m, "result", len(word), results.capacity + 1,
+    # Room for every word the FIFO holds, and the one in its write register if it has one.
+    pending, n_pending = shift_record(m, "result", len(word),
+                                      results.capacity + 1 + results.write_register,
                                       results.w.valid, take, word)
     with m.If(take):
         m.d.comb += [Assert(n_pending != 0),
@@ -139,7 +142,13 @@ def check_at_writeback(m, params, dut, inside, cfg, in_range, accept, take):
         with m.If(k < results.level):
             m.d.comb += Assert(record[k] == slots[Mux(index >= depth, index - depth, index)]
                                .as_value())
-    m.d.comb += Assert(n_pending == results.level)
+    held = results.level
+    if fifo["incoming"] is not None:        # the word in the FIFO's write register comes next
+        valid, word = fifo["incoming"]
+        with m.If(valid):
+            m.d.comb += Assert(record[results.level] == word.as_value())
+        held = held + valid
+    m.d.comb += Assert(n_pending == held)
 
 
 def _capacity(m, params, cfg):

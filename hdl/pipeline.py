@@ -54,6 +54,10 @@ class Pipeline:
         Register the bank write before the memories (latency unchanged; a tile that reads the
         banks then waits one clock longer behind an earlier tile of its address). Off in every
         named setting.
+    result_write_register : bool
+        Register the result FIFO's write before its memory (one clock of latency), so that the
+        memory's write enables start at a flip-flop; the FIFO holds one result more for the
+        credits. Off in every named setting.
     queue_input_register : bool
         Give the issue queue an input register in front of its skid and head registers (one
         clock of latency; the port's address comparisons then have a clock of their own).
@@ -77,6 +81,7 @@ class Pipeline:
     quantizer_stages: int = 2
     bank_output_register: bool = True
     bank_write_register: bool = False
+    result_write_register: bool = False
     queue_input_register: bool = True
     bank_bypass: bool = False
 
@@ -87,6 +92,7 @@ class Pipeline:
         check_int("quantizer_stages", self.quantizer_stages, 1, 3)
         check_bool("bank_output_register", self.bank_output_register)
         check_bool("bank_write_register", self.bank_write_register)
+        check_bool("result_write_register", self.result_write_register)
         check_bool("queue_input_register", self.queue_input_register)
         check_bool("bank_bypass", self.bank_bypass)
 

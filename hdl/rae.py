@@ -215,7 +215,8 @@ class RAE(wiring.Component):
         building one."""
         pipe = as_pipeline(pipeline)
         return (IssueQueue.pipeline_latency(pipe.queue_input_register) +
-                RAE.pipeline_stages(params, pipe) + ResultFIFO.pipeline_latency())
+                RAE.pipeline_stages(params, pipe) +
+                ResultFIFO.pipeline_latency(pipe.result_write_register))
 
     @property
     def _n_stages(self):
@@ -236,7 +237,7 @@ class RAE(wiring.Component):
         # datapath stages, then the FIFO's latency; at one result per clock that many are owed
         # at once. The credit check sees ``outstanding`` ``_CREDIT_CHECK_AGE`` clocks old, so it
         # keeps that many slots for tiles issued since, and one for the tile it lets issue.
-        owed = self._n_stages + ResultFIFO.pipeline_latency()
+        owed = self._n_stages + ResultFIFO.pipeline_latency(self.pipeline.result_write_register)
         return owed + _CREDIT_CHECK_AGE + 1
 
     @property
@@ -298,7 +299,9 @@ class RAE(wiring.Component):
                                                rounding=p.rounding, levels_per_stage=lps,
                                                round_stages=pipe.quantizer_stages)
         assert tree.latency == self._tree_latency and quant.latency == self._quant_latency
-        m.submodules.results = results = ResultFIFO(result_layout(p), depth=self._result_depth)
+        m.submodules.results = results = ResultFIFO(
+            result_layout(p), depth=self._result_depth,
+            write_register=pipe.result_write_register)
 
         # ---- Input port: decode, refuse while the configuration is illegal.
         tile = self.i.payload
@@ -491,8 +494,14 @@ class RAE(wiring.Component):
                             bypass=pipe.bank_bypass)
         if with_invariants(platform):
             # Invariants for the proofs (docs/formal.md): every result owed is in a datapath
-            # stage or in the FIFO, and never more than the FIFO holds.
+            # stage, in the FIFO's write register or in the FIFO, and never more than the
+            # FIFO holds.
             in_flight = sum(st.valid & st.last for st in stages)
+            if pipe.result_write_register:
+                # The word in the FIFO's write register (its ``w.valid`` one clock old).
+                incoming = Signal(name="result_incoming")
+                m.d.sync += incoming.eq(results.w.valid)
+                in_flight = in_flight + incoming
             # The issue stage's group size is the port's while the engine is busy (the proofs
             # hold the group size for the whole trace; a tile is accepted one clock after reset
             # at the earliest). Stronger than "while a tile waits", and it makes the write-back

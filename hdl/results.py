@@ -5,7 +5,7 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from ._checks import check_int, quiet_on_error
+from ._checks import check_bool, check_int, quiet_on_error
 from .proof import with_invariants
 
 
@@ -21,7 +21,9 @@ class ResultFIFO(wiring.Component):
     ``level``, ``level + 1`` and ``level - 1``, which are formed from registers: a write or a
     read only drives a select. Storage is a memory with an asynchronous read port (LUT RAM on
     FPGAs), so ``r.payload`` follows the oldest entry with no extra clock: a word written on
-    one edge can be read from the next.
+    one edge can be read from the next. With ``write_register`` the write goes through a
+    register first (one clock more), so the memory's write enables, decoded per LUT RAM rank
+    when ``depth`` exceeds one rank, start at a flip-flop instead of at the writer's logic.
 
     Parameters
     ----------
@@ -29,6 +31,9 @@ class ResultFIFO(wiring.Component):
         Payload shape.
     depth : int
         Entries; the writer must never have more than ``depth`` words in the queue.
+    write_register : bool
+        Register the write before the memory (latency 2); the word in that register is not
+        yet in ``level``.
 
     Members
     -------
@@ -43,16 +48,19 @@ class ResultFIFO(wiring.Component):
     Attributes
     ----------
     latency : int
-        Clocks from the edge that writes a word to the first edge that can read it: 1.
+        Clocks from the edge that writes a word to the first edge that can read it: 1, or 2
+        with the write register.
     capacity : int
         Words held at once: ``depth``.
     """
 
     @quiet_on_error
-    def __init__(self, shape, *, depth):
+    def __init__(self, shape, *, depth, write_register=False):
         check_int("depth", depth, 1)
+        check_bool("write_register", write_register)
         self.shape = shape
         self.depth = depth
+        self.write_register = write_register
         super().__init__({
             "w":     In(stream.Signature(shape)),
             "r":     Out(stream.Signature(shape)),
@@ -60,16 +68,16 @@ class ResultFIFO(wiring.Component):
         })
 
     @staticmethod
-    def pipeline_latency():
-        """Latency of every result FIFO (it does not depend on the parameters), without building
-        one: ``r.valid`` is a register set by the writing edge, and the asynchronous read port
-        shows the word from then on."""
-        return 1
+    def pipeline_latency(write_register=False):
+        """Latency of a result FIFO (it does not depend on the depth), without building one:
+        ``r.valid`` is a register set by the writing edge, and the asynchronous read port shows
+        the word from then on; one clock more with the write register."""
+        return 2 if write_register else 1
 
     @property
     def latency(self):
         """Clocks from the edge writing a word to the first edge that can read it."""
-        return self.pipeline_latency()
+        return self.pipeline_latency(self.write_register)
 
     @property
     def capacity(self):
@@ -89,13 +97,16 @@ class ResultFIFO(wiring.Component):
         def incr(ptr):
             return Mux(ptr == depth - 1, 0, ptr + 1)
 
-        do_write = self.w.valid
+        do_write, data = self.w.valid, self.w.payload
+        if self.write_register:
+            do_write, data = Signal(), Signal(self.shape, reset_less=True)
+            m.d.sync += [do_write.eq(self.w.valid), data.eq(self.w.payload)]
         do_read = self.r.ready & nonempty
         m.d.comb += [
             self.w.ready.eq(1),
             wr.en.eq(do_write),
             wr.addr.eq(produce),
-            wr.data.eq(self.w.payload),
+            wr.data.eq(data),
             rd.addr.eq(consume),
             self.r.payload.eq(rd.data),
             self.r.valid.eq(nonempty),
@@ -118,7 +129,10 @@ class ResultFIFO(wiring.Component):
                 port = storage.read_port(domain="comb")
                 m.d.comb += port.addr.eq(k)
                 slots.append(port.data)
-            platform.record("results", consume=consume, slots=slots)
+            # ``incoming``: the word in the write register, on its way to the memory (valid
+            # flag and word), if there is one.
+            platform.record("results", consume=consume, slots=slots,
+                            incoming=(do_write, data) if self.write_register else None)
             wrapped = consume + self.level
             m.d.comb += [
                 Assert(nonempty == (self.level != 0)),

@@ -303,12 +303,16 @@ def test_busy_and_latency(pipeline):
     (dict(max_group_size=1, exp_bits=1), Pipeline(bank_write_register=True), 10),
     # 2 + 2 + 3 + tree 3 + its input register 1 + quantizer 3 + 3 + 1
     ({}, Pipeline(tree_input_register=True, quantizer_stages=3), 18),
+    # default + the result FIFO's write register
+    ({}, Pipeline(result_write_register=True), 17),
 ])
 def test_latency_is_the_sum_of_the_parts(kwargs, pipeline, want):
     assert RAE.pipeline_latency(RAEParams(**kwargs), pipeline) == want
-    # The stages behind the issue queue: all but its latency and the result FIFO's one clock.
+    # The stages behind the issue queue: all but its latency and the result FIFO's (one clock,
+    # two with its write register).
     queue = 2 if as_pipeline(pipeline).queue_input_register else 1
-    assert RAE.pipeline_stages(RAEParams(**kwargs), pipeline) == want - queue - 1
+    fifo = 2 if as_pipeline(pipeline).result_write_register else 1
+    assert RAE.pipeline_stages(RAEParams(**kwargs), pipeline) == want - queue - fifo
     assert RAE(RAEParams(**kwargs), pipeline=pipeline).latency == want
 
 
@@ -321,7 +325,7 @@ def test_pipeline_settings_and_checks():
     assert Pipeline.setting("min").as_dict() == {
         "setting": "min", "shift_levels_per_stage": 0, "tree_levels_per_stage": 0,
         "tree_input_register": False, "quantizer_stages": 1, "bank_output_register": False, "bank_write_register": False,
-        "queue_input_register": False, "bank_bypass": True}
+        "result_write_register": False, "queue_input_register": False, "bank_bypass": True}
     with pytest.raises(ValueError, match=r"pipeline = 'fast' is not a pipeline setting "
                                          r"\(legal: min, default, max\)"):
         RAE(pipeline="fast")
@@ -338,6 +342,8 @@ def test_pipeline_settings_and_checks():
         Pipeline(quantizer_stages=0)
     with pytest.raises(TypeError, match=r"tree_input_register must be True or False, not 1"):
         Pipeline(tree_input_register=1)
+    with pytest.raises(TypeError, match=r"result_write_register must be True or False, not 0"):
+        Pipeline(result_write_register=0)
     with pytest.raises(TypeError, match=r"bank_write_register must be True or False, not 1"):
         Pipeline(bank_write_register=1)
     with pytest.raises(TypeError, match=r"bank_bypass must be True or False, not 'on'"):

@@ -9,21 +9,24 @@ from apsq_rae.hdl.results import ResultFIFO
 from sim_helpers import run_sim, seed_from_env
 
 
-@pytest.mark.parametrize("depth,p_w,p_r", [(15, 0.6, 0.5), (1, 0.5, 0.7), (4, 0.9, 0.3),
-                                           (16, 0.5, 0.9)])
-def test_order_level_and_flags(depth, p_w, p_r):
+@pytest.mark.parametrize("depth,p_w,p_r,write_register", [
+    (15, 0.6, 0.5, False), (1, 0.5, 0.7, False), (4, 0.9, 0.3, False), (16, 0.5, 0.9, False),
+    (20, 0.8, 0.7, True), (1, 0.5, 0.7, True), (4, 0.9, 0.3, True)])
+def test_order_level_and_flags(depth, p_w, p_r, write_register):
     """A writer that never overfills it: words leave in order, ``level`` counts them,
-    ``r.valid`` = level != 0 and does not follow ``r.ready``/``w.valid`` within a clock."""
+    ``r.valid`` = level != 0 and does not follow ``r.ready``/``w.valid`` within a clock. With
+    the write register a word is readable one clock later, and not counted until then."""
     seed = seed_from_env(default=depth)
     rng = random.Random(seed)
-    dut = ResultFIFO(16, depth=depth)
-    queue, got = [], []
+    dut = ResultFIFO(16, depth=depth, write_register=write_register)
+    assert dut.latency == 1 + write_register
+    queue, got, pending = [], [], []
 
     async def tb(ctx):
         n = 0
         for _ in range(500):
             valid_before = ctx.get(dut.r.valid)
-            write = int(len(queue) < depth and rng.random() < p_w)
+            write = int(len(queue) + len(pending) < depth and rng.random() < p_w)
             read = int(rng.random() < p_r)
             ctx.set(dut.w.valid, write)
             ctx.set(dut.w.payload, n)
@@ -34,8 +37,10 @@ def test_order_level_and_flags(depth, p_w, p_r):
             if read and queue:
                 assert ctx.get(dut.r.payload) == queue[0], f"APSQ_SEED={seed}"
                 got.append(queue.pop(0))
+            queue.extend(pending)
+            pending.clear()
             if write:
-                queue.append(n)
+                (pending if write_register else queue).append(n)
                 n += 1
             await ctx.tick()
 
