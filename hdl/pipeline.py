@@ -14,7 +14,10 @@ settings cover the useful range:
     The engine tuned for the ECP5: two shifter levels and one adder-tree level per clock, a
     two-stage quantizer, the bank output register and the issue queue's input register.
 ``max``
-    Deeper than ``default``: a register after every barrel-shifter level.
+    Deeper than ``default``: a register after every barrel-shifter level, a register on the
+    adder tree's operands, the quantizer's wide checks over two clocks and the result FIFO's
+    write registered: on the ECP5 the tree, the quantizer and the FIFO's write enables then
+    leave the critical paths.
 """
 
 from dataclasses import asdict, dataclass, fields
@@ -40,14 +43,14 @@ class Pipeline:
     tree_input_register : bool
         Register the adder tree's operands before its first level (one clock of latency), so
         that each lane's first carry chains start at flip-flops placed beside them instead of
-        at the dequantizers and the tile data, which sit by the block RAMs and the queue. Off
-        in every named setting.
+        at the dequantizers and the tile data, which sit by the block RAMs and the queue. On in
+        ``max``.
     quantizer_stages : int
         Registers of the quantizer's rounding and saturation after its shifter: 2 (first the wide
         comparisons and the in-range sum, then the decision and the output), 1 (all in one
         clock, then the output register) or 3 (the wide comparisons over two clocks, two LUT
         levels each, the decision into registers of each lane's saturation, then the output;
-        not used by a named setting).
+        ``max``).
     bank_output_register : bool
         Register the bank read data once more before the dequantizers.
     bank_write_register : bool
@@ -57,7 +60,7 @@ class Pipeline:
     result_write_register : bool
         Register the result FIFO's write before its memory (one clock of latency), so that the
         memory's write enables start at a flip-flop; the FIFO holds one result more for the
-        credits. Off in every named setting.
+        credits. On in ``max``.
     queue_input_register : bool
         Give the issue queue an input register in front of its skid and head registers (one
         clock of latency; the port's address comparisons then have a clock of their own).
@@ -133,7 +136,8 @@ SETTINGS = {
                     bank_output_register=False, bank_write_register=False,
                     queue_input_register=False, bank_bypass=True),
     "default": Pipeline(),
-    "max": Pipeline(shift_levels_per_stage=1),
+    "max": Pipeline(shift_levels_per_stage=1, tree_input_register=True, quantizer_stages=3,
+                    result_write_register=True),
 }
 
 

@@ -199,8 +199,10 @@ async def latency(dut):
     1 after a lone tile that is not ``last``."""
     config, bench, stim = await _started(dut, "latency")
     # A lone tile that is not last keeps busy = 1 until its write has landed (docs/design.md,
-    # Design decisions): latency - 1 clocks, one more with a registered bank write.
-    landing = int(config["pipeline"]["bank_write_register"])
+    # Design decisions): latency - 1 clocks, one more with a registered bank write, one fewer
+    # with the result FIFO's write register (a tile without a result does not pass it).
+    landing = (int(config["pipeline"]["bank_write_register"]) -
+               int(config["pipeline"]["result_write_register"]))
     for gs in _gs_list(bench.p):
         await bench.run([Configure(gs)])
         for tile in stim.accumulation(0, 1) + stim.accumulation(config["capacity"][gs] - 1, 1):
@@ -220,7 +222,7 @@ async def latency(dut):
         assert clocks == config["latency"] - 1 + landing, \
             (f"gs {gs}: busy = 1 for {clocks} clocks after a lone tile that is not last, "
              f"expected {config['latency'] - 1 + landing} (latency - 1, + 1 with "
-             f"bank_write_register)")
+             f"bank_write_register, - 1 with result_write_register)")
         await bench.run([second, Drain()])
     await bench.finish()
 

