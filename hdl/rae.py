@@ -158,8 +158,9 @@ class RAE(wiring.Component):
         taken (``out_ready = 1``, nothing else in flight).
     reread_distance : int
         Clocks between the issue of a tile that writes and the earliest issue of a later tile
-        of its address that reads the banks (``latency - 2`` at every named setting; one more
-        with ``bank_write_register``).
+        of its address that reads the banks (``latency - 2`` at ``min`` and ``default``; one
+        more with ``bank_write_register``, one fewer with ``result_write_register``, so
+        ``latency - 3`` at ``max``).
     """
 
     @quiet_on_error

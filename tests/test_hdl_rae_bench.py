@@ -7,7 +7,7 @@ two accumulations of four groups. Every result is checked against golden; the me
 per tile are printed beside the bound the hazard rule permits. Nothing about time is asserted.
 
 The bound (docs/design.md, hazards). With ``g`` = ``RAE.reread_distance`` (``latency - 2`` at
-``min``, ``latency - 1`` at ``default`` and ``max``), a tile that reads the banks issues at least ``g`` clocks after every
+``min`` and ``default``, ``latency - 3`` at ``max``), a tile that reads the banks issues at least ``g`` clocks after every
 earlier tile of its address, any other tile one clock after the tile before it. With ``A``
 addresses in turn, the tiles of an address are ``A`` clocks apart, so a round (one tile of
 every address) that reads waits ``max(0, g - A)`` clocks once, at its first tile, and every
