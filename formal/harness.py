@@ -257,9 +257,8 @@ class Harness(Elaboratable):
         """Tie the record of pending addresses to the engine's state, so that ``order`` can be
         proved by induction: the pending results, oldest first, are the result FIFO's words,
         then the word in its write register if it has one, then the ``last`` tiles in the
-        datapath (write-back stage first), then the in-range
-        ``last`` tiles in the issue queue (head first); the record holds their addresses in
-        that order, and no more."""
+        datapath (write-back stage first), then the in-range ``last`` tiles in the issue queue
+        (head first); the record holds their addresses in that order, and no more."""
         rae, fifo, queue = inside["rae"], inside["results"], inside["queue"]
         depth, level, consume = len(fifo["slots"]), rae["results"].level, fifo["consume"]
         record = Array(shadow)

@@ -86,8 +86,8 @@ class Board:
     bitstream: str = "bit"
     speed_grades: tuple = ()
 
-    def check_speed_grade(self, grade):
-        """``grade`` as the platform's ``speed`` string.
+    def check_speed_grade(self, grade, what="speed grade"):
+        """``grade`` as the platform's ``speed`` string (``what`` names it in the error).
 
         Raises
         ------
@@ -96,7 +96,7 @@ class Board:
         """
         if str(grade) not in self.speed_grades:
             legal = ", ".join(self.speed_grades) or f"none: {self.family} parts have no grades"
-            raise ValueError(f"speed grade = {grade!r} is not one of the {self.name} device's "
+            raise ValueError(f"{what} = {grade!r} is not one of the {self.name} device's "
                              f"(legal: {legal})")
         return str(grade)
 

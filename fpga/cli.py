@@ -67,10 +67,7 @@ def _cmd_fmax(args):
     boards = args.board or ["ulx3s"]
     for board in boards:
         for grade in args.speed_grade or []:
-            try:
-                get_board(board).check_speed_grade(grade)
-            except ValueError as error:      # the option's name, not the argument's
-                raise ValueError(str(error).replace("speed grade", "--speed-grade", 1)) from None
+            get_board(board).check_speed_grade(grade, what="--speed-grade")
     runs = []
     for board in boards:
         for lanes in args.lanes or [None]:

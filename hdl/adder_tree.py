@@ -23,9 +23,9 @@ class AdderTree(wiring.Component):
     ``latency = ceil(levels / levels_per_stage)``; ``levels_per_stage = 0`` makes the tree
     combinational (``latency`` 0). ``input_register`` adds a register on every operand in front
     of the first level (``latency + 1``): the operands then arrive at each carry chain from a
-    flip-flop that can sit beside it, wherever their sources are. Every adder's result is exactly as wide as the range of its
-    sum (the operands' ranges added), so no level can overflow; the output width ``sum_bits``
-    holds the largest possible sum exactly.
+    flip-flop that can sit beside it, wherever their sources are. Every adder's result is
+    exactly as wide as the range of its sum (the operands' ranges added), so no level can
+    overflow; the output width ``sum_bits`` holds the largest possible sum exactly.
 
     Parameters
     ----------
