@@ -99,7 +99,7 @@ class Quantizer(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         W, k = self.in_bits, self.q_bits
-        q_min, q_max = -(1 << (k - 1)), (1 << (k - 1)) - 1
+        q_min, q_max = self._q_range
 
         lps = self.levels_per_stage
         n_stages = -(-self.exp_bits // lps) if lps else 1
@@ -155,14 +155,11 @@ class Quantizer(wiring.Component):
             r = {name: Signal(name=f"lane{j}_{name}", reset_less=True) for name in first}
             half += [r[name].eq(v) for name, v in first.items()]
             in_range = Signal(signed(k), name=f"lane{j}_in_range", reset_less=True)
-            half += in_range.eq((value[:k] + inc)[:k].as_signed())
-            sat_hi = (~r["neg"] & ~r["fits"]) | (r["at_max"] & r["inc"])
-            sat_lo = r["neg"] & ~r["fits"] & ~(r["below_min"] & r["inc"])
+            half += in_range.eq(self._in_range_sum(value, inc))
+            sat_hi, sat_lo = self._decide(r["fits"], r["neg"], r["at_max"], r["below_min"],
+                                          r["inc"])
             lane_sat.append(sat_hi | sat_lo)
-            m.d.sync += [
-                self.q[j].eq(Mux(sat_hi, q_max, Mux(sat_lo, q_min, in_range))),
-                self.sat[j].eq(lane_sat[-1]),
-            ]
+            self._output(m, j, sat_hi, sat_lo, in_range, lane_sat[-1])
         # The OR over all lanes spans the whole datapath: registered in groups of four lanes,
         # then one LUT level (with three stages ``lane_sat`` are registers of their own).
         groups = []
@@ -172,6 +169,32 @@ class Quantizer(wiring.Component):
             groups.append(group)
         m.d.comb += self.any_sat.eq(Cat(groups).any())
         return m
+
+    @property
+    def _q_range(self):
+        """``(q_min, q_max)``, the signed ``q_bits`` range."""
+        k = self.q_bits
+        return -(1 << (k - 1)), (1 << (k - 1)) - 1
+
+    def _in_range_sum(self, value, inc):
+        """The rounded value's low ``q_bits`` (its value when it fits)."""
+        k = self.q_bits
+        return (value[:k] + inc)[:k].as_signed()
+
+    @staticmethod
+    def _decide(fits, neg, at_max, below_min, inc):
+        """``(sat_hi, sat_lo)``: ``floor + inc`` is above ``q_max`` (positive and too wide, or
+        at ``q_max`` and incremented) or below ``q_min`` (negative and too wide, unless just
+        below ``q_min`` and incremented)."""
+        return (~neg & ~fits) | (at_max & inc), neg & ~fits & ~(below_min & inc)
+
+    def _output(self, m, j, sat_hi, sat_lo, in_range, sat):
+        """The output register of lane ``j``: the saturation bound or the in-range value."""
+        q_min, q_max = self._q_range
+        m.d.sync += [
+            self.q[j].eq(Mux(sat_hi, q_max, Mux(sat_lo, q_min, in_range))),
+            self.sat[j].eq(sat),
+        ]
 
     def _round_in_three(self, m, j, value, inc):
         """Rounding and saturation of lane ``j`` over three clocks; the lane's saturation flag
@@ -185,7 +208,6 @@ class Quantizer(wiring.Component):
         top edge ``q_max`` = hi all zeros, ~b, low all ones; just below the bottom edge
         ``q_min - 1`` = hi all ones, ~b, low all ones (impossible without ``hi`` bits)."""
         k = self.q_bits
-        q_min, q_max = -(1 << (k - 1)), (1 << (k - 1)) - 1
         hi, b, low = value[k:], value[k - 1], value[:k - 1]
         half = (len(hi) + 1) // 2
         parts = {
@@ -197,7 +219,7 @@ class Quantizer(wiring.Component):
         a = {name: Signal(name=f"lane{j}_{name}", reset_less=True) for name in parts}
         m.d.sync += [a[name].eq(v) for name, v in parts.items()]
         in_range_a = Signal(signed(k), name=f"lane{j}_in_range_a", reset_less=True)
-        m.d.sync += in_range_a.eq((value[:k] + inc)[:k].as_signed())
+        m.d.sync += in_range_a.eq(self._in_range_sum(value, inc))
 
         zero, ones = a["zero_a"] & a["zero_b"], a["ones_a"] & a["ones_b"]
         fits = (zero & ~a["b"]) | (ones & a["b"])
@@ -207,12 +229,8 @@ class Quantizer(wiring.Component):
         sat_lo = Signal(name=f"lane{j}_sat_lo", reset_less=True)
         sat = Signal(name=f"lane{j}_sat", reset_less=True)
         in_range = Signal(signed(k), name=f"lane{j}_in_range", reset_less=True)
-        hi_now = (~a["neg"] & ~fits) | (at_max & a["inc"])
-        lo_now = a["neg"] & ~fits & ~(below_min & a["inc"])
+        hi_now, lo_now = self._decide(fits, a["neg"], at_max, below_min, a["inc"])
         m.d.sync += [sat_hi.eq(hi_now), sat_lo.eq(lo_now), sat.eq(hi_now | lo_now),
                      in_range.eq(in_range_a)]
-        m.d.sync += [
-            self.q[j].eq(Mux(sat_hi, q_max, Mux(sat_lo, q_min, in_range))),
-            self.sat[j].eq(sat),
-        ]
+        self._output(m, j, sat_hi, sat_lo, in_range, sat)
         return sat
