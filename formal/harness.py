@@ -245,10 +245,7 @@ class Harness(Elaboratable):
         # The FIFO takes every write (its ``w.ready`` is 1): a write while it is full and
         # nothing leaves would overwrite the oldest result (the write into the memory: from
         # the FIFO's write register when it has one).
-        writes = results.w.valid
-        if results.write_register:
-            writes = Signal(name="fifo_memory_write")
-            m.d.sync += writes.eq(results.w.valid)
+        writes = results.held_valid if results.write_register else results.w.valid
         with m.If(writes & ~(results.r.valid & results.r.ready)):
             m.d.comb += Assert(results.level < results.depth)
 
@@ -260,7 +257,8 @@ class Harness(Elaboratable):
         datapath (write-back stage first), then the in-range ``last`` tiles in the issue queue
         (head first); the record holds their addresses in that order, and no more."""
         rae, fifo, queue = inside["rae"], inside["results"], inside["queue"]
-        depth, level, consume = len(fifo["slots"]), rae["results"].level, fifo["consume"]
+        results = rae["results"]
+        depth, level, consume = len(fifo["slots"]), results.level, fifo["consume"]
         record = Array(shadow)
         slots = Array(fifo["slots"])
         for k in range(depth):
@@ -269,9 +267,8 @@ class Harness(Elaboratable):
                 m.d.comb += Assert(record[k] ==
                                    slots[Mux(index >= depth, index - depth, index)].addr)
         pending = []
-        if fifo["incoming"] is not None:                 # the FIFO's write register
-            valid, word = fifo["incoming"]
-            pending.append((valid, word.addr))
+        if results.write_register:                       # the FIFO's write register
+            pending.append((results.held_valid, results.held.addr))
         pending += [(st.valid & st.last, st.addr) for st in reversed(rae["stages"])]
         pending += [(valid & entry.last & entry.in_range, entry.addr)
                     for valid, entry, _ in queue["entries"]]

@@ -143,11 +143,10 @@ def check_at_writeback(m, params, dut, inside, cfg, in_range, accept, take):
             m.d.comb += Assert(record[k] == slots[Mux(index >= depth, index - depth, index)]
                                .as_value())
     held = results.level
-    if fifo["incoming"] is not None:        # the word in the FIFO's write register comes next
-        valid, word = fifo["incoming"]
-        with m.If(valid):
-            m.d.comb += Assert(record[results.level] == word.as_value())
-        held = held + valid
+    if results.write_register:              # the word in the FIFO's write register comes next
+        with m.If(results.held_valid):
+            m.d.comb += Assert(record[results.level] == results.held.as_value())
+        held = held + results.held_valid
     m.d.comb += Assert(n_pending == held)
 
 

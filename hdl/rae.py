@@ -498,11 +498,8 @@ class RAE(wiring.Component):
             # stage, in the FIFO's write register or in the FIFO, and never more than the
             # FIFO holds.
             in_flight = sum(st.valid & st.last for st in stages)
-            if pipe.result_write_register:
-                # The word in the FIFO's write register (its ``w.valid`` one clock old).
-                incoming = Signal(name="result_incoming")
-                m.d.sync += incoming.eq(results.w.valid)
-                in_flight = in_flight + incoming
+            if results.write_register:
+                in_flight = in_flight + results.held_valid
             # The issue stage's group size is the port's while the engine is busy (the proofs
             # hold the group size for the whole trace; a tile is accepted one clock after reset
             # at the earliest). Stronger than "while a tile waits", and it makes the write-back

@@ -52,6 +52,10 @@ class ResultFIFO(wiring.Component):
         with the write register.
     capacity : int
         Words held at once: ``depth``.
+    held_valid, held : Signal or None
+        With the write register: its valid flag and word, on their way to the memory (not yet
+        in ``level``; the engine's invariants and the proofs count the word among the results
+        owed). ``None`` without it.
     """
 
     @quiet_on_error
@@ -61,6 +65,8 @@ class ResultFIFO(wiring.Component):
         self.shape = shape
         self.depth = depth
         self.write_register = write_register
+        self.held_valid = Signal(name="held_valid") if write_register else None
+        self.held = Signal(shape, name="held", reset_less=True) if write_register else None
         super().__init__({
             "w":     In(stream.Signature(shape)),
             "r":     Out(stream.Signature(shape)),
@@ -99,8 +105,8 @@ class ResultFIFO(wiring.Component):
 
         do_write, data = self.w.valid, self.w.payload
         if self.write_register:
-            do_write, data = Signal(), Signal(self.shape, reset_less=True)
-            m.d.sync += [do_write.eq(self.w.valid), data.eq(self.w.payload)]
+            m.d.sync += [self.held_valid.eq(self.w.valid), self.held.eq(self.w.payload)]
+            do_write, data = self.held_valid, self.held
         do_read = self.r.ready & nonempty
         m.d.comb += [
             self.w.ready.eq(1),
@@ -129,10 +135,7 @@ class ResultFIFO(wiring.Component):
                 port = storage.read_port(domain="comb")
                 m.d.comb += port.addr.eq(k)
                 slots.append(port.data)
-            # ``incoming``: the word in the write register, on its way to the memory (valid
-            # flag and word), if there is one.
-            platform.record("results", consume=consume, slots=slots,
-                            incoming=(do_write, data) if self.write_register else None)
+            platform.record("results", consume=consume, slots=slots)
             wrapped = consume + self.level
             m.d.comb += [
                 Assert(nonempty == (self.level != 0)),
