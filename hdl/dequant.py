@@ -1,6 +1,6 @@
 """Shift dequantizer of the RAE: ``D_e(q) = q << e`` for every lane of one stored row."""
 
-from amaranth.hdl import Module, Mux, Signal, signed, unsigned
+from amaranth.hdl import Cat, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -28,6 +28,10 @@ class ShiftDequantizer(wiring.Component):
         Width of the exponent (1..6).
     levels_per_stage : int
         Mux levels between two registers (>= 1), or 0 for a combinational shifter.
+    select_lanes : int
+        Lanes that share one copy of each exponent register inside the shifter (>= 0); 0: one
+        register for all lanes. Copies split the exponent's fan-out; they are equal flip-flops,
+        which a synthesis tool merges unless told not to.
 
     Members
     -------
@@ -42,15 +46,17 @@ class ShiftDequantizer(wiring.Component):
     """
 
     @quiet_on_error
-    def __init__(self, *, lanes, q_bits, exp_bits, levels_per_stage=2):
+    def __init__(self, *, lanes, q_bits, exp_bits, levels_per_stage=2, select_lanes=0):
         check_int("lanes", lanes, 1)
         check_int("q_bits", q_bits, 2)
         check_int("exp_bits", exp_bits, 1, 6)
         check_int("levels_per_stage", levels_per_stage, 0)
+        check_int("select_lanes", select_lanes, 0)
         self.lanes = lanes
         self.q_bits = q_bits
         self.exp_bits = exp_bits
         self.levels_per_stage = levels_per_stage
+        self.select_lanes = select_lanes
         self.out_bits = q_bits + (1 << exp_bits) - 1
         super().__init__({
             "q":     In(data.ArrayLayout(signed(q_bits), lanes)),
@@ -73,11 +79,17 @@ class ShiftDequantizer(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         values = [Mux(self.en, self.q[j], 0) for j in range(self.lanes)]
-        exp = self.exp
+        # The exponent, delayed alongside the shifter: one chain of registers per copy, each
+        # holding the bits that the levels after it still use (as ``(signal, first bit)``).
+        per_copy = self.select_lanes or self.lanes
+        n_copies = -(-self.lanes // per_copy)
+        exps = [(self.exp, 0)] * n_copies
         for level in range(self.exp_bits):
             amount = 1 << level
             width = self.q_bits + (1 << (level + 1)) - 1     # exact width after this level
-            values = [Mux(exp[level], v << amount, v) for v in values]
+            selects = [held[level - first] for held, first in exps]
+            values = [self._shift(v, selects[j // per_copy], amount)
+                      for j, v in enumerate(values)]
             lps = self.levels_per_stage
             if lps and ((level + 1) % lps == 0 or level == self.exp_bits - 1):
                 regs = [Signal(signed(width), name=f"l{level}_v{j}", reset_less=True)
@@ -85,8 +97,22 @@ class ShiftDequantizer(wiring.Component):
                 m.d.sync += [r.eq(v) for r, v in zip(regs, values)]
                 values = regs
                 if level != self.exp_bits - 1:
-                    exp_reg = Signal.like(exp, name=f"l{level}_exp", reset_less=True)
-                    m.d.sync += exp_reg.eq(exp)
-                    exp = exp_reg
+                    for c, (held, first) in enumerate(exps):
+                        suffix = f"_copy{c}" if n_copies > 1 else ""
+                        exp_reg = Signal(self.exp_bits - level - 1,
+                                         name=f"l{level}_exp{suffix}", reset_less=True)
+                        m.d.sync += exp_reg.eq(held[level + 1 - first:])
+                        exps[c] = (exp_reg, level + 1)
         m.d.comb += [self.value[j].eq(values[j]) for j in range(self.lanes)]
         return m
+
+    @staticmethod
+    def _shift(value, select, amount):
+        """``select ? value << amount : value``, with the bits that the shift fills with zeros
+        written as an AND rather than a multiplexer with a constant input: a synthesis tool
+        would turn that multiplexer in front of a register into a synchronous reset driven by
+        ``select`` (one control signal for a few hundred flip-flops, which on an FPGA constrains
+        where they can be placed)."""
+        shifted = Mux(select, value << amount, value)
+        low = value[:amount] & (~select).replicate(amount)
+        return Cat(low, shifted[amount:]).as_signed()

@@ -14,10 +14,11 @@ settings cover the useful range:
     The engine tuned for the ECP5: two shifter levels and one adder-tree level per clock, a
     two-stage quantizer, the bank output register and the issue queue's input register.
 ``max``
-    Deeper than ``default``: a register after every barrel-shifter level, a register on the
-    adder tree's operands, the quantizer's wide checks over two clocks and the result FIFO's
-    write registered: on the ECP5 the tree, the quantizer and the FIFO's write enables then
-    leave the critical paths.
+    Deeper than ``default``: a register after every barrel-shifter level with a copy of the
+    shifters' exponent registers per four lanes, a register on the adder tree's operands, the
+    quantizer's wide checks over two clocks and the result FIFO's write registered: on the
+    ECP5 the shifters, the tree, the quantizer and the FIFO's write enables then leave the
+    critical paths.
 """
 
 from dataclasses import asdict, dataclass, fields
@@ -37,6 +38,11 @@ class Pipeline:
     shift_levels_per_stage : int
         Barrel-shifter mux levels (dequantizer and quantizer) between two registers; 0 puts no
         register inside the shifters (0..6: ``exp_bits`` is at most 6).
+    shift_select_lanes : int
+        Lanes that share one copy of each exponent register inside the shifters (dequantizers
+        and quantizer); 0 (every named setting but ``max``) keeps one register for all lanes.
+        Copies split the exponent's fan-out, which on the ECP5 spans the die; they are equal
+        flip-flops, so the FPGA flow marks them ``keep`` (docs/design.md). 4 in ``max``.
     tree_levels_per_stage : int
         Adder-tree levels between two registers; 0 makes the tree combinational (0..5: the tree
         has at most ``ceil(log2(16 + 1))`` = 5 levels).
@@ -79,6 +85,7 @@ class Pipeline:
     """
 
     shift_levels_per_stage: int = 2
+    shift_select_lanes: int = 0
     tree_levels_per_stage: int = 1
     tree_input_register: bool = False
     quantizer_stages: int = 2
@@ -90,6 +97,7 @@ class Pipeline:
 
     def __post_init__(self):
         check_int("shift_levels_per_stage", self.shift_levels_per_stage, 0, 6)
+        check_int("shift_select_lanes", self.shift_select_lanes, 0)
         check_int("tree_levels_per_stage", self.tree_levels_per_stage, 0, 5)
         check_bool("tree_input_register", self.tree_input_register)
         check_int("quantizer_stages", self.quantizer_stages, 1, 3)
@@ -136,8 +144,8 @@ SETTINGS = {
                     bank_output_register=False, bank_write_register=False,
                     queue_input_register=False, bank_bypass=True),
     "default": Pipeline(),
-    "max": Pipeline(shift_levels_per_stage=1, tree_input_register=True, quantizer_stages=3,
-                    result_write_register=True),
+    "max": Pipeline(shift_levels_per_stage=1, shift_select_lanes=4, tree_input_register=True,
+                    quantizer_stages=3, result_write_register=True),
 }
 
 

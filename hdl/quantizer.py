@@ -43,6 +43,10 @@ class Quantizer(wiring.Component):
         Clocks of rounding and saturation after the shifter (1..3); with three, the wide
         checks are split over the first two (two LUT levels in each) and every lane's
         saturation flag is a register before the OR over the lanes.
+    select_lanes : int
+        Lanes that share one copy of each exponent register inside the shifter (>= 0); 0: one
+        register for all lanes. Copies split the exponent's fan-out (``in_bits`` select inputs
+        per lane); they are equal flip-flops, which a synthesis tool merges unless told not to.
 
     Members
     -------
@@ -61,13 +65,14 @@ class Quantizer(wiring.Component):
 
     @quiet_on_error
     def __init__(self, *, lanes, in_bits, q_bits, exp_bits, rounding="half_up",
-                 levels_per_stage=2, round_stages=2):
+                 levels_per_stage=2, round_stages=2, select_lanes=0):
         check_int("lanes", lanes, 1)
         check_int("in_bits", in_bits, 2)
         check_int("q_bits", q_bits, 2, in_bits)
         check_int("exp_bits", exp_bits, 1, 6)
         check_int("levels_per_stage", levels_per_stage, 0)
         check_int("round_stages", round_stages, 1, 3)
+        check_int("select_lanes", select_lanes, 0)
         check_rounding(rounding)
         self.lanes = lanes
         self.in_bits = in_bits
@@ -76,6 +81,7 @@ class Quantizer(wiring.Component):
         self.rounding = rounding
         self.levels_per_stage = levels_per_stage
         self.round_stages = round_stages
+        self.select_lanes = select_lanes
         super().__init__({
             "x":   In(data.ArrayLayout(signed(in_bits), lanes)),
             "exp": In(unsigned(exp_bits)),
@@ -103,17 +109,29 @@ class Quantizer(wiring.Component):
 
         lps = self.levels_per_stage
         n_stages = -(-self.exp_bits // lps) if lps else 1
-        exp_at = [self.exp]                     # the exponent, delayed alongside the shifter
-        for stage in range(1, n_stages):
-            exp_reg = Signal.like(self.exp, name=f"exp_s{stage}", reset_less=True)
-            m.d.sync += exp_reg.eq(exp_at[-1])
-            exp_at.append(exp_reg)
+        # The exponent, delayed alongside the shifter: one chain of registers per copy, each
+        # holding the bits that the levels after it still use (as ``(signal, first bit)``).
+        per_copy = self.select_lanes or self.lanes
+        n_copies = -(-self.lanes // per_copy)
+        exp_copies = []
+        for c in range(n_copies):
+            exp_at = [(self.exp, 0)]
+            suffix = f"_copy{c}" if n_copies > 1 else ""
+            for stage in range(1, n_stages):
+                (held, first), start = exp_at[-1], stage * lps
+                exp_reg = Signal(self.exp_bits - start, name=f"exp_s{stage}{suffix}",
+                                 reset_less=True)
+                m.d.sync += exp_reg.eq(held[start - first:])
+                exp_at.append((exp_reg, start))
+            exp_copies.append(exp_at)
 
         lane_sat = []
         for j in range(self.lanes):
+            exp_at = exp_copies[j // per_copy]
             value, guard, sticky = self.x[j], 0, 0
             for level in range(self.exp_bits):
-                e_bit = exp_at[level // lps if lps else 0][level]
+                held, first = exp_at[level // lps if lps else 0]
+                e_bit = held[level - first]
                 s = 1 << level
                 s_value = value >> s
                 s_guard = value[min(s - 1, W - 1)]

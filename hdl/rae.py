@@ -289,7 +289,8 @@ class RAE(wiring.Component):
         dequant = []
         for b in range(G):
             dequant.append(ShiftDequantizer(lanes=p.lanes, q_bits=p.q_bits, exp_bits=p.exp_bits,
-                                            levels_per_stage=lps))
+                                            levels_per_stage=lps,
+                                            select_lanes=pipe.shift_select_lanes))
             m.submodules[f"dequant{b}"] = dequant[-1]
         m.submodules.tree = tree = AdderTree(lanes=p.lanes, tp_bits=p.psum_bits,
                                              term_bits=p.deq_bits, n_terms=G,
@@ -298,7 +299,8 @@ class RAE(wiring.Component):
         m.submodules.quant = quant = Quantizer(lanes=p.lanes, in_bits=tree.sum_bits,
                                                q_bits=p.q_bits, exp_bits=p.exp_bits,
                                                rounding=p.rounding, levels_per_stage=lps,
-                                               round_stages=pipe.quantizer_stages)
+                                               round_stages=pipe.quantizer_stages,
+                                               select_lanes=pipe.shift_select_lanes)
         assert tree.latency == self._tree_latency and quant.latency == self._quant_latency
         m.submodules.results = results = ResultFIFO(
             result_layout(p), depth=self._result_depth,

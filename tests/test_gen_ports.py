@@ -82,9 +82,10 @@ def test_manifest_ports_parameters_capacity(generated):
     assert manifest["capacity"] == {str(gs): depth * (g // gs) for gs in range(1, g + 1)}
     assert isinstance(manifest["latency"], int) and manifest["latency"] >= 1
     assert manifest["pipeline"] == {
-        "setting": "default", "shift_levels_per_stage": 2, "tree_levels_per_stage": 1,
-        "tree_input_register": False, "quantizer_stages": 2, "bank_output_register": True, "bank_write_register": False,
-        "result_write_register": False, "queue_input_register": True, "bank_bypass": False}
+        "setting": "default", "shift_levels_per_stage": 2, "shift_select_lanes": 0,
+        "tree_levels_per_stage": 1, "tree_input_register": False, "quantizer_stages": 2,
+        "bank_output_register": True, "bank_write_register": False, "result_write_register": False,
+        "queue_input_register": True, "bank_bypass": False}
     assert manifest["vlt"] == "apsq_rae.vlt"
     assert list(manifest) == ["format", "module", "verilog", "sdc", "vlt", "parameters", "derived",
                               "interface", "ports", "payloads",

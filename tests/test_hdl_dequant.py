@@ -11,11 +11,15 @@ from apsq_rae.hdl.dequant import ShiftDequantizer
 from sim_helpers import run_pipeline, seed_from_env
 
 
-@pytest.mark.parametrize("q_bits,exp_bits,lps,latency", [
-    (8, 5, 2, 3), (2, 1, 1, 1), (5, 6, 3, 2), (16, 3, 1, 3), (8, 5, 0, 0), (3, 6, 0, 0)])
-def test_dequantizer(q_bits, exp_bits, lps, latency):
+@pytest.mark.parametrize("q_bits,exp_bits,lps,latency,select_lanes", [
+    (8, 5, 2, 3, 0), (2, 1, 1, 1, 0), (5, 6, 3, 2, 0), (16, 3, 1, 3, 0), (8, 5, 0, 0, 0),
+    (3, 6, 0, 0, 0),
+    # copies of the exponent registers: one per lane, one per three lanes (of four)
+    (8, 5, 1, 5, 1), (5, 6, 2, 3, 3)])
+def test_dequantizer(q_bits, exp_bits, lps, latency, select_lanes):
     lanes = 4
-    dut = ShiftDequantizer(lanes=lanes, q_bits=q_bits, exp_bits=exp_bits, levels_per_stage=lps)
+    dut = ShiftDequantizer(lanes=lanes, q_bits=q_bits, exp_bits=exp_bits, levels_per_stage=lps,
+                           select_lanes=select_lanes)
     assert dut.out_bits == q_bits + (1 << exp_bits) - 1
     assert dut.latency == latency
     lo, hi = -(1 << (q_bits - 1)), (1 << (q_bits - 1)) - 1
@@ -43,6 +47,8 @@ def test_dequantizer(q_bits, exp_bits, lps, latency):
 def test_component_argument_errors():
     with pytest.raises(ValueError, match=r"levels_per_stage = -1 is out of range \(legal: >= 0\)"):
         ShiftDequantizer(lanes=1, q_bits=4, exp_bits=2, levels_per_stage=-1)
+    with pytest.raises(ValueError, match=r"select_lanes = -1 is out of range \(legal: >= 0\)"):
+        ShiftDequantizer(lanes=1, q_bits=4, exp_bits=2, select_lanes=-1)
     with pytest.raises(ValueError, match=r"q_bits = 1 is out of range \(legal: >= 2\)"):
         ShiftDequantizer(lanes=1, q_bits=1, exp_bits=2)
     with pytest.raises(TypeError, match=r"lanes must be an integer, not '2'"):

@@ -50,11 +50,26 @@ QUANT_CONFIGS = [
 @pytest.mark.parametrize("rounding", ["half_up", "half_even", "trunc"])
 @pytest.mark.parametrize("in_bits,q_bits,exp_bits,lps,stages,latency", QUANT_CONFIGS)
 def test_quantizer(in_bits, q_bits, exp_bits, lps, stages, latency, rounding):
+    check_quantizer(in_bits, q_bits, exp_bits, lps, stages, latency, rounding)
+
+
+@pytest.mark.parametrize("select_lanes", [1, 2])
+@pytest.mark.parametrize("in_bits,q_bits,exp_bits,lps,stages,latency", [
+    (42, 8, 5, 1, 3, 8), (12, 4, 3, 2, 2, 4), (70, 16, 6, 3, 2, 4)])
+def test_quantizer_exponent_copies(in_bits, q_bits, exp_bits, lps, stages, latency,
+                                   select_lanes):
+    """Copies of the shifter's exponent registers (one per ``select_lanes`` lanes of three):
+    every lane still shifts by its own tile's exponent."""
+    check_quantizer(in_bits, q_bits, exp_bits, lps, stages, latency, "half_even", select_lanes)
+
+
+def check_quantizer(in_bits, q_bits, exp_bits, lps, stages, latency, rounding, select_lanes=0):
     seed = seed_from_env(default=in_bits * 100 + q_bits)
     rng = random.Random(seed)
     lanes = 3
     dut = Quantizer(lanes=lanes, in_bits=in_bits, q_bits=q_bits, exp_bits=exp_bits,
-                    rounding=rounding, levels_per_stage=lps, round_stages=stages)
+                    rounding=rounding, levels_per_stage=lps, round_stages=stages,
+                    select_lanes=select_lanes)
     assert dut.latency == latency
     vectors = quantizer_vectors(rng, in_bits, q_bits, exp_bits, lanes, 2)
 
@@ -112,3 +127,5 @@ def test_component_argument_errors():
         Quantizer(lanes=1, in_bits=8, q_bits=4, exp_bits=2, rounding="up")
     with pytest.raises(ValueError, match=r"round_stages = 4 is out of range \(legal: 1\.\.3\)"):
         Quantizer(lanes=1, in_bits=8, q_bits=4, exp_bits=2, round_stages=4)
+    with pytest.raises(ValueError, match=r"select_lanes = -1 is out of range \(legal: >= 0\)"):
+        Quantizer(lanes=1, in_bits=8, q_bits=4, exp_bits=2, select_lanes=-1)

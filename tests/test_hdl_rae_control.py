@@ -323,9 +323,10 @@ def test_pipeline_settings_and_checks():
     assert Pipeline(quantizer_stages=1).name == "custom"
     assert RAE(pipeline="min").pipeline == SETTINGS["min"]
     assert Pipeline.setting("min").as_dict() == {
-        "setting": "min", "shift_levels_per_stage": 0, "tree_levels_per_stage": 0,
-        "tree_input_register": False, "quantizer_stages": 1, "bank_output_register": False, "bank_write_register": False,
-        "result_write_register": False, "queue_input_register": False, "bank_bypass": True}
+        "setting": "min", "shift_levels_per_stage": 0, "shift_select_lanes": 0,
+        "tree_levels_per_stage": 0, "tree_input_register": False, "quantizer_stages": 1,
+        "bank_output_register": False, "bank_write_register": False, "result_write_register": False,
+        "queue_input_register": False, "bank_bypass": True}
     with pytest.raises(ValueError, match=r"pipeline = 'fast' is not a pipeline setting "
                                          r"\(legal: min, default, max\)"):
         RAE(pipeline="fast")
