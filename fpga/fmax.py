@@ -1,8 +1,8 @@
 """Out-of-context Fmax of the engine alone: every engine port behind a register, a tight clock.
 
 The wrapper needs three pins whatever the engine's width: the clock, one input that feeds a
-shift chain holding every engine input bit, and one output driven by a pipelined XOR reduction
-of every registered engine output bit. Nothing can be optimized away and every engine path is
+shift chain from which a register per engine input bit is loaded, and one output driven by a
+pipelined XOR reduction of every registered engine output bit. Nothing can be optimized away and every engine path is
 register to register, so nextpnr's Fmax for the clock is the engine's own.
 """
 
@@ -41,8 +41,9 @@ ENGINE_BLOCKS = (
 
 
 class RegisteredEngine(Elaboratable):
-    """The engine with registered inputs (a shift chain from one pin) and registered outputs
-    (a pipelined XOR tree, four bits per level, to one pin).
+    """The engine with registered inputs (a register per input bit, loaded from a shift chain
+    that runs from one pin) and registered outputs (a pipelined XOR tree, four bits per level,
+    to one pin).
 
     Parameters
     ----------
@@ -72,9 +73,13 @@ class RegisteredEngine(Elaboratable):
                   eng.err_clear]
         outputs = [eng.i.ready, eng.o.valid, Value.cast(eng.o.payload), eng.busy, eng.err]
 
-        chain = Signal(sum(len(v) for v in inputs))
-        m.d.sync += chain.eq(Cat(din, chain[:-1]))
-        m.d.comb += Cat(*inputs).eq(chain)
+        # The chain's bits sit in a row from the pin. A register per input bit drives the
+        # engine, so that the placer can put it beside the logic it feeds (as the output side's
+        # first register is). It takes the XOR of two neighbouring chain bits: a plain copy of
+        # chain bit k would equal chain bit k + 1, and synthesis would merge the two.
+        chain = Signal(sum(len(v) for v in inputs) + 1)
+        m.d.sync += [chain.eq(Cat(din, chain[:-1])),
+                     Cat(*inputs).eq(chain[:-1] ^ chain[1:])]
 
         level = Signal(sum(len(v) for v in outputs))
         m.d.sync += level.eq(Cat(*outputs))

