@@ -87,11 +87,12 @@ class ShiftDequantizer(wiring.Component):
         for level in range(self.exp_bits):
             amount = 1 << level
             width = self.q_bits + (1 << (level + 1)) - 1     # exact width after this level
-            selects = [held[level - first] for held, first in exps]
-            values = [self._shift(v, selects[j // per_copy], amount)
-                      for j, v in enumerate(values)]
             lps = self.levels_per_stage
-            if lps and ((level + 1) % lps == 0 or level == self.exp_bits - 1):
+            registered = lps and ((level + 1) % lps == 0 or level == self.exp_bits - 1)
+            selects = [held[level - first] for held, first in exps]
+            values = [self._shift(v, selects[j // per_copy], amount, registered)
+                      for j, v in enumerate(values)]
+            if registered:
                 regs = [Signal(signed(width), name=f"l{level}_v{j}", reset_less=True)
                         for j in range(self.lanes)]
                 m.d.sync += [r.eq(v) for r, v in zip(regs, values)]
@@ -107,12 +108,14 @@ class ShiftDequantizer(wiring.Component):
         return m
 
     @staticmethod
-    def _shift(value, select, amount):
-        """``select ? value << amount : value``, with the bits that the shift fills with zeros
-        written as an AND rather than a multiplexer with a constant input: a synthesis tool
-        would turn that multiplexer in front of a register into a synchronous reset driven by
-        ``select`` (one control signal for a few hundred flip-flops, which on an FPGA constrains
-        where they can be placed)."""
+    def _shift(value, select, amount, registered):
+        """``select ? value << amount : value``. In front of a register (``registered``), the
+        bits that the shift fills with zeros are an AND rather than a multiplexer with a
+        constant input: synthesis would turn that multiplexer into a synchronous reset of the
+        register driven by ``select`` (one control signal for a few hundred flip-flops, which
+        on an FPGA constrains where they can be placed). Elsewhere the multiplexer stays."""
         shifted = Mux(select, value << amount, value)
+        if not registered:
+            return shifted
         low = value[:amount] & (~select).replicate(amount)
         return Cat(low, shifted[amount:]).as_signed()
