@@ -77,7 +77,8 @@ async def orders(dut):
 async def stress(dut):
     """Saturation-heavy data, most negative PSUMs, capacity edges (first and last address),
     the same address restarted right after its last tile, accumulations at one exponent (every
-    bit of the AP visible), every edge of the quantizer at every exponent in every lane, the
+    bit of the AP visible), every edge of the quantizer at every exponent in every lane, every
+    bit of every lane's dequantized value at every exponent, the
     result FIFO full under ``out_ready = 0``, accumulations of up to 256 steps at group sizes
     that are not powers of two (4352 on narrow engines whose reread distance is at most 2),
     and long stalls."""
@@ -109,6 +110,9 @@ async def stress(dut):
         # quantizer; and the result FIFO filled under out_ready = 0 by one-step accumulations.
         if gs == _gs_list(p)[0]:
             await bench.run(stim.exponent_sweep(edges), gap=0.0, backpressure=0.1)
+            # Every bit of every lane's dequantized value at every exponent (group size 1).
+            if gs == 1:
+                await bench.run(stim.dequantizer_sweep(), gap=0.1, backpressure=0.1)
             singles = [t for _ in range(2) for a in stim.addresses(cap, 64)
                        for t in stim.accumulation(a, 1)]
             await bench.hold_results(singles, bench.timeout - 10)

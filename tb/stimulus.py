@@ -172,6 +172,27 @@ class Stimulus:
                     tiles.append(Tile(addrs[len(tiles) % len(addrs)], 0, True, e, lanes))
         return tiles
 
+    def dequantizer_sweep(self):
+        """Two-step accumulations for group size 1, for every exponent ``e`` where ``2**e``
+        fits the PSUM range, at the first and the last row of every bank (at group size 1
+        address ``a`` is in bank ``a // depth``): step 0 stores -1 in every lane at exponent
+        ``e``; step 1, at exponent 0, cancels the dequantized ``-2**e`` and leaves lane values
+        of -1, 0 or 1, so the result shows every bit of every dequantized value. Stored as -1,
+        a value has every bit set from ``e mod 2**k`` up in front of the shifter's level ``k``:
+        so when ``e``'s bit ``k`` is set, every bit that the level fills with zeros is one
+        that a wrong fill would leave standing, in every lane of every bank's dequantizer."""
+        p = self.p
+        rest = tuple(j % 3 - 1 for j in range(p.lanes))
+        addrs = sorted({b * p.depth + row for b in range(p.max_group_size)
+                        for row in (0, p.depth - 1)})
+        tiles = []
+        for e in range(p.max_exp + 1):
+            if (1 << e) + 1 > self.hi:
+                break
+            tiles += [Tile(a, 0, False, e, (-(1 << e),) * p.lanes) for a in addrs]
+            tiles += [Tile(a, 1, True, 0, tuple((1 << e) + v for v in rest)) for a in addrs]
+        return tiles
+
     def n_steps(self, gs):
         """A random accumulation length: partial last groups, whole groups, single steps."""
         r = self.rng

@@ -34,6 +34,36 @@ def test_exponent_sweep_keeps_saturating_lanes_apart(params):
         assert values == offered[e], f"lane {j} at exponent {e} misses {offered[e] - values}"
 
 
+@pytest.mark.parametrize("params", [
+    RAEParams(lanes=16, depth=4),
+    RAEParams(lanes=3, psum_bits=12, q_bits=5, max_group_size=3, depth=5, exp_bits=3,
+              step_bits=5, rounding="half_even"),
+    RAEParams(lanes=2, psum_bits=20, q_bits=2, depth=16, rounding="trunc"),
+], ids=["lanes16", "odd", "q2"])
+def test_dequantizer_sweep_shows_every_dequantized_bit(params):
+    """At group size 1 each pair stores -1 at its exponent and its result is -1, 0 or 1 per
+    lane (the golden model), for every exponent whose ``2**e`` fits the PSUM range: a bit
+    left standing in the dequantized -2**e would show in the result."""
+    from apsq_rae.golden import Engine
+    stim = Stimulus(params, random.Random(seed_from_env(default=3)))
+    tiles = stim.dequantizer_sweep()
+    engine = Engine(**params.as_dict())
+    engine.configure(1)
+    exps, banks = [], set()
+    for t in tiles:
+        result = engine.push(t.addr, t.step, t.last, t.exp, t.data)
+        if t.step == 0:
+            exps.append(t.exp)
+            banks.add(t.addr // params.depth)
+            assert result is None
+        else:
+            assert [int(v) for v in result.data] == [j % 3 - 1 for j in range(params.lanes)]
+            assert not result.sat
+    fits = [e for e in range(params.max_exp + 1) if (1 << e) < (1 << (params.psum_bits - 1))]
+    assert sorted(set(exps)) == fits
+    assert banks == set(range(params.max_group_size))     # every bank's dequantizer
+
+
 def test_same_scale_takes_the_exponent_it_is_given():
     p = RAEParams(lanes=4, depth=16)
     stim = Stimulus(p, random.Random(seed_from_env(default=2)))
