@@ -106,8 +106,10 @@ def _jobs():
     # The induction jobs (``-induct``) prove the same groups for every trace; the BMC jobs stay
     # beside them because a broken engine fails their base case with a trace from reset,
     # whereas a failed induction step starts from any state (docs/formal.md).
+    from apsq_rae.hdl.rae import RAE
     jobs = []
-    for pipeline, latency in (("min", 4), ("default", 11), ("max", 16)):
+    for pipeline in ("min", "default", "max"):
+        latency = RAE.pipeline_latency(SMALL, pipeline)
         tag = f"small-{pipeline}"
         jobs += [Job(f"{group}-{tag}", group, SMALL, pipeline, "bmc", bmc_depth(group, latency))
                  for group in ("port", "order")]
@@ -116,9 +118,10 @@ def _jobs():
                      bmc_depth("hazard", latency)),
                  Job(f"err-odd-{pipeline}", "err", ODD, pipeline, "prove", 8),
                  Job(f"ready-small-{pipeline}", "ready", SMALL, pipeline, "structural", 0)]
-    for pipeline, latency in (("min", 4), ("default", 11), ("max", 16)):     # odd's latencies
+    for pipeline in ("min", "default", "max"):
         jobs += [Job(f"{group}-odd-{pipeline}", group, ODD, pipeline, "bmc",
-                     bmc_depth(group, latency)) for group in ("port", "order")]
+                     bmc_depth(group, RAE.pipeline_latency(ODD, pipeline)))
+                 for group in ("port", "order")]
     for config, params in (("small", SMALL), ("odd", ODD)):
         for pipeline in ("min", "default", "max"):
             jobs += [Job(f"{group}-{config}-{pipeline}-induct", group, params, pipeline, "prove",
