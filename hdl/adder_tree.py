@@ -5,6 +5,7 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from ._checks import check_bool, check_int, quiet_on_error
+from .pipeline import register_after
 
 
 __all__ = ["AdderTree"]
@@ -115,7 +116,7 @@ class AdderTree(wiring.Component):
                         value, lo, hi = operands[k]
                     reg = Signal(signed(_signed_width(lo, hi)),
                                  name=f"lane{j}_l{level}_{k // 2}", reset_less=True)
-                    registered = lps and ((level + 1) % lps == 0 or level == levels - 1)
+                    registered = register_after(level, levels, lps)
                     m.d["sync" if registered else "comb"] += reg.eq(value)
                     nxt.append((reg, lo, hi))
                 operands = nxt

@@ -5,6 +5,7 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from ._checks import check_int, quiet_on_error
+from .pipeline import register_after
 
 
 __all__ = ["ShiftDequantizer"]
@@ -87,8 +88,7 @@ class ShiftDequantizer(wiring.Component):
         for level in range(self.exp_bits):
             amount = 1 << level
             width = self.q_bits + (1 << (level + 1)) - 1     # exact width after this level
-            lps = self.levels_per_stage
-            registered = lps and ((level + 1) % lps == 0 or level == self.exp_bits - 1)
+            registered = register_after(level, self.exp_bits, self.levels_per_stage)
             selects = [held[level - first] for held, first in exps]
             values = [self._shift(v, selects[j // per_copy], amount, registered)
                       for j, v in enumerate(values)]

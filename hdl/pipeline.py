@@ -26,7 +26,17 @@ from dataclasses import asdict, dataclass, fields
 from ._checks import check_bool, check_int
 
 
-__all__ = ["Pipeline", "SETTINGS", "as_pipeline"]
+__all__ = ["Pipeline", "SETTINGS", "as_pipeline", "register_after"]
+
+
+def register_after(level, n_levels, levels_per_stage):
+    """Whether a chain of ``n_levels`` logic levels with a register every ``levels_per_stage``
+    levels (0: none) has a register after level ``level`` (from 0): after every
+    ``levels_per_stage``-th level and after the last, so it takes
+    ``ceil(n_levels / levels_per_stage)`` clocks. The shifters and the adder tree place their
+    registers by this rule."""
+    return bool(levels_per_stage) and ((level + 1) % levels_per_stage == 0 or
+                                       level == n_levels - 1)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from ._checks import check_int, check_rounding, quiet_on_error
+from .pipeline import register_after
 
 
 __all__ = ["Quantizer"]
@@ -140,7 +141,7 @@ class Quantizer(wiring.Component):
                     s_sticky = s_sticky | (value[:min(s - 1, W)] != 0)
                 value = Mux(e_bit, s_value, value)
                 guard, sticky = Mux(e_bit, s_guard, guard), Mux(e_bit, s_sticky, sticky)
-                if lps and ((level + 1) % lps == 0 or level == self.exp_bits - 1):
+                if register_after(level, self.exp_bits, lps):
                     v_reg = Signal(signed(W), name=f"lane{j}_l{level}_v", reset_less=True)
                     g_reg = Signal(name=f"lane{j}_l{level}_g", reset_less=True)
                     s_reg = Signal(name=f"lane{j}_l{level}_s", reset_less=True)
