@@ -2,8 +2,9 @@
 
 The wrapper needs three pins whatever the engine's width: the clock, one input that feeds a
 shift chain from which a register per engine input bit is loaded, and one output driven by a
-pipelined XOR reduction of every registered engine output bit. Nothing can be optimized away and every engine path is
-register to register, so nextpnr's Fmax for the clock is the engine's own.
+pipelined XOR reduction of every registered engine output bit. Nothing can be optimized away
+and every engine path is register to register, so nextpnr's Fmax for the clock is the
+engine's own.
 """
 
 import json
