@@ -101,7 +101,7 @@ def bmc_depth(group, latency):
 
 
 def _jobs():
-    # Depths: the latency of the setting (4, 11 and 16 clocks on these configurations) plus a
+    # Depths: the latency of the setting (4, 11 and 13 clocks on these configurations) plus a
     # few clocks, so that results come out, wait under backpressure and follow each other.
     # The induction jobs (``-induct``) prove the same groups for every trace; the BMC jobs stay
     # beside them because a broken engine fails their base case with a trace from reset,
@@ -145,7 +145,7 @@ def _jobs():
 #: Every job of ``make formal``.
 JOBS = _jobs()
 #: Proofs too long for ``make formal`` (``--long`` adds them): the arithmetic by induction at
-#: ``default`` and ``max``, whose depth covers 8 and 12 datapath stages, and at ``min`` with the
+#: ``default`` and ``max``, whose depth covers 8 and 9 datapath stages, and at ``min`` with the
 #: bank write register (whose landing write the write-back form reads; docs/formal.md).
 LONG = [Job(f"arith-odd-{pipeline}-induct", "arith", ODD, pipeline, "prove",
             arith_induction_depth(ODD, pipeline)) for pipeline in ("default", "max")] + \

@@ -14,11 +14,12 @@ settings cover the useful range:
     The engine tuned for the ECP5: two shifter levels and one adder-tree level per clock, a
     two-stage quantizer, the bank output register and the issue queue's input register.
 ``max``
-    Deeper than ``default``: a register after every barrel-shifter level with a copy of the
-    shifters' exponent registers per four lanes, a register on the adder tree's operands, the
-    quantizer's wide checks over two clocks and the result FIFO's write registered: on the
-    ECP5 the shifters, the tree, the quantizer and the FIFO's write enables then leave the
-    critical paths.
+    ``default`` and three more things for the ECP5: a copy of the shifters' exponent registers
+    per four lanes, the quantizer's wide checks over two clocks, and the result FIFO's write
+    registered. A register after every shifter level (``shift_levels_per_stage=1``) and on the
+    adder tree's operands (``tree_input_register``) bought no measured clock rate on either
+    ECP5 speed grade, since the issue queue, which every setting shares, limits first
+    (docs/results.md).
 """
 
 from dataclasses import asdict, dataclass, fields
@@ -59,8 +60,8 @@ class Pipeline:
     tree_input_register : bool
         Register the adder tree's operands before its first level (one clock of latency), so
         that each lane's first carry chains start at flip-flops placed beside them instead of
-        at the dequantizers and the tile data, which sit by the block RAMs and the queue. On in
-        ``max``.
+        at the dequantizers and the tile data, which sit by the block RAMs and the queue. Off
+        in every named setting (on the ECP5 it bought no clock rate in ``max``).
     quantizer_stages : int
         Registers of the quantizer's rounding and saturation after its shifter: 2 (first the wide
         comparisons and the in-range sum, then the decision and the output), 1 (all in one
@@ -154,8 +155,7 @@ SETTINGS = {
                     bank_output_register=False, bank_write_register=False,
                     queue_input_register=False, bank_bypass=True),
     "default": Pipeline(),
-    "max": Pipeline(shift_levels_per_stage=1, shift_select_lanes=4, tree_input_register=True,
-                    quantizer_stages=3, result_write_register=True),
+    "max": Pipeline(shift_select_lanes=4, quantizer_stages=3, result_write_register=True),
 }
 
 

@@ -329,10 +329,9 @@ def stream_one_address(p, pipeline, gs, tiles):
 #            the issue (bank read, quantizer output register): g = 2
 #   default: L = 16; the write lands 13 edges after the issue (its 13 stages), read on the edge
 #            after: g = 14
-#   max:     L = 23 (Q 2 + bank read 2 + dequantizer 5 + tree 3 and its operand register 1 +
-#            quantizer 5 + 3 + FIFO 2 with its write register); 19 stages, read on the edge
-#            after: g = 20
-TIMING = {"min": (4, 2), "default": (16, 14), "max": (23, 20)}
+#   max:     L = 18 (Q 2 + bank read 2 + dequantizer 3 + tree 3 + quantizer 3 + 3 + FIFO 2
+#            with its write register); 14 stages, read on the edge after: g = 15
+TIMING = {"min": (4, 2), "default": (16, 14), "max": (18, 15)}
 
 
 @pytest.mark.parametrize("pipeline", list(SETTINGS))
@@ -349,7 +348,7 @@ def test_psq_tiles_do_not_wait(pipeline):
              for i in range(8)]
     latency, first, (result,) = stream_one_address(p, pipeline, 4, tiles)
     assert latency == L
-    assert result - first == {"min": 13, "default": 49, "max": 68}[pipeline] == 2 * g + 5 + L
+    assert result - first == {"min": 13, "default": 49, "max": 53}[pipeline] == 2 * g + 5 + L
 
 
 @pytest.mark.parametrize("pipeline", list(SETTINGS))
@@ -367,5 +366,5 @@ def test_step_zero_after_last_does_not_wait(pipeline):
     latency, first, results = stream_one_address(p, pipeline, 1, tiles)
     assert latency == L
     assert [r - first for r in results] == {"min": [8, 13], "default": [44, 73],
-                                            "max": [63, 104]}[pipeline]
+                                            "max": [48, 79]}[pipeline]
     assert [r - first for r in results] == [2 * g + L, 4 * g + 1 + L]

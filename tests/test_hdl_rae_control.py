@@ -291,8 +291,8 @@ def test_busy_and_latency(pipeline):
     # 0 + 1 + result FIFO 1
     ({}, "min", 4),
     (dict(max_group_size=16, exp_bits=6), "min", 4),
-    # 2 + 2 + dequantizer 5 levels one per stage 5 + tree 3 + quantizer 5 + 2 + 1
-    ({}, "max", 23),
+    # 2 + 2 + dequantizer 3 + tree 3 + quantizer 3 + 3 + result FIFO 1 and its write register 1
+    ({}, "max", 18),
     # 2 + bank read 1 + dequantizer 5 + tree 3 + quantizer 5 + 2 + 1
     ({}, Pipeline(bank_output_register=False, shift_levels_per_stage=1), 19),
     # 2 + 2 + dequantizer ceil(4/3) = 2 + tree 3 + quantizer 2 + 2 + 1

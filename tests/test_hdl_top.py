@@ -42,7 +42,7 @@ def test_wrappers_take_an_engine_and_report_its_timing(wrapper):
     assert given.engine is engine and given.params is p
     assert Fragment.get(given, None).find_subfragment("engine") is not None
     built = wrapper(pipeline="max")
-    assert (built.latency, built.reread_distance, built.capacity(1)) == (23, 20, 1024)
+    assert (built.latency, built.reread_distance, built.capacity(1)) == (18, 15, 1024)
     assert built.engine.pipeline.name == "max"
     Fragment.get(built, None)
 
