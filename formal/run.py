@@ -47,6 +47,10 @@ WRITE_REGISTER = {"default-wreg": Pipeline(bank_write_register=True),
 #: The same for the result FIFO's write register (``result_write_register``).
 RESULT_REGISTER = {"default-rreg": Pipeline(result_write_register=True),
                    "min-rreg": replace(SETTINGS["min"], result_write_register=True)}
+#: ``max`` with a register after every shifter level and on the adder tree's operands, the two
+#: knobs no named setting has since ``max`` dropped them, so that the control proofs still cover
+#: the stages they add.
+DEEP = {"max-deep": replace(SETTINGS["max"], shift_levels_per_stage=1, tree_input_register=True)}
 #: BMC depth of the port-level arithmetic check: the last depth the solver finishes in seconds
 #: (depth 10 ran for more than 20 minutes with z3 and with Boolector, and 15 with Yices;
 #: docs/formal.md).
@@ -57,6 +61,10 @@ ARITH_DEPTH = 9
 INDUCTION_DEPTH = 2
 #: Depth of the proof by induction of ``arith`` on ``min`` (see :func:`arith_induction_depth`).
 ARITH_INDUCTION_DEPTH = 3
+#: Seconds a job may run before it is stopped and reported as ``TIMEOUT``.
+TIMEOUT = 900
+#: The same for the jobs of ``--long`` (``arith-odd-default-induct`` took 1383 s at 5919be0).
+LONG_TIMEOUT = 4 * 3600
 
 
 def arith_induction_depth(params, pipeline):
@@ -74,7 +82,7 @@ class Job:
     """One SymbiYosys run: property ``group`` on ``params`` at ``pipeline``, in ``mode``
     (``bmc``, ``prove`` or ``cover``) to ``depth`` clocks. ``engine`` replaces the RAE (see
     :class:`~apsq_rae.formal.harness.Harness`); ``verilog`` lists Verilog files the engine
-    instantiates (read before the harness)."""
+    instantiates (read before the harness); after ``timeout`` seconds the job is stopped."""
     name: str
     group: str
     params: RAEParams
@@ -85,6 +93,7 @@ class Job:
     verilog: tuple = ()
     invariants: bool = None
     solver: str = "yices"
+    timeout: float = field(default=TIMEOUT, compare=False)
 
     @property
     def with_invariants(self):
@@ -129,7 +138,7 @@ def _jobs():
     jobs += [Job(f"arith-{config}-min-induct", "arith", params, "min", "prove",
                  ARITH_INDUCTION_DEPTH)
              for config, params in (("small", SMALL), ("odd", ODD), ("trunc", TRUNC))]
-    for tag, pipeline in {**WRITE_REGISTER, **RESULT_REGISTER}.items():
+    for tag, pipeline in {**WRITE_REGISTER, **RESULT_REGISTER, **DEEP}.items():
         jobs += [Job(f"{group}-small-{tag}-induct", group, SMALL, pipeline, "prove",
                      INDUCTION_DEPTH) for group in ("port", "order", "hazard")]
     jobs += [Job("arith-small-min-rreg-induct", "arith", SMALL, RESULT_REGISTER["min-rreg"],
@@ -148,9 +157,10 @@ JOBS = _jobs()
 #: ``default`` and ``max``, whose depth covers 8 and 9 datapath stages, and at ``min`` with the
 #: bank write register (whose landing write the write-back form reads; docs/formal.md).
 LONG = [Job(f"arith-odd-{pipeline}-induct", "arith", ODD, pipeline, "prove",
-            arith_induction_depth(ODD, pipeline)) for pipeline in ("default", "max")] + \
+            arith_induction_depth(ODD, pipeline), timeout=LONG_TIMEOUT)
+        for pipeline in ("default", "max")] + \
     [Job("arith-small-min-wreg-induct", "arith", SMALL, WRITE_REGISTER["min-wreg"], "prove",
-         arith_induction_depth(SMALL, WRITE_REGISTER["min-wreg"]))]
+         arith_induction_depth(SMALL, WRITE_REGISTER["min-wreg"]), timeout=LONG_TIMEOUT)]
 #: The subset ``make test`` runs (small configuration, ``min`` pipeline: the shortest latency).
 QUICK = [Job("port-quick", "port", SMALL, "min", "bmc", 12),
          Job("order-quick", "order", SMALL, "min", "bmc", 10),
@@ -220,13 +230,15 @@ def _ready_job(job, workdir, timeout):
     return Result(job, status, seconds, "", tail)
 
 
-def run_job(job, out, *, timeout=900):
-    """Run one job under ``out/<job.name>``; return its :class:`Result`."""
+def run_job(job, out, *, timeout=None):
+    """Run one job under ``out/<job.name>``, for at most ``timeout`` seconds (the job's own
+    ``timeout`` if omitted); return its :class:`Result`."""
     import os as _os
     _os.environ.setdefault("AMARANTH_USE_YOSYS", "builtin")
     from amaranth.back import rtlil
     from .harness import Harness
 
+    timeout = job.timeout if timeout is None else timeout
     workdir = Path(out) / job.name
     if workdir.exists():
         shutil.rmtree(workdir)
@@ -302,11 +314,19 @@ def _line(result):
     return text
 
 
-def run_jobs(jobs, out, *, parallel=2, log=print):
-    """Run ``jobs`` ``parallel`` at a time; log one line each; return the results."""
+def run_jobs(jobs, out, *, parallel=2, log=print, timeout=None):
+    """Run ``jobs`` ``parallel`` at a time, each for at most ``timeout`` seconds (its own
+    ``timeout`` if omitted); log one line each, and one when a job that may run longer than
+    :data:`TIMEOUT` starts; return the results."""
+    def run(job):
+        limit = job.timeout if timeout is None else timeout
+        if limit > TIMEOUT:
+            log(f"[formal] {job.name} started (stopped after {limit / 60:.0f} min)")
+        return run_job(job, out, timeout=limit)
+
     results = []
     with ThreadPoolExecutor(max_workers=parallel) as pool:
-        for result in pool.map(lambda job: run_job(job, out), jobs):
+        for result in pool.map(run, jobs):
             log(_line(result))
             results.append(result)
     return results
@@ -326,9 +346,14 @@ def main(argv=None):
                         help="work directory; default build/formal")
     parser.add_argument("--only", default=None, metavar="TEXT",
                         help="only the jobs whose name contains TEXT")
+    parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                        help=f"stop each job after SECONDS; default {TIMEOUT}, "
+                             f"{LONG_TIMEOUT} for the long proofs")
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error(f"--jobs = {args.jobs} is out of range (legal: >= 1)")
+    if args.timeout is not None and not args.timeout > 0:
+        parser.error(f"--timeout = {args.timeout:g} is out of range (legal: > 0)")
     if args.quick and args.long:
         parser.error("--quick and --long exclude each other")
     jobs = QUICK if args.quick else JOBS + LONG if args.long else JOBS
@@ -338,7 +363,7 @@ def main(argv=None):
             parser.error(f"--only = {args.only!r} matches no job")
     start = time.monotonic()
     print(f"[formal] {len(jobs)} job(s), {args.jobs} at once, in {args.out}", flush=True)
-    results = run_jobs(jobs, args.out, parallel=args.jobs,
+    results = run_jobs(jobs, args.out, parallel=args.jobs, timeout=args.timeout,
                        log=lambda line: print(line, flush=True))
     passed = sum(r.status == "PASS" for r in results)
     print(f"[formal] {passed} of {len(results)} passed in {time.monotonic() - start:.0f} s")

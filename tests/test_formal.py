@@ -4,14 +4,15 @@ and each property group catches a deliberately broken engine with a counterexamp
 import gc
 import re
 import warnings
+from dataclasses import replace
 
 import pytest
 from amaranth.hdl import UnusedElaboratable
 
 from apsq_rae.formal.bugs import BUGS, ENGINE_BUGS, broken_engine, patched_engine
-from apsq_rae.formal.run import (ARITH_DEPTH, ARITH_INDUCTION_DEPTH, INDUCTION_DEPTH, JOBS, LONG,
-                                 QUICK, WRITE_REGISTER, Job, SMALL, arith_induction_depth,
-                                 run_job)
+from apsq_rae.formal.run import (ARITH_DEPTH, ARITH_INDUCTION_DEPTH, DEEP, INDUCTION_DEPTH, JOBS,
+                                 LONG, LONG_TIMEOUT, QUICK, TIMEOUT, WRITE_REGISTER, Job, SMALL,
+                                 arith_induction_depth, run_job)
 from apsq_rae.formal.run import main as formal_main
 from apsq_rae.hdl.proof import ProofPlatform, for_proofs
 
@@ -132,6 +133,7 @@ def test_every_cover_statement_is_reached(tmp_path):
     (["--quick", "--long"], r"--quick and --long exclude each other"),
     (["--jobs", "0"], r"--jobs = 0 is out of range \(legal: >= 1\)"),
     (["--only", "no-such-job"], r"--only = 'no-such-job' matches no job"),
+    (["--timeout", "0"], r"--timeout = 0 is out of range \(legal: > 0\)"),
 ])
 def test_formal_command_rejects_bad_input(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
@@ -150,3 +152,24 @@ def test_long_jobs_reach_the_write_back_stage():
                                                      "arith-odd-max-induct": 10,
                                                      "arith-small-min-wreg-induct": 3}
     assert not {job.name for job in LONG} & {job.name for job in JOBS}
+
+
+def test_long_jobs_have_time_to_finish():
+    # arith-odd-default-induct took 1383 s (docs/results.md): more than a make formal job gets.
+    assert TIMEOUT == 900 and LONG_TIMEOUT == 4 * 3600
+    assert all(job.timeout == LONG_TIMEOUT for job in LONG)
+    assert all(job.timeout == TIMEOUT for job in JOBS + QUICK)
+
+
+def test_a_job_is_stopped_at_its_timeout(tmp_path):
+    # order-small-max-deep-induct takes about 36 s; stopped after one, the solver with it.
+    job = next(job for job in JOBS if job.name == "order-small-max-deep-induct")
+    result = run_job(replace(job, timeout=1), tmp_path)
+    assert result.status == "TIMEOUT" and result.seconds < 10, (result.status, result.seconds)
+
+
+def test_the_knobs_no_setting_has_are_under_the_control_proofs():
+    deep = DEEP["max-deep"]
+    assert deep.shift_levels_per_stage == 1 and deep.tree_input_register
+    assert {job.name for job in JOBS if job.pipeline == deep} == {
+        f"{group}-small-max-deep-induct" for group in ("port", "order", "hazard")}
