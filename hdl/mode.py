@@ -7,7 +7,8 @@ From the run-time group size ``gs`` and a tile's ``addr``, ``step`` and ``last``
   ``a // depth`` at row ``a % depth``; its slot ``s`` is bank ``group*gs + s``, the AP sits in the
   last slot ``gs-1``;
 * the phase ``p = step mod gs`` (constant-modulus reduction per candidate ``gs``, muxed by the
-  run-time ``gs``: no divider), whether an AP exists (``step >= gs``), the mode bit
+  run-time ``gs``: no divider), whether an AP exists (``step >= gs``; this and the other
+  comparisons with constants are AND/OR logic, no carry chain), the mode bit
   ``s2 = (p == gs-1) | last`` and whether the step reads nothing from the banks (a PSQ step, or
   an APSQ step at phase 0 without an AP);
 * the banks to read (``rd_mask``: the pendings ``0..p-1`` and, if an AP exists, slot ``gs-1``;
@@ -27,7 +28,41 @@ from ._checks import quiet_on_error
 from .params import as_params
 
 
-__all__ = ["TileDecoder", "BankSelect", "mod_const"]
+__all__ = ["TileDecoder", "BankSelect", "mod_const", "ge_const"]
+
+
+def ge_const(value, bound):
+    """``value >= bound`` for an unsigned ``value`` and a constant ``bound``, as AND/OR logic.
+
+    From the most significant bit down: where ``bound`` has a 1, ``value`` needs it too and the
+    rest must be at least the rest of ``bound``; where ``bound`` has a 0, a 1 in ``value``
+    suffices. Synthesis maps that to a small LUT tree (the high bits of a small bound are one
+    OR), where a comparison operator becomes a carry chain the length of ``value`` on the
+    FPGA.
+
+    Parameters
+    ----------
+    value : Value
+        Unsigned value.
+    bound : int
+        Constant, ``>= 0``.
+
+    Returns
+    -------
+    Value
+        One bit.
+    """
+    if bound < 0:
+        raise ValueError(f"bound = {bound} is out of range (legal: >= 0)")
+    if bound == 0:
+        return Const(1, 1)
+    if bound >= 1 << len(value):
+        return Const(0, 1)
+    top = len(value) - 1
+    rest = ge_const(value[:top], bound & ~(1 << top)) if top else Const(1, 1)
+    if bound >> top & 1:
+        return value[top] & rest
+    return value[top] | rest
 
 
 def mod_const(value, modulus):
@@ -136,9 +171,9 @@ class TileDecoder(wiring.Component):
 
         # No upper bound where G is the largest value group_size can hold (a comparison that
         # is always true, which lint tools flag).
-        in_bounds = self.group_size >= 1
+        in_bounds = self.group_size.any()
         if G < 2 ** len(self.group_size) - 1:
-            in_bounds &= self.group_size <= G
+            in_bounds &= ~ge_const(self.group_size, G + 1)
         m.d.comb += self.cfg_ok.eq(in_bounds)
 
         # Static mapping: group = addr div depth, row = addr mod depth.
@@ -151,7 +186,7 @@ class TileDecoder(wiring.Component):
         else:
             m.d.comb += [self.row.eq(self.addr), self.group.eq(0)]
             for j in range(1, G):
-                with m.If(self.addr >= j * depth):
+                with m.If(ge_const(self.addr, j * depth)):
                     m.d.comb += [self.row.eq(self.addr - j * depth), self.group.eq(j)]
 
         # Per candidate gs: constant capacity and constant-modulus phase, muxed by gs.
@@ -159,10 +194,10 @@ class TileDecoder(wiring.Component):
             for gs in range(1, G + 1):
                 with m.Case(gs):
                     phase = mod_const(self.step, gs)
-                    has_ap = self.step >= gs
+                    has_ap = ge_const(self.step, gs)
                     mode = (phase == gs - 1) | self.last
                     m.d.comb += [
-                        self.in_range.eq(self.addr < p.capacity(gs)),
+                        self.in_range.eq(~ge_const(self.addr, p.capacity(gs))),
                         self.phase.eq(phase),
                         self.has_ap.eq(has_ap),
                         self.mode.eq(mode),

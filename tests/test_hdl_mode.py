@@ -14,7 +14,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from apsq_rae import golden
-from apsq_rae.hdl.mode import BankSelect, TileDecoder, mod_const
+from apsq_rae.hdl.mode import BankSelect, TileDecoder, ge_const, mod_const
 from apsq_rae.hdl.params import RAEParams
 
 from sim_helpers import run_sim, seed_from_env
@@ -148,6 +148,37 @@ def test_mod_const(width):
                 assert ctx.get(r) == v % m, (v, m)
 
     run_sim(mod, tb)
+
+
+@pytest.mark.parametrize("width", [1, 2, 5, 16])
+def test_ge_const(width):
+    # Every bound from 0 to one past the largest value, against every value (16 bits: the
+    # edges and a random sample).
+    rng = random.Random(seed_from_env(default=width))
+    value = Signal(width)
+    if width <= 5:
+        bounds, values = list(range((1 << width) + 2)), list(range(1 << width))
+    else:
+        bounds = sorted({0, 1, 2, 3, 4, 5, 255, 256, 1000, (1 << width) - 1, 1 << width}
+                        | {rng.randrange(1 << width) for _ in range(12)})
+        values = sorted({b + d for b in bounds for d in (-1, 0, 1) if 0 <= b + d < 1 << width}
+                        | {rng.randrange(1 << width) for _ in range(40)})
+    results = [Signal(name=f"ge{n}") for n in range(len(bounds))]
+    mod = Module()
+    mod.d.comb += [r.eq(ge_const(value, b)) for r, b in zip(results, bounds)]
+
+    async def tb(ctx):
+        for v in values:
+            ctx.set(value, v)
+            for r, b in zip(results, bounds):
+                assert ctx.get(r) == int(v >= b), (v, b)
+
+    run_sim(mod, tb)
+
+
+def test_ge_const_rejects_a_negative_bound():
+    with pytest.raises(ValueError, match=r"bound = -1 is out of range \(legal: >= 0\)"):
+        ge_const(Signal(4), -1)
 
 
 def test_mod_const_rejects_zero():
