@@ -124,7 +124,7 @@ class _Swapped:
 
 
 def _no_hazard(m, outer, inner):                  # the hazard stall removed
-    m.d.comb += outer.hazard.eq(0)
+    m.d.comb += [outer.hazard.eq(0), outer.clear.eq(outer.o.valid)]
 
 
 def _sat_forgotten(m, outer, inner):              # sat of stored values not carried on

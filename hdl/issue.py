@@ -15,14 +15,17 @@ the head being issued now with the entry's address, which is a registered flag p
 The head's hazard flag (any bit of its next vector) is therefore a few LUT levels from
 flip-flops, with no address comparator on its path.
 
-An entry can be exempt from the hazard: with ``exempt`` naming a one-bit payload field, an
-entry whose field is 1 never shows ``hazard``. The AND is made in front of the hazard
-register, from the entry's own field (registered, except for a tile that goes from the port
-straight into the head), so ``hazard`` stays a flip-flop. The entry's match vector is kept
+An entry can be exempt from the hazard: with ``exempt`` naming a one-bit payload field (or a
+function of the payload), an entry whose field is 1 never shows ``hazard``. The AND is made in
+front of the hazard register, from the entry's own fields (registered, except for a tile that
+goes from the port straight into the head), so ``hazard`` stays a flip-flop. The entry's match vector is kept
 like every other, so an entry behind it still sees it in flight once it issues.
+
+``clear`` is ``o.valid & ~hazard`` as a flip-flop of its own, loaded beside the hazard
+register, so that a consumer's issue decision starts at one flip-flop for both.
 """
 
-from amaranth.hdl import Assert, Cat, Module, Mux, Shape, Signal
+from amaranth.hdl import Assert, Cat, Const, Module, Mux, Shape, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -52,8 +55,9 @@ class IssueQueue(wiring.Component):
     input_register : bool
         Put an input register in front of the skid register and the head (latency 2,
         capacity 3); without it latency 1, capacity 2.
-    exempt : str, optional
-        Name of a one-bit payload field: an entry with the field set never has a hazard.
+    exempt : str or callable, optional
+        Name of a one-bit payload field, or a function from an entry's payload (a view of
+        ``shape``) to a one-bit value: an entry for which it is 1 never has a hazard.
 
     Members
     -------
@@ -63,6 +67,8 @@ class IssueQueue(wiring.Component):
         The head.
     hazard : Out(1)
         Registered: the head's address is in flight (always 0 for an exempt head).
+    clear : Out(1)
+        Registered: ``o.valid & ~hazard``, the head may issue as far as the queue knows.
     issue : In(1)
         The head enters pipeline stage 0 on this clock (``o.ready`` is 1 too).
     stage_valid : In(n_stages)
@@ -88,10 +94,11 @@ class IssueQueue(wiring.Component):
             raise TypeError(f"shape must be a StructLayout with an 'addr' field, not {shape!r}")
         check_int("n_stages", n_stages, 1)
         check_bool("input_register", input_register)
-        if exempt is not None and (exempt not in shape.members or
-                                   Shape.cast(shape.members[exempt]).width != 1):
+        if exempt is not None and not callable(exempt) and (
+                exempt not in shape.members or Shape.cast(shape.members[exempt]).width != 1):
             raise ValueError(f"exempt = {exempt!r} is not a one-bit field of the payload "
-                             f"(legal: None or a one-bit field of {list(shape.members)})")
+                             f"(legal: None, a function of the payload or a one-bit field of "
+                             f"{list(shape.members)})")
         self.shape = shape
         self.n_stages = n_stages
         self.input_register = input_register
@@ -101,6 +108,7 @@ class IssueQueue(wiring.Component):
             "i":           In(stream.Signature(shape)),
             "o":           Out(stream.Signature(shape)),
             "hazard":      Out(1),
+            "clear":       Out(1),
             "issue":       In(1),
             "stage_valid": In(n_stages),
             "stage_addr":  In(data.ArrayLayout(addr, n_stages)),
@@ -157,7 +165,11 @@ class IssueQueue(wiring.Component):
             # The entry's hazard for a next match vector ``vec``: any bit, unless exempt.
             if self.exempt is None:
                 return vec.any()
-            return vec.any() & ~getattr(entry, self.exempt)
+            return vec.any() & ~self._exempt(entry)
+
+        def flags(valid, hazard):
+            # The next head's hazard flag, and ``clear`` from the same terms.
+            m.d.sync += [self.hazard.eq(hazard), self.clear.eq(valid & ~hazard)]
 
         def shifted(vec, same_as_head):
             # The entry's vector on the next clock: every stage moves on, and stage 0 receives
@@ -181,16 +193,17 @@ class IssueQueue(wiring.Component):
             ]
             # As below, the hazard register is the OR of the next head's vector.
             h_next, k_next = shifted(h_vec, 0), shifted(k_vec, eq_hk)
-            m.d.sync += [h_vec.eq(h_next), k_vec.eq(k_next), self.hazard.eq(waits(h, h_next))]
+            m.d.sync += [h_vec.eq(h_next), k_vec.eq(k_next)]
+            flags(h_valid, waits(h, h_next))
             with m.If(h_free):
                 # The head register loads: from k if full (the port is not ready then), else
                 # from the port.
                 with m.If(k_valid):
-                    m.d.sync += [h.eq(k), h_valid.eq(1), h_vec.eq(k_next),
-                                 self.hazard.eq(waits(k, k_next)), k_valid.eq(0)]
+                    m.d.sync += [h.eq(k), h_valid.eq(1), h_vec.eq(k_next), k_valid.eq(0)]
+                    flags(1, waits(k, k_next))
                 with m.Else():
-                    m.d.sync += [h.eq(p), h_valid.eq(p_fire), h_vec.eq(p_vec),
-                                 self.hazard.eq(p_fire & waits(p, p_vec))]
+                    m.d.sync += [h.eq(p), h_valid.eq(p_fire), h_vec.eq(p_vec)]
+                    flags(p_fire, p_fire & waits(p, p_vec))
             with m.Elif(p_fire):
                 # The head stays: the port's tile waits behind it.
                 m.d.sync += [k.eq(p), k_valid.eq(1), k_vec.eq(p_vec),
@@ -210,18 +223,18 @@ class IssueQueue(wiring.Component):
         # OR of the next head's, so it always equals ``h_vec.any()`` without that OR in front
         # of ``take``.
         h_next, k_next, r_next = shifted(h_vec, 0), shifted(k_vec, eq_hk), shifted(r_vec, eq_hr)
-        m.d.sync += [h_vec.eq(h_next), k_vec.eq(k_next), r_vec.eq(r_next),
-                     self.hazard.eq(waits(h, h_next))]
+        m.d.sync += [h_vec.eq(h_next), k_vec.eq(k_next), r_vec.eq(r_next)]
+        flags(h_valid, waits(h, h_next))
         with m.If(h_free):
             # The head register loads: from k if full, else from r (when r moves).
             with m.If(k_valid):
-                m.d.sync += [h.eq(k), h_valid.eq(1), h_vec.eq(k_next),
-                             self.hazard.eq(waits(k, k_next)), k_valid.eq(0)]
+                m.d.sync += [h.eq(k), h_valid.eq(1), h_vec.eq(k_next), k_valid.eq(0)]
+                flags(1, waits(k, k_next))
                 # r stays (it cannot move while k is full); its head is now k.
                 m.d.sync += eq_hr.eq(eq_kr)
             with m.Else():
-                m.d.sync += [h.eq(r), h_valid.eq(r_valid), h_vec.eq(r_next),
-                             self.hazard.eq(waits(r, r_next))]
+                m.d.sync += [h.eq(r), h_valid.eq(r_valid), h_vec.eq(r_next)]
+                flags(r_valid, waits(r, r_next))
         with m.Elif(r_move):
             m.d.sync += [k.eq(r), k_valid.eq(1), k_vec.eq(r_next), eq_hk.eq(eq_hr)]
 
@@ -242,12 +255,20 @@ class IssueQueue(wiring.Component):
             self._invariants(m, entries, [(h, k, eq_hk), (h, r, eq_hr), (k, r, eq_kr)])
         return m
 
+    def _exempt(self, entry):
+        """1 for an entry that never has a hazard (``exempt``), else 0."""
+        if self.exempt is None:
+            return Const(0, 1)
+        if callable(self.exempt):
+            return self.exempt(entry)
+        return getattr(entry, self.exempt)
+
     def _invariants(self, m, entries, flags):
         """Invariants for the proofs (docs/formal.md), given the entries (oldest first) and the
         registered address flags ``(older, younger, flag)``: every pipeline stage that holds an
         entry's address has its bit set in the entry's match vector (the input register's
         vector may still lack the last stage, which leaves before the entry can issue); the
-        hazard flag is the head's; each flag says whether its two valid entries share an
+        hazard flag is the head's; ``clear`` is ``o.valid & ~hazard``; each flag says whether its two valid entries share an
         address. The bits of a ``last`` tile's landing stage may stay set without a match,
         so the converse is not asserted."""
         n = self.n_stages
@@ -258,8 +279,9 @@ class IssueQueue(wiring.Component):
                 match = self.stage_valid[s] & (self.stage_addr[s] == entry.addr)
                 m.d.comb += Assert(~(valid & match) | vec[s])
         h_valid, h, h_vec = entries[0]
-        exempt = getattr(h, self.exempt) if self.exempt is not None else 0
-        m.d.comb += Assert(~h_valid | (self.hazard == (h_vec.any() & ~exempt)))
+        exempt = self._exempt(h)
+        m.d.comb += [Assert(~h_valid | (self.hazard == (h_vec.any() & ~exempt))),
+                     Assert(self.clear == (h_valid & ~self.hazard))]
         for older, younger, flag in flags:
             both = valid_of[id(older)] & valid_of[id(younger)]
             m.d.comb += Assert(~both | (flag == (older.addr == younger.addr)))

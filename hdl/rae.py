@@ -87,6 +87,12 @@ def _issue_layout(params):
     })
 
 
+def _exempt(entry):
+    # Issue-queue entries that never wait for the hazard: a tile that reads no bank, and an
+    # out-of-range tile (dropped without issuing).
+    return entry.no_read | ~entry.in_range
+
+
 def _stage_layout(params):
     # Side band that travels with a tile through the datapath (data not included).
     return data.StructLayout({
@@ -280,12 +286,13 @@ class RAE(wiring.Component):
         # The queue also watches the clocks a registered bank write takes to land.
         w_lat = banks.write_latency
         # A tile that reads no bank (``no_read``) has no read-after-write hazard: it is exempt
-        # from the wait, but stays in every match vector (docs/design.md, hazards).
+        # from the wait, but stays in every match vector (docs/design.md, hazards). So is an
+        # out-of-range tile, which is dropped without issuing.
         # With the banks' bypass, the last of them lands on the edge that would read it, which
         # the bypass covers, so the queue watches one stage less (``_n_watched``).
         m.submodules.queue = queue = IssueQueue(_issue_layout(p), n_stages=self._n_watched,
                                                 input_register=pipe.queue_input_register,
-                                                exempt="no_read")
+                                                exempt=_exempt)
         dequant = []
         for b in range(G):
             dequant.append(ShiftDequantizer(lanes=p.lanes, q_bits=p.q_bits, exp_bits=p.exp_bits,
@@ -340,9 +347,12 @@ class RAE(wiring.Component):
         # ---- Issue: hazard and credit checks one or two registers after the port.
         # The issue queue keeps, for each tile it holds, which pipeline stages hold its address
         # (compared on the way in) and gives the head's hazard flag as a register, so ``take``
-        # is one LUT level from flip-flops. A tile that reads no bank never has a hazard (the
-        # flag is 0 for it), so it issues behind an earlier tile of its address without
-        # waiting: writes land in issue order.
+        # is one LUT level (five inputs) from flip-flops: the queue's ``clear`` (valid, no
+        # hazard), the registered group-size check, the head's ``in_range`` and ``last`` and
+        # the credit check. A tile that
+        # reads no bank never has a hazard (the flag is 0 for it), so it issues behind an
+        # earlier tile of its address without waiting: writes land in issue order. An
+        # out-of-range tile has none either, and needs no credit: it is taken and dropped.
         stages = [Signal(_stage_layout(p), name=f"stage{s}") for s in range(n_stages)]
         # Stages whose tile has not yet written its row: the datapath, and the registered write
         # while it lands (a ``last`` tile writes nothing). The last of them writes on the edge
@@ -356,7 +366,6 @@ class RAE(wiring.Component):
             watched.append(landing)
         queue_watched = watched[:self._n_watched]
         head = queue.o.payload
-        hazard = queue.hazard
         # The issue stage sees the group size one clock late: ``take`` then starts at flip-flops
         # instead of at the port's group-size check. A head was accepted at least one clock
         # earlier under the same group size (it changes only while ``busy`` is 0), so only a
@@ -369,8 +378,7 @@ class RAE(wiring.Component):
         take = Signal()
         issue = Signal()
         m.d.comb += [
-            take.eq(queue.o.valid & issue_cfg_ok &
-                    (~head.in_range | (~hazard & (~head.last | credit_ok)))),
+            take.eq(queue.clear & issue_cfg_ok & (~(head.in_range & head.last) | credit_ok)),
             issue.eq(take & head.in_range),
             queue.o.ready.eq(take),
             queue.issue.eq(issue),

@@ -106,10 +106,11 @@ class Bench:
 
     def attach_probes(self):
         """Find the internal nets that coverage and traces read (never scored): the issue
-        queue's head valid, its hazard flag, and the result-credit flag."""
+        queue's head valid, its ``clear`` flag (valid and no hazard), and the result-credit
+        flag."""
         try:
             engine = self.dut.engine
-            self._probes = (engine.o__valid, engine.hazard, engine.credit_ok)
+            self._probes = (engine.o__valid, engine.clear, engine.credit_ok)
         except AttributeError as error:
             self.log.warning(f"no hazard and credit probes ({error})")
 
@@ -317,8 +318,8 @@ class Bench:
 
     def _hazard_stall(self):
         """The issue queue's head is held by a hazard (needs the probes)."""
-        head, hazard, _ = self._probes
-        return bool(int(head.value)) and bool(int(hazard.value))
+        head, clear, _ = self._probes
+        return bool(int(head.value)) and not int(clear.value)
 
     def _sample_clock(self, err, stalled):
         hazard_stall = no_credit = False
