@@ -18,8 +18,9 @@ flip-flops, with no address comparator on its path.
 An entry can be exempt from the hazard: with ``exempt`` naming a one-bit payload field (or a
 function of the payload), an entry whose field is 1 never shows ``hazard``. The AND is made in
 front of the hazard register, from the entry's own fields (registered, except for a tile that
-goes from the port straight into the head), so ``hazard`` stays a flip-flop. The entry's match vector is kept
-like every other, so an entry behind it still sees it in flight once it issues.
+goes from the port straight into the head), so ``hazard`` stays a flip-flop. The entry's
+match vector is kept like every other, so an entry behind it still sees it in flight once it
+issues.
 
 ``clear`` is ``o.valid & ~hazard`` as a flip-flop of its own, loaded beside the hazard
 register, so that a consumer's issue decision starts at one flip-flop for both.
@@ -268,8 +269,8 @@ class IssueQueue(wiring.Component):
         registered address flags ``(older, younger, flag)``: every pipeline stage that holds an
         entry's address has its bit set in the entry's match vector (the input register's
         vector may still lack the last stage, which leaves before the entry can issue); the
-        hazard flag is the head's; ``clear`` is ``o.valid & ~hazard``; each flag says whether its two valid entries share an
-        address. The bits of a ``last`` tile's landing stage may stay set without a match,
+        hazard flag is the head's; ``clear`` is ``o.valid & ~hazard``; each flag says whether
+        its two valid entries share an address. The bits of a ``last`` tile's landing stage may stay set without a match,
         so the converse is not asserted."""
         n = self.n_stages
         valid_of = {id(entry): valid for valid, entry, _ in entries}

@@ -59,7 +59,7 @@ def ge_const(value, bound):
     if bound >= 1 << len(value):
         return Const(0, 1)
     top = len(value) - 1
-    rest = ge_const(value[:top], bound & ~(1 << top)) if top else Const(1, 1)
+    rest = ge_const(value[:top], bound & ~(1 << top))
     if bound >> top & 1:
         return value[top] & rest
     return value[top] | rest

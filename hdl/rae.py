@@ -349,10 +349,10 @@ class RAE(wiring.Component):
         # (compared on the way in) and gives the head's hazard flag as a register, so ``take``
         # is one LUT level (five inputs) from flip-flops: the queue's ``clear`` (valid, no
         # hazard), the registered group-size check, the head's ``in_range`` and ``last`` and
-        # the credit check. A tile that
-        # reads no bank never has a hazard (the flag is 0 for it), so it issues behind an
-        # earlier tile of its address without waiting: writes land in issue order. An
-        # out-of-range tile has none either, and needs no credit: it is taken and dropped.
+        # the credit check. A tile that reads no bank never has a hazard (the flag is 0 for
+        # it), so it issues behind an earlier tile of its address without waiting: writes land
+        # in issue order. An out-of-range tile has none either, and needs no credit: it is
+        # taken and dropped.
         stages = [Signal(_stage_layout(p), name=f"stage{s}") for s in range(n_stages)]
         # Stages whose tile has not yet written its row: the datapath, and the registered write
         # while it lands (a ``last`` tile writes nothing). The last of them writes on the edge

