@@ -136,6 +136,10 @@ def _ap_not_added(m, outer, inner):               # the stored AP never read for
     m.d.comb += inner.has_ap.eq(0)
 
 
+def _decode_overwritten(m, outer, inner):         # the held tile's decoding not held
+    m.d.comb += inner.en.eq(1)
+
+
 def _swaps(bug):
     from apsq_rae.hdl import rae
     from apsq_rae.hdl.banks import Banks
@@ -149,7 +153,7 @@ def _swaps(bug):
             super().__init__(*args, **{**kwargs, "bypass": False})
 
     from apsq_rae.hdl.issue import IssueQueue
-    from apsq_rae.hdl.mode import BankSelect
+    from apsq_rae.hdl.mode import BankSelect, TileDecoder
     from apsq_rae.hdl.results import ResultFIFO
     return {
         "hazard_ignored":    [(rae, "IssueQueue", _Swapped(IssueQueue, _no_hazard))],
@@ -161,6 +165,9 @@ def _swaps(bug):
                                _Swapped(ResultFIFO, lambda m, outer, inner: None,
                                         _OneMoreSlot))],
         "landing_unwatched": [],           # see _PatchedRAE._n_watched
+        # The decoder's register loads on every clock, also while its tile waits for the
+        # queue: the waiting tile takes the decoding of whatever the port shows.
+        "decode_overwritten": [(rae, "TileDecoder", _Swapped(TileDecoder, _decode_overwritten))],
     }[bug]
 
 
@@ -191,7 +198,7 @@ class _PatchedRAE(RAE):
 #: Bugs inside the engine -> the property group that must catch it.
 ENGINE_BUGS = {"hazard_ignored": "hazard", "credit_off_by_one": "hazard",
                "sat_not_sticky": "arith", "ap_not_added": "arith", "bypass_missing": "arith",
-               "landing_unwatched": "hazard"}
+               "landing_unwatched": "hazard", "decode_overwritten": "arith"}
 
 
 def patched_engine(bug):

@@ -23,7 +23,7 @@ from amaranth.hdl import (Array, Assert, Assume, Cover, Elaboratable, Fragment, 
 from apsq_rae.hdl.params import as_params
 from apsq_rae.hdl.proof import ProofPlatform, for_proofs
 
-from .record import shift_record
+from .record import held_tiles, shift_record
 from .reference import Reference
 from .writeback import check_at_writeback, require_behavioural_banks
 
@@ -173,7 +173,7 @@ class Harness(Elaboratable):
             n = self.shadow_depth
             if n is None:
                 rae = inside["rae"]
-                n = rae["results"].capacity + len(inside["queue"]["entries"]) + 1
+                n = rae["results"].capacity + len(held_tiles(inside)) + 1
             # Each taken result is the oldest pending one, and one is pending.
             shadow, count = shift_record(m, "shadow", len(record_in), n, push, take,
                                          record_in)
@@ -271,7 +271,7 @@ class Harness(Elaboratable):
             pending.append((results.held_valid, results.held.addr))
         pending += [(st.valid & st.last, st.addr) for st in reversed(rae["stages"])]
         pending += [(valid & entry.last & entry.in_range, entry.addr)
-                    for valid, entry, _ in queue["entries"]]
+                    for valid, entry, _ in held_tiles(inside)]
         position = level
         for flag, addr in pending:
             with m.If(flag):

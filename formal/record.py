@@ -3,7 +3,7 @@
 from amaranth.hdl import Assert, Mux, Signal
 
 
-__all__ = ["shift_record"]
+__all__ = ["held_tiles", "shift_record"]
 
 
 def shift_record(m, name, shape, n, push, pop, value):
@@ -27,3 +27,10 @@ def shift_record(m, name, shape, n, push, pop, value):
     m.d.sync += count.eq(after + push)
     m.d.comb += Assert(count < n)          # deep enough: a push never falls off the end
     return entries, count
+
+
+def held_tiles(inside):
+    """The tiles the engine holds in front of its datapath, oldest first, as ``(valid, entry,
+    match vector or None)``: the issue queue's entries (head first), then the decoder's register
+    if the pipeline has one (its entry is the decoded tile the queue would take)."""
+    return inside["queue"]["entries"] + inside["rae"]["front"]

@@ -47,10 +47,15 @@ WRITE_REGISTER = {"default-wreg": Pipeline(bank_write_register=True),
 #: The same for the result FIFO's write register (``result_write_register``).
 RESULT_REGISTER = {"default-rreg": Pipeline(result_write_register=True),
                    "min-rreg": replace(SETTINGS["min"], result_write_register=True)}
-#: ``max`` with a register after every shifter level and on the adder tree's operands, the two
-#: knobs no named setting has since ``max`` dropped them, so that the control proofs still cover
-#: the stages they add.
-DEEP = {"max-deep": replace(SETTINGS["max"], shift_levels_per_stage=1, tree_input_register=True)}
+#: The tile decoder's register (``decode_register``), which no named setting has, on ``min``:
+#: short enough for the arithmetic proof by induction, and ``err``/``ready`` see the port
+#: checks it forms again.
+DECODE = {"min-dec": replace(SETTINGS["min"], decode_register=True)}
+#: ``max`` with every register no named setting has: after every shifter level, on the adder
+#: tree's operands (both left ``max`` at a59aab8) and the tile decoder's, so that the control
+#: proofs still cover the stages they add.
+DEEP = {"max-deep": replace(SETTINGS["max"], shift_levels_per_stage=1, tree_input_register=True,
+                            decode_register=True)}
 #: BMC depth of the port-level arithmetic check: the last depth the solver finishes in seconds
 #: (depth 10 ran for more than 20 minutes with z3 and with Boolector, and 15 with Yices;
 #: docs/formal.md).
@@ -138,11 +143,15 @@ def _jobs():
     jobs += [Job(f"arith-{config}-min-induct", "arith", params, "min", "prove",
                  ARITH_INDUCTION_DEPTH)
              for config, params in (("small", SMALL), ("odd", ODD), ("trunc", TRUNC))]
-    for tag, pipeline in {**WRITE_REGISTER, **RESULT_REGISTER, **DEEP}.items():
+    for tag, pipeline in {**WRITE_REGISTER, **RESULT_REGISTER, **DECODE, **DEEP}.items():
         jobs += [Job(f"{group}-small-{tag}-induct", group, SMALL, pipeline, "prove",
                      INDUCTION_DEPTH) for group in ("port", "order", "hazard")]
-    jobs += [Job("arith-small-min-rreg-induct", "arith", SMALL, RESULT_REGISTER["min-rreg"],
-                 "prove", arith_induction_depth(SMALL, RESULT_REGISTER["min-rreg"]))]
+    jobs += [Job(f"arith-small-{tag}-induct", "arith", SMALL, pipeline, "prove",
+                 arith_induction_depth(SMALL, pipeline))
+             for tag, pipeline in (("min-rreg", RESULT_REGISTER["min-rreg"]),
+                                   ("min-dec", DECODE["min-dec"]))]
+    jobs += [Job("err-small-min-dec", "err", SMALL, DECODE["min-dec"], "prove", 8),
+             Job("ready-small-min-dec", "ready", SMALL, DECODE["min-dec"], "structural", 0)]
     jobs += [Job("arith-small-min", "arith", SMALL, "min", "bmc", ARITH_DEPTH),
              Job("arith-odd-min", "arith", ODD, "min", "bmc", ARITH_DEPTH),
              Job("arith-trunc-min", "arith", TRUNC, "min", "bmc", ARITH_DEPTH),

@@ -44,7 +44,7 @@ from apsq_rae.hdl.banks import row_layout
 from apsq_rae.hdl.mode import TileDecoder
 from apsq_rae.hdl.rae import tile_layout
 
-from .record import shift_record
+from .record import held_tiles, shift_record
 from .reference import Reference
 
 
@@ -89,7 +89,7 @@ def check_at_writeback(m, params, dut, inside, cfg, in_range, accept, take):
     m.d.comb += Assume(legal)                       # the err group covers illegal sizes
 
     # ---- The record of accepted in-range tiles, and the reference one tile behind.
-    n = len(stages) + len(queue["entries"]) + 1
+    n = len(stages) + len(held_tiles(inside)) + 1
     tile = dut.i.payload
     tiles, count = shift_record(m, "tile", tile_layout(p), n, accept & in_range, wb.valid,
                                 tile.as_value())
@@ -243,7 +243,7 @@ def _record_invariants(m, params, rae, queue, stages, tiles, count, cfg):
     slots = Array(rae["tile_slots"])
     size = len(rae["tile_slots"])
     data_index = rae["data_rp"]                 # the queue's tiles, in range or not, in order
-    for k, (valid, entry, _) in enumerate(queue["entries"]):
+    for k, (valid, entry, _) in enumerate(queue["entries"] + rae["front"]):
         flag = valid & entry.in_range
         tile = record[position]
         m.submodules[f"decode{k}"] = decode = TileDecoder(p)

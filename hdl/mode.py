@@ -20,15 +20,15 @@ It is split in two halves so the engine can put a register between them: :class:
 :class:`BankSelect` (the per-bank read mask and the write bank, from the narrow decoded fields).
 """
 
-from amaranth.hdl import Array, Cat, Const, Module
+from amaranth.hdl import Array, Cat, Const, Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from ._checks import quiet_on_error
+from ._checks import check_bool, quiet_on_error
 from .params import as_params
 
 
-__all__ = ["TileDecoder", "BankSelect", "mod_const", "ge_const"]
+__all__ = ["TileDecoder", "BankSelect", "mod_const", "ge_const", "group_size_ok", "in_capacity"]
 
 
 def ge_const(value, bound):
@@ -107,6 +107,27 @@ def mod_const(value, modulus):
     return residues[0]
 
 
+def group_size_ok(group_size, max_group_size):
+    """``1 <= group_size <= max_group_size`` as AND/OR logic (no comparison operator).
+
+    No upper bound where ``max_group_size`` is the largest value ``group_size`` can hold (a
+    comparison that is always true, which lint tools flag)."""
+    in_bounds = group_size.any()
+    if max_group_size < 2 ** len(group_size) - 1:
+        in_bounds &= ~ge_const(group_size, max_group_size + 1)
+    return in_bounds
+
+
+def in_capacity(addr, group_size, params):
+    """``addr < capacity(group_size)``, 0 for an illegal group size: one constant comparison per
+    candidate group size (AND/OR logic), selected by ``group_size``."""
+    p = params
+    table = [Const(0, 1)] + [~ge_const(addr, p.capacity(gs)) for gs in
+                             range(1, p.max_group_size + 1)]
+    table += [Const(0, 1)] * (2 ** len(group_size) - len(table))
+    return Array(table)[group_size]
+
+
 class TileDecoder(wiring.Component):
     """First half of the mode encoder: mapping, capacity check, phase and mode bit.
 
@@ -114,19 +135,28 @@ class TileDecoder(wiring.Component):
     ----------
     params : RAEParams, optional
         Elaboration parameters; the spec defaults if omitted.
+    register : bool
+        Register the decoding for every candidate group size (the phase, AP, mode and range of
+        each, the row and the bank group) on clocks with ``en``, and select among the registered
+        candidates with ``group_size`` (latency 1). The slow part, ``step mod gs`` for a ``gs``
+        that is not a power of two, then ends at flip-flops, and only a multiplexer by the group
+        size follows them. Without it (the default) the decoder is combinational.
 
     Members
     -------
     group_size : In(params.gs_bits)
-        Run-time group size ``gs``.
+        Run-time group size ``gs``; with ``register``, the one the registered tile is decoded
+        with (selected after the register).
     addr : In(params.addr_bits)
         Address of the tile.
     step : In(params.step_bits)
         Step index ``i`` of the tile.
     last : In(1)
         The tile is the final step of its address.
+    en : In(1)
+        Only with ``register``: sample ``addr``, ``step`` and ``last`` on this clock.
     cfg_ok : Out(1)
-        ``1 <= gs <= max_group_size``.
+        ``1 <= gs <= max_group_size`` (of ``group_size`` now, also with ``register``).
     in_range : Out(1)
         ``addr < capacity(gs)`` (0 while ``cfg_ok`` is 0).
     row : Out(range(depth))
@@ -143,13 +173,24 @@ class TileDecoder(wiring.Component):
         The step reads no bank: a PSQ step, or an APSQ step with no pending value and no AP
         (``p = 0`` and ``step < gs``, e.g. step 0 at ``gs = 1`` or a one-step accumulation). Its
         :class:`BankSelect` read mask is 0.
+
+    Attributes
+    ----------
+    latency : int
+        Clocks from ``addr``, ``step`` and ``last`` to the outputs that describe them: 1 with
+        ``register``, else 0.
     """
 
+    #: The outputs decided per candidate group size and selected by the run-time one.
+    _CANDIDATE_FIELDS = ("in_range", "phase", "has_ap", "mode", "no_read")
+
     @quiet_on_error
-    def __init__(self, params=None):
+    def __init__(self, params=None, *, register=False):
         self.params = params = as_params(params)
+        check_bool("register", register)
+        self.register = register
         G = params.max_group_size
-        super().__init__({
+        members = {
             "group_size": In(params.gs_bits),
             "addr":       In(params.addr_bits),
             "step":       In(params.step_bits),
@@ -162,49 +203,68 @@ class TileDecoder(wiring.Component):
             "has_ap":     Out(1),
             "mode":       Out(1),
             "no_read":    Out(1),
-        })
+        }
+        if register:
+            members["en"] = In(1)
+        super().__init__(members)
+
+    @property
+    def latency(self):
+        """Clocks from the tile's fields to the outputs: 1 with ``register``, else 0."""
+        return int(self.register)
+
+    def _candidate(self, gs):
+        """The candidate group size ``gs``'s outputs for the tile on the inputs, by field."""
+        phase = mod_const(self.step, gs)
+        has_ap = ge_const(self.step, gs)
+        mode = (phase == gs - 1) | self.last
+        return {
+            "in_range": ~ge_const(self.addr, self.params.capacity(gs)),
+            "phase":    phase,
+            "has_ap":   has_ap,
+            "mode":     mode,
+            # BankSelect reads pendings 0..p-1 and the AP: none when p = 0 and there is no AP.
+            "no_read":  ~mode | ((phase == 0) & ~has_ap),
+        }
 
     def elaborate(self, platform):
         m = Module()
         p = self.params
         G, depth = p.max_group_size, p.depth
 
-        # No upper bound where G is the largest value group_size can hold (a comparison that
-        # is always true, which lint tools flag).
-        in_bounds = self.group_size.any()
-        if G < 2 ** len(self.group_size) - 1:
-            in_bounds &= ~ge_const(self.group_size, G + 1)
-        m.d.comb += self.cfg_ok.eq(in_bounds)
+        m.d.comb += self.cfg_ok.eq(group_size_ok(self.group_size, G))
 
         # Static mapping: group = addr div depth, row = addr mod depth.
+        row, group = self.row, self.group
+        if self.register:              # the port's tile, into the registers ``row``, ``group``
+            row, group = Signal.like(row, name="row_now"), Signal.like(group, name="group_now")
         if depth & (depth - 1) == 0:
             shift = depth.bit_length() - 1
-            m.d.comb += [
-                self.row.eq(self.addr[:shift]),
-                self.group.eq(self.addr[shift:]),
-            ]
+            m.d.comb += [row.eq(self.addr[:shift]), group.eq(self.addr[shift:])]
         else:
-            m.d.comb += [self.row.eq(self.addr), self.group.eq(0)]
+            m.d.comb += [row.eq(self.addr), group.eq(0)]
             for j in range(1, G):
                 with m.If(ge_const(self.addr, j * depth)):
-                    m.d.comb += [self.row.eq(self.addr - j * depth), self.group.eq(j)]
+                    m.d.comb += [row.eq(self.addr - j * depth), group.eq(j)]
 
         # Per candidate gs: constant capacity and constant-modulus phase, muxed by gs.
+        candidates = {gs: self._candidate(gs) for gs in range(1, G + 1)}
+        if self.register:
+            held = {}
+            for gs, fields in candidates.items():
+                held[gs] = {}
+                for name, value in fields.items():
+                    held[gs][name] = Signal.like(getattr(self, name), name=f"{name}_gs{gs}")
+                    with m.If(self.en):
+                        m.d.sync += held[gs][name].eq(value)
+            candidates = held
+            with m.If(self.en):
+                m.d.sync += [self.row.eq(row), self.group.eq(group)]
         with m.Switch(self.group_size):
             for gs in range(1, G + 1):
                 with m.Case(gs):
-                    phase = mod_const(self.step, gs)
-                    has_ap = ge_const(self.step, gs)
-                    mode = (phase == gs - 1) | self.last
-                    m.d.comb += [
-                        self.in_range.eq(~ge_const(self.addr, p.capacity(gs))),
-                        self.phase.eq(phase),
-                        self.has_ap.eq(has_ap),
-                        self.mode.eq(mode),
-                        # BankSelect reads pendings 0..p-1 and the AP: none when p = 0 and
-                        # there is no AP.
-                        self.no_read.eq(~mode | ((phase == 0) & ~has_ap)),
-                    ]
+                    m.d.comb += [getattr(self, name).eq(candidates[gs][name])
+                                 for name in self._CANDIDATE_FIELDS]
         return m
 
 

@@ -16,10 +16,10 @@ settings cover the useful range:
 ``max``
     ``default`` and three more things for the ECP5: a copy of the shifters' exponent registers
     per four lanes, the quantizer's wide checks over two clocks, and the result FIFO's write
-    registered. A register after every shifter level (``shift_levels_per_stage=1``) and on the
-    adder tree's operands (``tree_input_register``) bought no measured clock rate on either
-    ECP5 speed grade, since the issue queue, which every setting shares, limits first
-    (docs/results.md).
+    registered. A register after every shifter level (``shift_levels_per_stage=1``), on the
+    adder tree's operands (``tree_input_register``) and for the tile decoder
+    (``decode_register``) bought no measured clock rate on either ECP5 speed grade, since the
+    issue queue, which every setting shares, limits first (docs/results.md).
 """
 
 from dataclasses import asdict, dataclass, fields
@@ -81,6 +81,13 @@ class Pipeline:
     queue_input_register : bool
         Give the issue queue an input register in front of its skid and head registers (one
         clock of latency; the port's address comparisons then have a clock of their own).
+    decode_register : bool
+        Register the tile decoder (:class:`~apsq_rae.hdl.mode.TileDecoder` ``register``) between
+        the input port and the issue queue, one clock of latency and one tile more held: its
+        per-group-size results (``step mod gs``, the AP, range and mode bits) end at flip-flops,
+        the issue stage's registered group size selects among them on the way into the queue,
+        and the queue's address comparisons start at the registered address instead of the
+        port. On in ``max``.
     bank_bypass : bool
         Let a bank read see the row written on its own edge (a multiplexer per bank after the
         memory, see :class:`~apsq_rae.hdl.banks.Banks`), so that a tile that reads the banks
@@ -104,6 +111,7 @@ class Pipeline:
     bank_write_register: bool = False
     result_write_register: bool = False
     queue_input_register: bool = True
+    decode_register: bool = False
     bank_bypass: bool = False
 
     def __post_init__(self):
@@ -116,6 +124,7 @@ class Pipeline:
         check_bool("bank_write_register", self.bank_write_register)
         check_bool("result_write_register", self.result_write_register)
         check_bool("queue_input_register", self.queue_input_register)
+        check_bool("decode_register", self.decode_register)
         check_bool("bank_bypass", self.bank_bypass)
 
     @classmethod

@@ -31,7 +31,7 @@ from amaranth.lib.wiring import In, Out
 from .adder_tree import AdderTree
 from .banks import Banks
 from .dequant import ShiftDequantizer
-from .mode import BankSelect, TileDecoder
+from .mode import BankSelect, TileDecoder, group_size_ok, in_capacity
 from ._checks import quiet_on_error
 from .params import as_params
 from .pipeline import as_pipeline
@@ -221,7 +221,8 @@ class RAE(wiring.Component):
         """:attr:`latency` of an engine with these parameters and pipeline setting, without
         building one."""
         pipe = as_pipeline(pipeline)
-        return (IssueQueue.pipeline_latency(pipe.queue_input_register) +
+        return (int(pipe.decode_register) +
+                IssueQueue.pipeline_latency(pipe.queue_input_register) +
                 RAE.pipeline_stages(params, pipe) +
                 ResultFIFO.pipeline_latency(pipe.result_write_register))
 
@@ -277,7 +278,7 @@ class RAE(wiring.Component):
         lps = pipe.shift_levels_per_stage
         r = self._read_latency - 1            # stage at which the bank rows are visible
 
-        m.submodules.decoder = decoder = TileDecoder(p)
+        m.submodules.decoder = decoder = TileDecoder(p, register=pipe.decode_register)
         m.submodules.select = select = BankSelect(p)
         m.submodules.banks = banks = Banks(p, output_register=pipe.bank_output_register,
                                            write_register=pipe.bank_write_register,
@@ -315,19 +316,58 @@ class RAE(wiring.Component):
 
         # ---- Input port: decode, refuse while the configuration is illegal.
         tile = self.i.payload
+        # The issue stage sees the group size one clock late: ``take`` then starts at flip-flops
+        # instead of at the port's group-size check. A head was accepted at least one clock
+        # earlier under the same group size (it changes only while ``busy`` is 0), so only a
+        # change against that rule sees the lag (docs/design.md, errors). The decoder's register
+        # selects its candidates by the same register.
+        issue_gs = Signal.like(self.cfg_group_size, name="issue_gs")
+        issue_cfg_ok = Signal(name="issue_cfg_ok")
         m.d.comb += [
-            decoder.group_size.eq(self.cfg_group_size),
+            decoder.group_size.eq(issue_gs if pipe.decode_register else self.cfg_group_size),
             decoder.addr.eq(tile.addr),
             decoder.step.eq(tile.step),
             decoder.last.eq(tile.last),
         ]
-        cfg_ok = decoder.cfg_ok
+        front = []                            # entries in front of the queue (for the proofs)
+        if not pipe.decode_register:
+            cfg_ok, in_range = decoder.cfg_ok, decoder.in_range
+            m.d.comb += [
+                self.i.ready.eq(queue.i.ready & cfg_ok),
+                queue.i.valid.eq(self.i.valid & cfg_ok),
+                queue.i.payload.addr.eq(tile.addr),
+                queue.i.payload.last.eq(tile.last),
+                queue.i.payload.exp.eq(tile.exp),
+            ]
+            port_fire = None              # formed below, as ``queue.i``'s handshake
+        else:
+            # The tile waits one clock in the decoder's register (``decoded``, the decoder's
+            # candidates beside it), which loads whenever it is empty or its tile moves into the
+            # queue: a register of a stream with ``ready`` passed through, full rate, and
+            # ``i.ready`` still from flip-flops (the queue's ready is). The port's checks are
+            # formed here again from the port's group size.
+            cfg_ok = group_size_ok(self.cfg_group_size, G)
+            in_range = in_capacity(tile.addr, self.cfg_group_size, p)
+            decoded_valid = Signal()
+            decoded = Signal(data.StructLayout({"addr": unsigned(p.addr_bits),
+                                                "last": unsigned(1),
+                                                "exp": unsigned(p.exp_bits)}),
+                             name="decoded", reset_less=True)
+            load = ~decoded_valid | queue.i.ready
+            m.d.comb += [
+                decoder.en.eq(load),
+                self.i.ready.eq(load & cfg_ok),
+                queue.i.valid.eq(decoded_valid),
+                queue.i.payload.addr.eq(decoded.addr),
+                queue.i.payload.last.eq(decoded.last),
+                queue.i.payload.exp.eq(decoded.exp),
+            ]
+            with m.If(load):
+                m.d.sync += [decoded_valid.eq(self.i.valid & cfg_ok), decoded.addr.eq(tile.addr),
+                             decoded.last.eq(tile.last), decoded.exp.eq(tile.exp)]
+            port_fire = self.i.valid & self.i.ready
+            front.append((decoded_valid, queue.i.payload, None))
         m.d.comb += [
-            self.i.ready.eq(queue.i.ready & cfg_ok),
-            queue.i.valid.eq(self.i.valid & cfg_ok),
-            queue.i.payload.addr.eq(tile.addr),
-            queue.i.payload.last.eq(tile.last),
-            queue.i.payload.exp.eq(tile.exp),
             queue.i.payload.in_range.eq(decoder.in_range),
             queue.i.payload.row.eq(decoder.row),
             queue.i.payload.group.eq(decoder.group),
@@ -338,7 +378,7 @@ class RAE(wiring.Component):
         ]
 
         # ---- Error flags.
-        set_err = Cat(~cfg_ok, self.i.valid & self.i.ready & ~decoder.in_range)
+        set_err = Cat(~cfg_ok, self.i.valid & self.i.ready & ~in_range)
         with m.If(self.err_clear):
             m.d.sync += self.err.eq(set_err)
         with m.Else():
@@ -366,12 +406,6 @@ class RAE(wiring.Component):
             watched.append(landing)
         queue_watched = watched[:self._n_watched]
         head = queue.o.payload
-        # The issue stage sees the group size one clock late: ``take`` then starts at flip-flops
-        # instead of at the port's group-size check. A head was accepted at least one clock
-        # earlier under the same group size (it changes only while ``busy`` is 0), so only a
-        # change against that rule sees the lag (docs/design.md, errors).
-        issue_gs = Signal.like(self.cfg_group_size, name="issue_gs")
-        issue_cfg_ok = Signal(name="issue_cfg_ok")
         m.d.sync += [issue_gs.eq(self.cfg_group_size), issue_cfg_ok.eq(cfg_ok)]
         outstanding = Signal(range(results.capacity + 1))
         credit_ok = Signal()                  # a result slot is free, one clock old
@@ -397,9 +431,9 @@ class RAE(wiring.Component):
         # the tiles were accepted, so ``take`` only moves a pointer instead of enabling
         # lanes x psum_bits flip-flops. The port's data is written on every clock into the slot
         # after the held tiles, and that slot is kept when the port accepts the tile: no wide
-        # write enable at all. So the memory has a slot more than the queue holds, rounded up
-        # to a power of two: the pointers wrap by overflowing.
-        data_ptr_bits = queue.capacity.bit_length()       # ceil(log2(capacity + 1))
+        # write enable at all. So the memory has a slot more than the queue (and the decoder's
+        # register) hold, rounded up to a power of two: the pointers wrap by overflowing.
+        data_ptr_bits = (queue.capacity + len(front)).bit_length()  # ceil(log2(held + 1))
         m.submodules.tile_data = tile_data = Memory(shape=tile.data.shape(),
                                                     depth=1 << data_ptr_bits, init=[])
         data_wr = tile_data.write_port()
@@ -412,7 +446,7 @@ class RAE(wiring.Component):
             data_wr.data.eq(tile.data),
             data_rd.addr.eq(data_rp),
         ]
-        with m.If(queue.i.valid & queue.i.ready):
+        with m.If(queue.i.valid & queue.i.ready if port_fire is None else port_fire):
             m.d.sync += data_wp.eq(data_wp + 1)
         with m.If(take):
             m.d.sync += data_rp.eq(data_rp + 1)
@@ -488,7 +522,10 @@ class RAE(wiring.Component):
         m.d.sync += credit_ok.eq(outstanding < results.capacity - _CREDIT_CHECK_AGE)
 
         # ---- Busy.
-        m.d.comb += self.busy.eq(queue.busy |
+        held = queue.busy
+        for valid, _, _ in front:
+            held = held | valid
+        m.d.comb += self.busy.eq(held |
                                  Cat(st.valid for st in watched).any() | (outstanding != 0))
 
         if for_proofs(platform):
@@ -502,6 +539,7 @@ class RAE(wiring.Component):
             platform.record("rae", stages=stages, outstanding=outstanding, queue=queue,
                             results=results, tp=tp, data_rp=data_rp, data_wp=data_wp,
                             tile_slots=tile_slots, landing=landing if w_lat else None,
+                            front=front,
                             bypass=pipe.bank_bypass)
         if with_invariants(platform):
             # Invariants for the proofs (docs/formal.md): every result owed is in a datapath

@@ -10,10 +10,11 @@ import pytest
 from amaranth.hdl import UnusedElaboratable
 
 from apsq_rae.formal.bugs import BUGS, ENGINE_BUGS, broken_engine, patched_engine
-from apsq_rae.formal.run import (ARITH_DEPTH, ARITH_INDUCTION_DEPTH, DEEP, INDUCTION_DEPTH, JOBS,
-                                 LONG, LONG_TIMEOUT, QUICK, TIMEOUT, WRITE_REGISTER, Job, SMALL,
-                                 arith_induction_depth, run_job)
+from apsq_rae.formal.run import (ARITH_DEPTH, ARITH_INDUCTION_DEPTH, DECODE, DEEP,
+                                 INDUCTION_DEPTH, JOBS, LONG, LONG_TIMEOUT, QUICK, TIMEOUT,
+                                 WRITE_REGISTER, Job, SMALL, arith_induction_depth, run_job)
 from apsq_rae.formal.run import main as formal_main
+from apsq_rae.hdl.pipeline import SETTINGS
 from apsq_rae.hdl.proof import ProofPlatform, for_proofs
 
 
@@ -45,10 +46,12 @@ def test_a_bug_inside_the_engine_is_caught(bug, tmp_path):
     # A block of the real engine swapped for a broken one at elaboration: the hazard stall
     # removed, one result slot too many counted, sat not carried on, the AP never added, the
     # banks' bypass missing, the registered bank write's landing clock not watched (only
-    # with the write register, which no named setting has).
+    # with the write register, which no named setting has), the decoder's register loading
+    # while its tile waits (only with that register, which no named setting has either).
     group = ENGINE_BUGS[bug]
     depth = ARITH_DEPTH if group == "arith" else 12
-    pipeline = WRITE_REGISTER["min-wreg"] if bug == "landing_unwatched" else "min"
+    pipeline = {"landing_unwatched": WRITE_REGISTER["min-wreg"],
+                "decode_overwritten": DECODE["min-dec"]}.get(bug, "min")
     job = Job(f"bug-{bug}", group, SMALL, pipeline, "bmc", depth, engine=patched_engine(bug))
     result = run_job(job, tmp_path)
     assert result.status == "FAIL", f"{bug}: {result.status}\n{result.log_tail}"
@@ -170,6 +173,11 @@ def test_a_job_is_stopped_at_its_timeout(tmp_path):
 
 def test_the_knobs_no_setting_has_are_under_the_control_proofs():
     deep = DEEP["max-deep"]
-    assert deep.shift_levels_per_stage == 1 and deep.tree_input_register
+    assert deep.shift_levels_per_stage == 1 and deep.tree_input_register and deep.decode_register
     assert {job.name for job in JOBS if job.pipeline == deep} == {
         f"{group}-small-max-deep-induct" for group in ("port", "order", "hazard")}
+    decode = DECODE["min-dec"]
+    assert decode.decode_register and not any(p.decode_register for p in SETTINGS.values())
+    assert {job.name for job in JOBS if job.pipeline == decode} == {
+        "port-small-min-dec-induct", "order-small-min-dec-induct", "hazard-small-min-dec-induct",
+        "arith-small-min-dec-induct", "err-small-min-dec", "ready-small-min-dec"}

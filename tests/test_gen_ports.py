@@ -85,7 +85,7 @@ def test_manifest_ports_parameters_capacity(generated):
         "setting": "default", "shift_levels_per_stage": 2, "shift_select_lanes": 0,
         "tree_levels_per_stage": 1, "tree_input_register": False, "quantizer_stages": 2,
         "bank_output_register": True, "bank_write_register": False, "result_write_register": False,
-        "queue_input_register": True, "bank_bypass": False}
+        "queue_input_register": True, "decode_register": False, "bank_bypass": False}
     assert manifest["vlt"] == "apsq_rae.vlt"
     assert list(manifest) == ["format", "module", "verilog", "sdc", "vlt", "parameters", "derived",
                               "interface", "ports", "payloads",

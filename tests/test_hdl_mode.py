@@ -130,6 +130,55 @@ def test_mode_encoder(cfg):
     run_sim(dut, tb)
 
 
+@pytest.mark.parametrize("cfg", [
+    dict(max_group_size=4, depth=4, step_bits=5),
+    dict(max_group_size=3, depth=5, step_bits=7),     # non-power-of-two depth and G
+])
+def test_registered_decoder(cfg):
+    """With ``register``, the outputs describe the tile sampled on the last clock with ``en``
+    (held while ``en`` is 0), under whichever group size ``group_size`` shows now: every
+    candidate is held."""
+    p = RAEParams(lanes=1, **cfg)
+    seed = seed_from_env(default=p.max_group_size * 7 + p.depth)
+    rng = random.Random(seed)
+    dut = TileDecoder(p, register=True)
+    assert dut.latency == 1 and TileDecoder(p).latency == 0
+    decoded = ("in_range", "row", "group", "phase", "has_ap", "mode", "no_read")
+
+    async def tb(ctx):
+        held = None
+        for _ in range(60):
+            tile = (rng.randrange(1 << p.addr_bits), rng.randrange(1 << p.step_bits),
+                    rng.randrange(2))
+            en = rng.random() < 0.6
+            for port, value in zip((dut.addr, dut.step, dut.last), tile):
+                ctx.set(port, value)
+            ctx.set(dut.en, en)
+            await ctx.tick()
+            if en:
+                held = tile
+            if held is None:                 # nothing sampled yet: the registers hold reset
+                continue
+            for gs in range(1, p.max_group_size + 1):
+                ctx.set(dut.group_size, gs)
+                want = reference(p, gs, *held)
+                got = {k: ctx.get(getattr(dut, k)) for k in decoded}
+                assert ctx.get(dut.cfg_ok) == 1
+                if not want["in_range"]:
+                    assert got["in_range"] == 0, (seed, gs, held)
+                    continue
+                assert got == {k: want[k] for k in decoded}, (seed, gs, held)
+            ctx.set(dut.group_size, 0)
+            assert ctx.get(dut.cfg_ok) == 0 and ctx.get(dut.in_range) == 0
+
+    run_sim(dut, tb)
+
+
+def test_decoder_register_must_be_a_bool():
+    with pytest.raises(TypeError, match=r"register must be True or False, not 1"):
+        TileDecoder(RAEParams(), register=1)
+
+
 @pytest.mark.parametrize("width", [1, 3, 4, 7, 16, 32])
 def test_mod_const(width):
     rng = random.Random(seed_from_env(default=width))

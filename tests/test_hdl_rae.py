@@ -242,6 +242,8 @@ def test_engine_back_to_back_full_speed(pipeline):
     Pipeline(bank_bypass=True),
     Pipeline(tree_input_register=True, quantizer_stages=3, result_write_register=True),
     Pipeline(result_write_register=True, shift_levels_per_stage=1),
+    Pipeline(decode_register=True, queue_input_register=False),
+    Pipeline(decode_register=True, bank_bypass=True, shift_levels_per_stage=0),
     Pipeline(tree_input_register=True, tree_levels_per_stage=0, quantizer_stages=3,
              shift_levels_per_stage=0),
     Pipeline(bank_bypass=True, bank_output_register=False, shift_levels_per_stage=1),

@@ -293,6 +293,8 @@ def test_busy_and_latency(pipeline):
     (dict(max_group_size=16, exp_bits=6), "min", 4),
     # 2 + 2 + dequantizer 3 + tree 3 + quantizer 3 + 3 + result FIFO 1 and its write register 1
     ({}, "max", 18),
+    # default + the decoder's register
+    ({}, Pipeline(decode_register=True), 17),
     # 2 + bank read 1 + dequantizer 5 + tree 3 + quantizer 5 + 2 + 1
     ({}, Pipeline(bank_output_register=False, shift_levels_per_stage=1), 19),
     # 2 + 2 + dequantizer ceil(4/3) = 2 + tree 3 + quantizer 2 + 2 + 1
@@ -310,7 +312,8 @@ def test_latency_is_the_sum_of_the_parts(kwargs, pipeline, want):
     assert RAE.pipeline_latency(RAEParams(**kwargs), pipeline) == want
     # The stages behind the issue queue: all but its latency and the result FIFO's (one clock,
     # two with its write register).
-    queue = 2 if as_pipeline(pipeline).queue_input_register else 1
+    queue = ((2 if as_pipeline(pipeline).queue_input_register else 1) +
+             as_pipeline(pipeline).decode_register)
     fifo = 2 if as_pipeline(pipeline).result_write_register else 1
     assert RAE.pipeline_stages(RAEParams(**kwargs), pipeline) == want - queue - fifo
     assert RAE(RAEParams(**kwargs), pipeline=pipeline).latency == want
@@ -326,7 +329,7 @@ def test_pipeline_settings_and_checks():
         "setting": "min", "shift_levels_per_stage": 0, "shift_select_lanes": 0,
         "tree_levels_per_stage": 0, "tree_input_register": False, "quantizer_stages": 1,
         "bank_output_register": False, "bank_write_register": False, "result_write_register": False,
-        "queue_input_register": False, "bank_bypass": True}
+        "queue_input_register": False, "decode_register": False, "bank_bypass": True}
     with pytest.raises(ValueError, match=r"pipeline = 'fast' is not a pipeline setting "
                                          r"\(legal: min, default, max\)"):
         RAE(pipeline="fast")
