@@ -213,9 +213,15 @@ class TileDecoder(wiring.Component):
         """Clocks from the tile's fields to the outputs: 1 with ``register``, else 0."""
         return int(self.register)
 
-    def _candidate(self, gs):
+    def _candidate(self, m, gs):
         """The candidate group size ``gs``'s outputs for the tile on the inputs, by field."""
         phase = mod_const(self.step, gs)
+        if gs > 1:
+            # One signal, so the phase output, the mode bit and ``no_read`` share one copy of
+            # the residue tables (each use of the expression would repeat its lookups).
+            named = Signal(range(gs), name=f"phase_gs{gs}" + ("_now" if self.register else ""))
+            m.d.comb += named.eq(phase)
+            phase = named
         has_ap = ge_const(self.step, gs)
         mode = (phase == gs - 1) | self.last
         return {
@@ -248,7 +254,7 @@ class TileDecoder(wiring.Component):
                     m.d.comb += [row.eq(self.addr - j * depth), group.eq(j)]
 
         # Per candidate gs: constant capacity and constant-modulus phase, muxed by gs.
-        candidates = {gs: self._candidate(gs) for gs in range(1, G + 1)}
+        candidates = {gs: self._candidate(m, gs) for gs in range(1, G + 1)}
         if self.register:
             held = {}
             for gs, fields in candidates.items():
