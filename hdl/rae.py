@@ -250,9 +250,10 @@ class RAE(wiring.Component):
 
     @property
     def latency(self):
-        """Clocks from accepting a ``last`` tile to its result being takeable: the issue queue's
-        latency (input register, head) + the datapath stages (bank read, dequantizer, adder
-        tree, quantizer) + the result FIFO's latency."""
+        """Clocks from accepting a ``last`` tile to its result being takeable: the decoder's
+        register if there is one + the issue queue's latency (input register, head) + the
+        datapath stages (bank read, dequantizer, adder tree, quantizer) + the result FIFO's
+        latency."""
         return self.pipeline_latency(self.params, self.pipeline)
 
     @property
@@ -339,7 +340,6 @@ class RAE(wiring.Component):
                 queue.i.payload.last.eq(tile.last),
                 queue.i.payload.exp.eq(tile.exp),
             ]
-            port_fire = None              # formed below, as ``queue.i``'s handshake
         else:
             # The tile waits one clock in the decoder's register (``decoded``, the decoder's
             # candidates beside it), which loads whenever it is empty or its tile moves into the
@@ -365,7 +365,6 @@ class RAE(wiring.Component):
             with m.If(load):
                 m.d.sync += [decoded_valid.eq(self.i.valid & cfg_ok), decoded.addr.eq(tile.addr),
                              decoded.last.eq(tile.last), decoded.exp.eq(tile.exp)]
-            port_fire = self.i.valid & self.i.ready
             front.append((decoded_valid, queue.i.payload, None))
         m.d.comb += [
             queue.i.payload.in_range.eq(decoder.in_range),
@@ -378,7 +377,8 @@ class RAE(wiring.Component):
         ]
 
         # ---- Error flags.
-        set_err = Cat(~cfg_ok, self.i.valid & self.i.ready & ~in_range)
+        accepted = self.i.valid & self.i.ready
+        set_err = Cat(~cfg_ok, accepted & ~in_range)
         with m.If(self.err_clear):
             m.d.sync += self.err.eq(set_err)
         with m.Else():
@@ -446,7 +446,7 @@ class RAE(wiring.Component):
             data_wr.data.eq(tile.data),
             data_rd.addr.eq(data_rp),
         ]
-        with m.If(queue.i.valid & queue.i.ready if port_fire is None else port_fire):
+        with m.If(accepted):
             m.d.sync += data_wp.eq(data_wp + 1)
         with m.If(take):
             m.d.sync += data_rp.eq(data_rp + 1)
