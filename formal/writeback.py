@@ -24,8 +24,8 @@ from the previous clocks' (with an induction depth that covers the datapath stag
   mapping of docs/design.md (address ``a`` in bank group ``a div depth``, row ``a mod depth``,
   slot ``s`` in bank ``group * gs + s``, the AP in slot ``gs - 1``);
 - **record**: its entries are, oldest first, the tiles in the datapath stages (write-back
-  first) and the in-range tiles in the issue queue (head first); each queue entry holds the
-  tile decoder's outputs for its tile and its data waits in the tile data memory; each entry's
+  first) and the in-range tiles in the issue queue (head first), then in the decoder's
+  register if the pipeline has one; each of those holds the tile decoder's outputs for its tile and its data waits in the tile data memory; each entry's
   step is the one the protocol expected of it;
 - **results**: the record of pending results is the result FIFO's words, oldest first, then
   the word in its write register if it has one.
@@ -81,7 +81,7 @@ def check_at_writeback(m, params, dut, inside, cfg, in_range, accept, take):
     p = params
     G = p.max_group_size
     require_behavioural_banks(inside)
-    rae, queue = inside["rae"], inside["queue"]
+    rae = inside["rae"]
     rows = _rows_after_landing(p, inside["banks"])
     stages = list(reversed(rae["stages"]))          # write-back first
     wb = stages[0]
@@ -132,7 +132,7 @@ def check_at_writeback(m, params, dut, inside, cfg, in_range, accept, take):
     # ---- Invariants.
     _landing_invariants(m, p, rae, inside["banks"], cfg)
     _bank_invariants(m, p, ref, rows, cfg)
-    _record_invariants(m, p, rae, queue, stages, tiles, count, cfg)
+    _record_invariants(m, p, rae, held_tiles(inside), stages, tiles, count, cfg)
     fifo = inside["results"]
     depth, consume = len(fifo["slots"]), fifo["consume"]
     slots = Array(fifo["slots"])
@@ -222,10 +222,11 @@ def _bank_invariants(m, params, ref, rows, cfg):
                         ]
 
 
-def _record_invariants(m, params, rae, queue, stages, tiles, count, cfg):
+def _record_invariants(m, params, rae, held, stages, tiles, count, cfg):
     """The record's entries, oldest first, are the tiles in the datapath stages and the
-    in-range tiles of the issue queue; a queue entry holds its tile's decoded fields, and its
-    data waits in the tile data memory; a stage still carrying the tile's data holds it."""
+    in-range ``held`` tiles (:func:`~.record.held_tiles`: the issue queue's, then the decoder's
+    register's); a held entry holds its tile's decoded fields, and its data waits in the tile
+    data memory; a stage still carrying the tile's data holds it."""
     p = params
     record = Array(tiles)
     tp = rae["tp"]                              # tp[s] travels with stage s
@@ -242,8 +243,8 @@ def _record_invariants(m, params, rae, queue, stages, tiles, count, cfg):
         position = position + stage.valid
     slots = Array(rae["tile_slots"])
     size = len(rae["tile_slots"])
-    data_index = rae["data_rp"]                 # the queue's tiles, in range or not, in order
-    for k, (valid, entry, _) in enumerate(queue["entries"] + rae["front"]):
+    data_index = rae["data_rp"]                 # the held tiles, in range or not, in order
+    for k, (valid, entry, _) in enumerate(held):
         flag = valid & entry.in_range
         tile = record[position]
         m.submodules[f"decode{k}"] = decode = TileDecoder(p)

@@ -270,8 +270,8 @@ class IssueQueue(wiring.Component):
         entry's address has its bit set in the entry's match vector (the input register's
         vector may still lack the last stage, which leaves before the entry can issue); the
         hazard flag is the head's; ``clear`` is ``o.valid & ~hazard``; each flag says whether
-        its two valid entries share an address. The bits of a ``last`` tile's landing stage may stay set without a match,
-        so the converse is not asserted."""
+        its two valid entries share an address. The bits of a ``last`` tile's landing stage may
+        stay set without a match, so the converse is not asserted."""
         n = self.n_stages
         valid_of = {id(entry): valid for valid, entry, _ in entries}
         for index, (valid, entry, vec) in enumerate(entries):

@@ -87,7 +87,7 @@ class Pipeline:
         per-group-size results (``step mod gs``, the AP, range and mode bits) end at flip-flops,
         the issue stage's registered group size selects among them on the way into the queue,
         and the queue's address comparisons start at the registered address instead of the
-        port. On in ``max``.
+        port. Off in every named setting (no clock rate measured, docs/results.md).
     bank_bypass : bool
         Let a bank read see the row written on its own edge (a multiplexer per bank after the
         memory, see :class:`~apsq_rae.hdl.banks.Banks`), so that a tile that reads the banks
