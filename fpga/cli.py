@@ -69,19 +69,21 @@ def _cmd_fmax(args):
         for grade in args.speed_grade or []:
             get_board(board).check_speed_grade(grade, what="--speed-grade")
     runs = []
+    series_by_label = {}
     for board in boards:
         for lanes in args.lanes or [None]:
             params = _params(argparse.Namespace(**{**vars(args), "lanes": lanes}), board)
             for grade in args.speed_grade or [None]:
                 for seed in args.seed or [None]:
-                    label = (f"{board}-lanes{params.lanes}" +
-                             ("" if args.pipeline == "default" else f"-{args.pipeline}") +
-                             (f"-speed{grade}" if grade is not None else "") +
-                             (f"-seed{seed}" if args.seed else ""))
+                    series = (f"{board}-lanes{params.lanes}" +
+                              ("" if args.pipeline == "default" else f"-{args.pipeline}") +
+                              (f"-speed{grade}" if grade is not None else ""))
+                    label = series + (f"-seed{seed}" if args.seed else "")
                     print(f"[fpga] fmax {label} at {args.target_mhz} MHz: {params}, pipeline "
                           f"{args.pipeline}", flush=True)
                     runs.append((board, params, args.target_mhz, label, seed, args.pipeline,
                                  args.verbose, grade))
+                    series_by_label[label] = series
     revision = source_revision()
     failed = None
     with Sweep(jobs=args.jobs, scheduler=args.scheduler, name="fpga",
@@ -95,6 +97,7 @@ def _cmd_fmax(args):
             continue
         report, files = outcome
         report["source_revision"] = revision      # this checkout's, wherever it was built
+        report["series"] = series_by_label[run[3]]
         build = Path(args.out) / "fmax" / run[3]
         build.mkdir(parents=True, exist_ok=True)
         for name, text in files.items():
@@ -108,8 +111,11 @@ def _cmd_fmax(args):
         if blocks:
             print(blocks, flush=True)
         results = [r for r in results if r["label"] != report["label"]] + [report]
+    spread = fmax.seed_spread(results)
+    for entry in spread:
+        print(fmax.spread_line(entry), flush=True)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_text(json.dumps({"runs": results}, indent=2) + "\n")
+    out_path.write_text(json.dumps({"runs": results, "seed_spread": spread}, indent=2) + "\n")
     print(f"[fpga] sweep: {out_path}")
     if failed is not None:
         print(f"apsq-rae fpga fmax: {failed}", file=sys.stderr)

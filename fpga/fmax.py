@@ -8,6 +8,7 @@ engine's own.
 """
 
 import json
+import statistics
 import sys
 import os
 import time
@@ -21,7 +22,8 @@ from .boards import get_board, set_tool_env
 from .report import summarize, format_line, source_revision
 
 
-__all__ = ["RegisteredEngine", "fmax_platform", "fmax_overrides", "run_fmax", "ENGINE_BLOCKS"]
+__all__ = ["RegisteredEngine", "fmax_platform", "fmax_overrides", "run_fmax", "ENGINE_BLOCKS",
+           "series_of", "seed_spread", "spread_line"]
 
 
 #: The blocks an Fmax report times separately (``report.json``'s ``endpoint_blocks``): cell
@@ -195,3 +197,56 @@ def blocks_line(report, limit=5):
     parts = [f"{b['block']} {b['worst_ns']:.2f} ns" + (f" ({b['over']} over)" if b["over"] else "")
              for b in blocks[:limit]]
     return f"[fpga]   latest arrival by block (inputs over {period:.2f} ns): " + ", ".join(parts)
+
+
+def series_of(report):
+    """The label of ``report``'s run without its ``-seed<S>`` ending: the runs of one design
+    point, board, device and grade that differ only in the placement seed."""
+    if report.get("series"):
+        return report["series"]
+    label, seed = report["label"], report.get("seed")
+    suffix = f"-seed{seed}"
+    return label[:-len(suffix)] if seed is not None and label.endswith(suffix) else label
+
+
+def seed_spread(reports):
+    """Fmax over the placement seeds of each series (:func:`series_of`) with two or more seeded
+    runs at one constraint, in order of first appearance: ``series``, ``constraint_mhz``,
+    ``seeds`` and ``fmax_mhz`` (by seed), their ``median_mhz``, ``mean_mhz``, ``min_mhz`` and
+    ``max_mhz``, ``met`` (runs at or above the constraint) and the ``source_revisions``.
+
+    One run's Fmax is one placement's: on the ECP5 the same logic moves by 10 % or more from
+    seed to seed (docs/results.md), so a change or a target is judged on this spread."""
+    groups = {}
+    for report in reports:
+        if report.get("seed") is None or report.get("fmax_mhz") is None:
+            continue
+        key = (series_of(report), report["constraint_mhz"])
+        groups.setdefault(key, []).append(report)
+    out = []
+    for (series, constraint), runs in groups.items():
+        if len(runs) < 2:
+            continue
+        runs = sorted(runs, key=lambda r: r["seed"])
+        values = [r["fmax_mhz"] for r in runs]
+        out.append({
+            "series": series, "constraint_mhz": constraint,
+            "seeds": [r["seed"] for r in runs], "fmax_mhz": values,
+            "median_mhz": round(statistics.median(values), 2),
+            "mean_mhz": round(statistics.fmean(values), 2),
+            "min_mhz": min(values), "max_mhz": max(values),
+            "met": sum(v >= constraint for v in values),
+            "source_revisions": sorted({str(r.get("source_revision")) for r in runs}),
+        })
+    return out
+
+
+def spread_line(spread):
+    """One terminal line for an entry of :func:`seed_spread`."""
+    seeds = ", ".join(str(s) for s in spread["seeds"])
+    revisions = spread["source_revisions"]
+    return (f"[fpga] {spread['series']} over seeds {seeds}: median {spread['median_mhz']:.1f}, "
+            f"mean {spread['mean_mhz']:.1f}, range {spread['min_mhz']:.1f}-"
+            f"{spread['max_mhz']:.1f} MHz; {spread['constraint_mhz']:g} MHz met by "
+            f"{spread['met']} of {len(spread['seeds'])}"
+            + (f" (revisions {', '.join(revisions)})" if len(revisions) > 1 else ""))

@@ -424,7 +424,67 @@ def test_fmax_cli_runs_each_seed(tmp_path, monkeypatch, capsys):
     assert all(r["source_revision"] != "worker's" for r in runs)
     assert (tmp_path / "fmax" / "ulx3s-lanes4-seed2" / "top.tim").read_text() == \
         "timing of ulx3s-lanes4-seed2\n"
-    assert "Fmax 142.0 MHz" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Fmax 142.0 MHz" in out
+    # The spread over the seeds: printed once and kept beside the runs.
+    assert out.count("[fpga] ulx3s-lanes4 over seeds 1, 2: median 141.5, mean 141.5, range "
+                     "141.0-142.0 MHz; 150 MHz met by 0 of 2\n") == 1
+    spread = json.loads((tmp_path / "fmax.json").read_text())["seed_spread"]
+    assert [(s["series"], s["seeds"], s["fmax_mhz"], s["met"]) for s in spread] == [
+        ("ulx3s-lanes4", [1, 2], [141.0, 142.0], 0)]
+
+
+def test_fmax_cli_spread_with_appended_runs(tmp_path, monkeypatch, capsys):
+    """``--append``: the spread covers the kept runs of the series too, and names both
+    revisions when they differ; a single seed has no spread."""
+    _ship_fake(monkeypatch)
+    assert main(["fpga", "fmax", "--seed", "3", "--lanes", "4", "--out", str(tmp_path)]) == 0
+    assert " over seeds" not in capsys.readouterr().out
+    data = json.loads((tmp_path / "fmax.json").read_text())
+    assert data["seed_spread"] == []
+    data["runs"][0]["source_revision"] = "older"
+    (tmp_path / "fmax.json").write_text(json.dumps(data))
+    assert main(["fpga", "fmax", "--seed", "1", "--lanes", "4", "--target-mhz", "142",
+                 "--append", "--out", str(tmp_path)]) == 0
+    # Different constraints (200 and 142 MHz): two series of one run each, no spread.
+    assert " over seeds" not in capsys.readouterr().out
+    assert main(["fpga", "fmax", "--seed", "1,2", "--lanes", "4", "--append",
+                 "--out", str(tmp_path)]) == 0
+    line = [l for l in capsys.readouterr().out.splitlines() if " over seeds" in l]
+    assert line == [f"[fpga] ulx3s-lanes4 over seeds 1, 2, 3: median 142.0, mean 142.0, range "
+                    f"141.0-143.0 MHz; 200 MHz met by 0 of 3 (revisions "
+                    f"{', '.join(sorted(['older', _this_revision()]))})"]
+
+
+def _this_revision():
+    from apsq_rae.fpga.report import source_revision
+    return str(source_revision())
+
+
+def test_seed_spread_groups_by_series_and_constraint():
+    from apsq_rae.fpga.fmax import seed_spread
+
+    def run(label, seed, mhz, constraint=200.0, revision="r"):
+        return {"label": label, "seed": seed, "fmax_mhz": mhz, "constraint_mhz": constraint,
+                "source_revision": revision}
+    spread = seed_spread([
+        run("b-lanes16-max-seed2", 2, 210.0),
+        run("b-lanes16-max-seed1", 1, 190.0),
+        run("b-lanes16-max-seed3", 3, 201.0),
+        run("b-lanes16-max-speed8-seed1", 1, 230.0),       # another grade: its own series
+        run("b-lanes16-seed1", 1, 150.0, constraint=150.0),
+        run("b-lanes16-seed2", 2, 149.0, constraint=150.0),
+        run("b-lanes16-seed4", 4, 170.0, constraint=170.0),  # another constraint
+        run("b-lanes16", None, 180.0),                        # no seed: not a spread
+    ])
+    assert spread == [
+        {"series": "b-lanes16-max", "constraint_mhz": 200.0, "seeds": [1, 2, 3],
+         "fmax_mhz": [190.0, 210.0, 201.0], "median_mhz": 201.0, "mean_mhz": 200.33,
+         "min_mhz": 190.0, "max_mhz": 210.0, "met": 2, "source_revisions": ["r"]},
+        {"series": "b-lanes16", "constraint_mhz": 150.0, "seeds": [1, 2],
+         "fmax_mhz": [150.0, 149.0], "median_mhz": 149.5, "mean_mhz": 149.5,
+         "min_mhz": 149.0, "max_mhz": 150.0, "met": 1, "source_revisions": ["r"]},
+    ]
 
 
 def test_fmax_cli_pipeline_setting(tmp_path, monkeypatch):
