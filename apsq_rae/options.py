@@ -6,17 +6,19 @@ The engine's options (``--lanes --psum-bits --q-bits --max-group-size --depth --
 and may pass its own defaults (a board's, say); :func:`engine_params` turns the parsed options
 back into an :class:`RAEParams` and rewords its ``ValueError`` with the option's spelling.
 ``--pipeline`` (:func:`add_pipeline_option`), the engine's pipeline setting, is declared here
-too, for every subcommand that elaborates the engine.
+too, for every subcommand that elaborates the engine, with ``--knob NAME=VALUE`` where a
+command takes single knobs over the setting (:func:`chosen_pipeline` combines the two).
 """
 
 import argparse
+import dataclasses
 
 from apsq_rae.hdl.params import PARAM_HELP, RAEParams, ROUNDING_RULES, as_option_error
-from apsq_rae.hdl.pipeline import SETTINGS
+from apsq_rae.hdl.pipeline import SETTINGS, Pipeline
 
 
 __all__ = ["add_engine_options", "add_pipeline_option", "engine_params", "parse_int_list",
-           "int_list"]
+           "int_list", "parse_knob", "chosen_pipeline", "pipeline_text"]
 
 
 _SPEC_DEFAULTS = RAEParams()
@@ -67,14 +69,97 @@ def add_engine_options(parser, *, names=ENGINE_OPTIONS, unset=False, title=None,
                                metavar="N", help=text)
 
 
-def add_pipeline_option(parser):
+def add_pipeline_option(parser, *, knobs=False):
     """Add ``--pipeline min|default|max`` (the engine's pipeline setting, default ``default``;
-    :class:`apsq_rae.hdl.pipeline.Pipeline`) to an :class:`argparse.ArgumentParser`. An unknown
-    value is argparse's one-line error naming the legal ones (exit 2)."""
+    :class:`apsq_rae.hdl.pipeline.Pipeline`) to an :class:`argparse.ArgumentParser`, and with
+    ``knobs`` the repeatable ``--knob NAME=VALUE`` that changes one knob of that setting
+    (:func:`parse_knob`; :func:`chosen_pipeline` gives the result). An unknown value is argparse's
+    one-line error naming the legal ones (exit 2)."""
     parser.add_argument("--pipeline", choices=tuple(SETTINGS), default="default",
                         help="pipeline setting of the engine: min (fewest registers, shortest "
                              "latency), default (the ECP5-tuned engine) or max (deepest, for "
                              "clock rate); default default")
+    if knobs:
+        parser.add_argument("--knob", type=parse_knob, action="append", default=[],
+                            metavar="NAME=VALUE",
+                            help="change one knob of the --pipeline setting (repeatable; "
+                                 "docs/design.md, pipeline settings): "
+                                 + ", ".join(f"{name} ({_knob_kind(name)})"
+                                             for name in Pipeline.knobs()))
+
+
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def _knob_kind(name):
+    """``0..6``, ``>= 0`` or ``0|1`` for a knob's help, from its type and check."""
+    if _knob_type(name) is bool:
+        return "0|1"
+    try:
+        Pipeline(**{name: -1})
+    except ValueError as error:
+        return str(error).rpartition("(legal: ")[2].rstrip(")")
+    return "an integer"
+
+
+def _knob_type(name):
+    return {f.name: f.type for f in dataclasses.fields(Pipeline)}[name]
+
+
+def parse_knob(text):
+    """Parse ``--knob NAME=VALUE`` into ``(name, value)``: ``NAME`` a knob of
+    :class:`~apsq_rae.hdl.pipeline.Pipeline`, ``VALUE`` an integer, or for an on/off knob one
+    of 1, true, yes, on, 0, false, no, off. An argparse ``type``: a bad knob is a one-line
+    error naming the legal names or values (exit 2)."""
+    name, eq, value = str(text).partition("=")
+    name, value = name.strip().replace("-", "_"), value.strip()
+    knobs = Pipeline.knobs()
+    if not eq or not value:
+        raise argparse.ArgumentTypeError(f"--knob = {text!r} is not NAME=VALUE "
+                                         f"(e.g. decode_register=1)")
+    if name not in knobs:
+        raise argparse.ArgumentTypeError(f"--knob {name!r} is not a pipeline knob "
+                                         f"(legal: {', '.join(knobs)})")
+    if _knob_type(name) is bool:
+        if value.lower() not in _TRUE + _FALSE:
+            raise argparse.ArgumentTypeError(f"--knob {name} = {value!r} is not on or off "
+                                             f"(legal: {', '.join(_TRUE + _FALSE)})")
+        return name, value.lower() in _TRUE
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--knob {name} = {value!r} is not an integer "
+                                         f"(legal: {_knob_kind(name)})") from None
+    try:
+        Pipeline(**{name: number})
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"--knob {error}") from None
+    return name, number
+
+
+def chosen_pipeline(args):
+    """The pipeline of parsed ``--pipeline`` and ``--knob`` options: the setting's name when
+    no knob changes it (so that labels, manifests and reports read as before), else a
+    :class:`~apsq_rae.hdl.pipeline.Pipeline` (the last ``--knob`` of a name wins)."""
+    knobs = dict(getattr(args, "knob", None) or [])
+    if not knobs:
+        return args.pipeline
+    pipeline = dataclasses.replace(Pipeline.setting(args.pipeline), **knobs)
+    return pipeline.name if pipeline.name != "custom" else pipeline
+
+
+def pipeline_text(pipeline, base="default"):
+    """A pipeline as short text for labels and messages: a setting's name, or ``base`` (the
+    ``--pipeline`` it started from) then ``+name=value`` for each knob that differs from it
+    (``max+decode_register=1``); ``on``/``off`` knobs are written 1 and 0."""
+    if isinstance(pipeline, str):
+        return pipeline
+    if pipeline.name != "custom":
+        return pipeline.name
+    start = Pipeline.setting(base)
+    return base + "".join(f"+{name}={int(getattr(pipeline, name))}"
+                          for name in Pipeline.knobs()
+                          if getattr(pipeline, name) != getattr(start, name))
 
 
 def engine_params(args, defaults=None):

@@ -42,7 +42,7 @@ def build_board(board, params, *, baud=115200, out_dir="build/fpga", verbose=Fal
         "board": board,
         "device": f"{platform.device}-{platform.package}",
         "params": params.as_dict(),
-        "pipeline": pipeline,
+        "pipeline": pipeline if isinstance(pipeline, str) else pipeline.as_dict(),
         "source_revision": revision,
         "baud": baud,
         "clock_source": f"{platform.default_clk} ({platform.default_clk_frequency / 1e6:g} MHz)",

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from apsq_rae.options import (ENGINE_OPTIONS, add_engine_options, add_pipeline_option,
-                              engine_params, int_list)
+                              engine_params, int_list, chosen_pipeline, pipeline_text)
 from apsq_rae.sweep import add_sweep_options
 from .boards import BOARDS, get_board
 
@@ -39,10 +39,11 @@ def _params(args, board):
 def _cmd_build(args):
     from .build import build_board, report_line
     params = _params(args, args.board)
-    print(f"[fpga] building {args.board} with {params}, pipeline {args.pipeline}, at "
-          f"{args.baud} baud", flush=True)
+    pipeline = chosen_pipeline(args)
+    print(f"[fpga] building {args.board} with {params}, pipeline "
+          f"{pipeline_text(pipeline, args.pipeline)}, at {args.baud} baud", flush=True)
     report = build_board(args.board, params, baud=args.baud, out_dir=args.out,
-                         verbose=args.verbose, pipeline=args.pipeline)
+                         verbose=args.verbose, pipeline=pipeline)
     print(report_line(report))
     if report["critical_paths"]:
         print(_critical_line(report["critical_paths"][0]))
@@ -68,6 +69,8 @@ def _cmd_fmax(args):
     for board in boards:
         for grade in args.speed_grade or []:
             get_board(board).check_speed_grade(grade, what="--speed-grade")
+    pipeline = chosen_pipeline(args)
+    text = pipeline_text(pipeline, args.pipeline)
     runs = []
     series_by_label = {}
     for board in boards:
@@ -76,12 +79,12 @@ def _cmd_fmax(args):
             for grade in args.speed_grade or [None]:
                 for seed in args.seed or [None]:
                     series = (f"{board}-lanes{params.lanes}" +
-                              ("" if args.pipeline == "default" else f"-{args.pipeline}") +
+                              ("" if pipeline == "default" else f"-{text}") +
                               (f"-speed{grade}" if grade is not None else ""))
                     label = series + (f"-seed{seed}" if args.seed else "")
                     print(f"[fpga] fmax {label} at {args.target_mhz} MHz: {params}, pipeline "
-                          f"{args.pipeline}", flush=True)
-                    runs.append((board, params, args.target_mhz, label, seed, args.pipeline,
+                          f"{text}", flush=True)
+                    runs.append((board, params, args.target_mhz, label, seed, pipeline,
                                  args.verbose, grade))
                     series_by_label[label] = series
     revision = source_revision()
@@ -147,7 +150,7 @@ def register(subparsers):
     p.add_argument("--out", default="build/fpga", help="output folder; default build/fpga")
     p.add_argument("-v", "--verbose", action="store_true", help="show the tools' output")
     _add_engine_options(p)
-    add_pipeline_option(p)
+    add_pipeline_option(p, knobs=True)
     p.set_defaults(func=_cmd_build, prog=p.prog)
 
     p = sub.add_parser("fmax", help="Fmax of the engine alone (registered I/O, tight clock)")
@@ -171,7 +174,7 @@ def register(subparsers):
                    help="show the tools' output (printed by the workers that run them)")
     add_sweep_options(p, default_jobs=1)
     _add_engine_options(p, skip=("lanes",))
-    add_pipeline_option(p)
+    add_pipeline_option(p, knobs=True)
     p.set_defaults(func=_cmd_fmax, prog=p.prog)
 
     p = sub.add_parser("host", help="stream a workload to a board and check it against golden")

@@ -2,7 +2,8 @@
 
 import sys
 
-from apsq_rae.options import add_engine_options, add_pipeline_option, engine_params
+from apsq_rae.options import (add_engine_options, add_pipeline_option, engine_params,
+                              chosen_pipeline, pipeline_text)
 from .generate import (DEFAULT_CLOCK_PERIOD, DEFAULT_IO_DELAY_FRACTION, DEFAULT_NAME, INIT_CHOICES,
                        INTERFACE_CHOICES, check_init, check_interface, check_name, check_timing,
                        generate_verilog, sdc_text, memory_files, vlt_text, write_outputs)
@@ -20,7 +21,8 @@ def _run(args):
     check_init(args.init)
     check_memories(args.memories)
     check_interface(args.interface)
-    text, manifest = generate_verilog(params, name, pipeline=args.pipeline, init=args.init,
+    pipeline = chosen_pipeline(args)
+    text, manifest = generate_verilog(params, name, pipeline=pipeline, init=args.init,
                                       memories=args.memories, interface=args.interface)
     models = memory_files(params, name, args.memories)
     ip = ip_files(manifest, params)
@@ -32,7 +34,8 @@ def _run(args):
     print(f"wrote {v_path} (module {name}: lanes={p.lanes} psum_bits={p.psum_bits} "
           f"q_bits={p.q_bits} max_group_size={p.max_group_size} depth={p.depth} "
           f"exp_bits={p.exp_bits} step_bits={p.step_bits} rounding={p.rounding}"
-          + (f" pipeline={args.pipeline}" if args.pipeline != "default" else "")
+          + (f" pipeline={pipeline_text(pipeline, args.pipeline)}"
+             if pipeline != "default" else "")
           + (f" init={args.init}" if args.init != "reset" else "")
           + (f" interface={args.interface}" if args.interface != "flat" else "")
           + (f" memories={args.memories})" if args.memories != "behavioural" else ")"))
@@ -64,7 +67,7 @@ def register(subparsers):
                     "OUT/NAME_pkg.sv, OUT/NAME_inst.sv, OUT/NAME_smoke_tb.v and "
                     "OUT/NAME.core (FuseSoC).")
     add_engine_options(parser)
-    add_pipeline_option(parser)
+    add_pipeline_option(parser, knobs=True)
     parser.add_argument("--name", default=DEFAULT_NAME,
                         help=f"Verilog module name and file stem; default {DEFAULT_NAME}")
     parser.add_argument("--out", default="build", metavar="DIR",

@@ -7,7 +7,8 @@ import sys
 import pytest
 
 from apsq_rae.cli import build_parser, main
-from apsq_rae.options import add_engine_options, engine_params, int_list, parse_int_list
+from apsq_rae.options import (add_engine_options, engine_params, int_list, parse_int_list,
+                              chosen_pipeline, pipeline_text)
 
 
 SUBCOMMANDS = ["generate", "area", "fpga", "explore", "capture"]
@@ -106,6 +107,62 @@ def test_engine_options_are_declared_once():
     for argv in (["generate"], ["area"], ["fpga", "build"], ["fpga", "fmax"]):
         assert parser.parse_args(argv).pipeline == "default"
         assert parser.parse_args(argv + ["--pipeline", "min"]).pipeline == "min"
+
+
+KNOB_NAMES = ("shift_levels_per_stage, shift_select_lanes, tree_levels_per_stage, "
+              "tree_input_register, quantizer_stages, bank_output_register, bank_write_register, "
+              "result_write_register, queue_input_register, decode_register, bank_bypass")
+
+
+@pytest.mark.parametrize("knob, message", [
+    ("foo=1", f"--knob 'foo' is not a pipeline knob (legal: {KNOB_NAMES})"),
+    ("decode_register", "--knob = 'decode_register' is not NAME=VALUE (e.g. decode_register=1)"),
+    ("quantizer_stages=", "--knob = 'quantizer_stages=' is not NAME=VALUE "
+                          "(e.g. decode_register=1)"),
+    ("quantizer_stages=7", "--knob quantizer_stages = 7 is out of range (legal: 1..3)"),
+    ("shift_select_lanes=-1", "--knob shift_select_lanes = -1 is out of range (legal: >= 0)"),
+    ("quantizer_stages=two", "--knob quantizer_stages = 'two' is not an integer (legal: 1..3)"),
+    ("decode_register=2", "--knob decode_register = '2' is not on or off "
+                          "(legal: 1, true, yes, on, 0, false, no, off)"),
+])
+@pytest.mark.parametrize("command", [["generate"], ["fpga", "fmax"]])
+def test_bad_knob_is_one_line_exit_2(command, knob, message, tmp_path, capsys):
+    """``--knob`` names the knob, its value and the legal names or values, and writes
+    nothing."""
+    with pytest.raises(SystemExit) as exit:
+        main([*command, "--knob", knob, "--out", str(tmp_path / "never")])
+    assert exit.value.code == 2
+    prog = "apsq-rae " + " ".join(command)
+    assert capsys.readouterr().err.splitlines() == [f"{prog}: error: {message} "
+                                                    f"(see {prog} --help)"]
+    assert not (tmp_path / "never").exists()
+
+
+def test_knobs_over_a_setting():
+    """``--knob`` changes single knobs of ``--pipeline``'s setting; without any, or when the
+    result is a named setting, the pipeline stays that setting's name."""
+    from apsq_rae.hdl.pipeline import SETTINGS, Pipeline
+    parser = build_parser()
+    for argv in (["generate"], ["fpga", "build"], ["fpga", "fmax"]):
+        assert chosen_pipeline(parser.parse_args(argv + ["--pipeline", "max"])) == "max"
+        args = parser.parse_args(argv + ["--pipeline", "max", "--knob", "decode_register=on",
+                                         "--knob", "shift-levels-per-stage=1",
+                                         "--knob", "decode_register=1"])
+        pipeline = chosen_pipeline(args)
+        assert pipeline == Pipeline(shift_levels_per_stage=1, shift_select_lanes=4,
+                                    quantizer_stages=3, result_write_register=True,
+                                    decode_register=True)
+        assert pipeline_text(pipeline, "max") == "max+shift_levels_per_stage=1+decode_register=1"
+    # Knobs that give a setting's values: that setting, by name.
+    args = parser.parse_args(["generate", "--pipeline", "default", "--knob",
+                              "decode_register=false", "--knob", "quantizer_stages=2"])
+    assert chosen_pipeline(args) == "default"
+    args = parser.parse_args(["generate", "--knob", "shift_select_lanes=4", "--knob",
+                              "quantizer_stages=3", "--knob", "result_write_register=yes"])
+    assert chosen_pipeline(args) == "max" and SETTINGS["max"].shift_select_lanes == 4
+    # area compares named settings with the baseline's: it takes no knobs.
+    with pytest.raises(SystemExit):
+        parser.parse_args(["area", "--knob", "decode_register=1"])
 
 
 def test_explorer_settings_stay_in_the_explorer(monkeypatch):

@@ -395,7 +395,8 @@ def _fake_fmax_job(board, params, mhz, label, seed, pipeline, verbose=False, spe
     """Stands in for the place-and-route job on the workers (shipped to them by value)."""
     report = {"label": label, "seed": seed, "fmax_mhz": 140.0 + (seed or 10),
               "speed_grade": speed_grade,
-              "constraint_mhz": mhz, "pipeline": pipeline, "board": board,
+              "constraint_mhz": mhz, "board": board,
+              "pipeline": pipeline if isinstance(pipeline, str) else pipeline.as_dict(),
               "lanes": params.lanes, "source_revision": "worker's",
               "utilization": {"luts": 1, "ffs": 2, "bram": 3, "carry": 4},
               "device_capacity": {}, "critical_paths": []}
@@ -494,6 +495,42 @@ def test_fmax_cli_pipeline_setting(tmp_path, monkeypatch):
                  "--out", str(tmp_path)]) == 0
     runs = json.loads((tmp_path / "fmax.json").read_text())["runs"]
     assert [(r["label"], r["pipeline"]) for r in runs] == [("ulx3s-lanes4-max", "max")]
+
+
+def test_fmax_cli_knobs(tmp_path, monkeypatch, capsys):
+    """``fmax --pipeline max --knob decode_register=1``: the engine gets the knob (the report
+    records every knob), and the label says which."""
+    from apsq_rae.hdl.pipeline import SETTINGS
+    _ship_fake(monkeypatch)
+    assert main(["fpga", "fmax", "--lanes", "4", "--pipeline", "max", "--knob",
+                 "decode_register=1", "--seed", "1,2", "--out", str(tmp_path)]) == 0
+    runs = json.loads((tmp_path / "fmax.json").read_text())["runs"]
+    expected = {**SETTINGS["max"].as_dict(), "setting": "custom", "decode_register": True}
+    assert [(r["label"], r["series"], r["pipeline"]) for r in runs] == [
+        (f"ulx3s-lanes4-max+decode_register=1-seed{seed}", "ulx3s-lanes4-max+decode_register=1",
+         expected) for seed in (1, 2)]
+    assert "ulx3s-lanes4-max+decode_register=1 over seeds 1, 2" in capsys.readouterr().out
+
+
+def test_build_cli_knobs(tmp_path, monkeypatch, capsys):
+    """``fpga build --knob``: the board top's engine gets the knob, the report records it."""
+    import apsq_rae.fpga.build as build
+    from apsq_rae.hdl.pipeline import SETTINGS
+    seen = []
+
+    def fake_build(self, top, *, build_dir, **kwargs):
+        seen.append(top.pipeline)               # no tools: nothing built
+    monkeypatch.setattr(build.get_board("icebreaker").platform_class(), "build", fake_build)
+    monkeypatch.setattr(build, "summarize", lambda family, build_dir: {
+        "utilization": {"luts": 1, "ffs": 2, "bram": 3, "carry": 4}, "critical_paths": []})
+    (tmp_path / "icebreaker").mkdir()
+    assert main(["fpga", "build", "--board", "icebreaker", "--pipeline", "min",
+                 "--knob", "bank_bypass=0", "--out", str(tmp_path)]) == 0
+    expected = SETTINGS["min"].__class__(**{**SETTINGS["min"].__dict__, "bank_bypass": False})
+    assert seen == [expected]
+    assert "pipeline min+bank_bypass=0," in capsys.readouterr().out
+    report = json.loads((tmp_path / "icebreaker" / "report.json").read_text())
+    assert report["pipeline"] == {**expected.as_dict(), "setting": "custom"}
 
 
 def test_fmax_cli_speed_grades(tmp_path, monkeypatch, capsys):

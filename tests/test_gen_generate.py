@@ -1,5 +1,6 @@
 """``apsq-rae generate``: files written, deterministic, bad options refused cleanly."""
 
+import json
 import os
 import re
 import shutil
@@ -537,3 +538,28 @@ def test_lint_rewrites_literal():
     assert explicit_widths("module m;\n  wire [7:0] a;\n  assign z = $signed(a) < $signed(4'h8);"
                            "\nendmodule").split("\n")[2] == \
         "  assign z = $signed(a) < $signed(8'hf8);"                    # sign-extended
+
+
+def test_knobs_reach_the_engine_and_the_manifest(tmp_path, capsys):
+    """``generate --pipeline min --knob decode_register=1``: the engine has the decoder's
+    register (one clock more than ``min``) and the manifest records every knob as a custom
+    setting; the summary line names the knob."""
+    from apsq_rae.cli import main
+    from apsq_rae.hdl.params import RAEParams
+    from apsq_rae.hdl.pipeline import SETTINGS, Pipeline
+    from apsq_rae.hdl.rae import RAE
+    small = ["--lanes", "2", "--depth", "8", "--max-group-size", "2"]
+    for knobs, out in (([], "min"), (["--knob", "decode_register=1"], "dec")):
+        assert main(["generate", *small, "--pipeline", "min", *knobs,
+                     "--out", str(tmp_path / out)]) == 0
+    text = capsys.readouterr().out
+    assert "pipeline=min)" in text and "pipeline=min+decode_register=1)" in text
+    plain, knob = (json.loads((tmp_path / out / "apsq_rae.json").read_text())
+                   for out in ("min", "dec"))
+    expected = Pipeline(**{**SETTINGS["min"].__dict__, "decode_register": True})
+    assert knob["pipeline"] == {**expected.as_dict(), "setting": "custom"}
+    assert plain["pipeline"]["setting"] == "min" and not plain["pipeline"]["decode_register"]
+    assert knob["latency"] == plain["latency"] + 1 == RAE.pipeline_latency(
+        RAEParams(lanes=2, depth=8, max_group_size=2), expected)
+    assert (tmp_path / "dec" / "apsq_rae.v").read_text() != \
+        (tmp_path / "min" / "apsq_rae.v").read_text()
