@@ -18,7 +18,7 @@ from apsq_rae.hdl.pipeline import SETTINGS, Pipeline
 
 
 __all__ = ["add_engine_options", "add_pipeline_option", "engine_params", "parse_int_list",
-           "int_list", "parse_knob", "chosen_pipeline", "pipeline_text"]
+           "int_list", "parse_knob", "chosen_pipeline"]
 
 
 _SPEC_DEFAULTS = RAEParams()
@@ -146,20 +146,6 @@ def chosen_pipeline(args):
         return args.pipeline
     pipeline = dataclasses.replace(Pipeline.setting(args.pipeline), **knobs)
     return pipeline.name if pipeline.name != "custom" else pipeline
-
-
-def pipeline_text(pipeline, base="default"):
-    """A pipeline as short text for labels and messages: a setting's name, or ``base`` (the
-    ``--pipeline`` it started from) then ``+name=value`` for each knob that differs from it
-    (``max+decode_register=1``); ``on``/``off`` knobs are written 1 and 0."""
-    if isinstance(pipeline, str):
-        return pipeline
-    if pipeline.name != "custom":
-        return pipeline.name
-    start = Pipeline.setting(base)
-    return base + "".join(f"+{name}={int(getattr(pipeline, name))}"
-                          for name in Pipeline.knobs()
-                          if getattr(pipeline, name) != getattr(start, name))
 
 
 def engine_params(args, defaults=None):

@@ -5,7 +5,8 @@ import os
 import sys
 from pathlib import Path
 
-from apsq_rae.options import add_engine_options, add_pipeline_option, engine_params, parse_int_list
+from apsq_rae.options import (add_engine_options, add_pipeline_option, chosen_pipeline,
+                              engine_params, parse_int_list)
 from .flow import DEFAULT_PIPELINES, DEFAULT_SWEEP, FLOWS, parse_pipelines, run_area, sweep_configs
 from apsq_rae.gen.memories import check_memories
 from apsq_rae.sweep import SweepFailed, add_sweep_options
@@ -37,7 +38,7 @@ def _main(args):
     try:
         run_area(configs, Path(args.out), flows=flows, jobs=args.jobs,
                  use_cache=not args.no_cache, sram_ge_per_bit=args.sram_ge_per_bit,
-                 log=lambda line: print(line, flush=True), pipeline=args.pipeline,
+                 log=lambda line: print(line, flush=True), pipeline=chosen_pipeline(args),
                  sweep_pipelines=pipelines, fmax_runs=fmax_runs, memories=args.memories,
                  scheduler=args.scheduler)
     except (RuntimeError, SweepFailed) as error:   # Yosys failed: its log tail, no traceback
@@ -53,7 +54,7 @@ def register(subparsers):
                     "configurations and pipeline settings and write area.json, area.md, "
                     "area.png and area_vs_clock.png.")
     add_engine_options(parser)
-    add_pipeline_option(parser)
+    add_pipeline_option(parser, knobs=True)
     parser.add_argument("--out", default="build/area", metavar="DIR",
                         help="output directory; default build/area")
     parser.add_argument("--default-only", action="store_true",

@@ -22,7 +22,7 @@ from amaranth.back import rtlil
 
 from apsq_rae.hdl.baseline import Baseline
 from apsq_rae.hdl.params import RAEParams
-from apsq_rae.hdl.pipeline import SETTINGS
+from apsq_rae.hdl.pipeline import SETTINGS, as_pipeline
 from apsq_rae.sweep import Sweep
 from .yosys import FLOWS, cache_key, load_cached, store_cached, synthesize_job
 from .report import SRAM_GE_PER_BIT, summarize_design, compare, write_outputs
@@ -96,15 +96,18 @@ def parse_pipelines(text, option="--sweep-pipeline"):
 
 
 def sweep_points(configs, pipeline="default", pipelines=()):
-    """The ``(params, setting)`` pairs to synthesize: every configuration at ``pipeline``, and
+    """The ``(params, pipeline)`` pairs to synthesize: every configuration at ``pipeline``, and
     the first (base) configuration at each of ``pipelines`` besides.
 
     The base at ``pipeline`` comes first, then the base at the other settings (in the order of
-    ``pipelines``), then the other configurations.
+    ``pipelines``), then the other configurations. Pipelines are setting names or
+    :class:`~apsq_rae.hdl.pipeline.Pipeline` objects; the pairs hold them as
+    :class:`~apsq_rae.hdl.pipeline.Pipeline` objects.
     """
     base = configs[0]
+    pipeline = as_pipeline(pipeline)
     points = [(base, pipeline)]
-    points += [(base, name) for name in pipelines if name != pipeline]
+    points += [(base, as_pipeline(name)) for name in pipelines if as_pipeline(name) != pipeline]
     points += [(params, pipeline) for params in configs[1:]]
     return points
 
@@ -112,8 +115,8 @@ def sweep_points(configs, pipeline="default", pipelines=()):
 def _label(params, base, pipeline="default", base_pipeline="default"):
     diff = [f"{f}={getattr(params, f)}" for f in RAEParams.names()
             if getattr(params, f) != getattr(base, f)]
-    if pipeline != base_pipeline:
-        diff.append(f"pipeline={pipeline}")
+    if as_pipeline(pipeline) != as_pipeline(base_pipeline):
+        diff.append(f"pipeline={as_pipeline(pipeline).label}")
     return ", ".join(diff) if diff else "base"
 
 
@@ -132,7 +135,9 @@ def macro_blackbox(params, name):
 def _elaborate(params, *, engine, pipeline="default", memories="behavioural"):
     """``(RTLIL text, latency in clocks)`` of the engine or the baseline; with ``memories =
     "macro"`` the engine's banks are instances of a black-box macro (:func:`macro_blackbox`),
-    counted as memory bits."""
+    counted as memory bits. The baseline has the named settings only: for a custom engine
+    pipeline it takes the nearest (:attr:`~apsq_rae.hdl.pipeline.Pipeline.nearest`)."""
+    pipeline = as_pipeline(pipeline)
     # Imported here: `apsq-rae --help` must work even while the engine does not elaborate.
     if engine:
         from apsq_rae.gen.memories import check_memories, macro_name
@@ -140,7 +145,7 @@ def _elaborate(params, *, engine, pipeline="default", memories="behavioural"):
         macro = macro_name(params, ENGINE_TOP) if check_memories(memories) == "macro" else None
         design, top = RAE(params, pipeline=pipeline, memory_macro=macro), ENGINE_TOP
     else:
-        design, top = Baseline(params, pipeline=pipeline), BASELINE_TOP
+        design, top = Baseline(params, pipeline=pipeline.nearest), BASELINE_TOP
         macro = None
     latency = design.latency
     text = rtlil.convert(design, name=top, emit_src=False)
@@ -150,10 +155,10 @@ def _elaborate(params, *, engine, pipeline="default", memories="behavioural"):
 
 
 def _config_dir(params, pipeline="default"):
-    p = params
+    p, label = params, as_pipeline(pipeline).label
     return (f"L{p.lanes}_P{p.psum_bits}_Q{p.q_bits}_G{p.max_group_size}_D{p.depth}"
             f"_E{p.exp_bits}_S{p.step_bits}_{p.rounding}"
-            + ("" if pipeline == "default" else f"_{pipeline}"))
+            + ("" if label == "default" else f"_{label}"))
 
 
 def run_area(configs, out, *, flows=FLOWS, jobs=2, use_cache=True,
@@ -181,9 +186,11 @@ def run_area(configs, out, *, flows=FLOWS, jobs=2, use_cache=True,
         SRAM area per memory bit, in gate equivalents.
     log : callable
         Progress lines go here.
-    pipeline : str
+    pipeline : str or Pipeline
         Pipeline setting (``"min"``, ``"default"``, ``"max"``) of the engine and the baseline:
-        the base setting, at which every configuration is synthesized.
+        the base setting, at which every configuration is synthesized. A custom
+        :class:`~apsq_rae.hdl.pipeline.Pipeline` is the engine's; the baseline then takes the
+        setting nearest to it, and the report names it by its ``label``.
     sweep_pipelines : tuple of str
         Further settings at which the base configuration (engine and baseline) is synthesized
         (:func:`sweep_points`); the report compares each engine setting with the baseline
@@ -212,16 +219,19 @@ def run_area(configs, out, *, flows=FLOWS, jobs=2, use_cache=True,
     out.mkdir(parents=True, exist_ok=True)
     cache = out / "cache" if use_cache else None
     base = configs[0]
-    points = sweep_points(configs, pipeline, parse_pipelines(sweep_pipelines or (pipeline,)))
+    pipeline = as_pipeline(pipeline)
+    points = sweep_points(configs, pipeline,
+                          parse_pipelines(sweep_pipelines) if sweep_pipelines else ())
     start = time.monotonic()
     extra = len(points) - len(configs)
-    log(f"[area] {len(configs)} configuration(s) at pipeline {pipeline}"
+    log(f"[area] {len(configs)} configuration(s) at pipeline {pipeline.label}"
         + (f" + the base at {extra} more setting(s)" if extra else "")
         + f" x engine + baseline x {', '.join(flows)}; "
         + (f"jobs on the dask scheduler {scheduler}" if scheduler else f"{jobs} Yosys process(es)")
         + f"; results in {out}")
 
     entries, jobs_args, jobs_labels, where = [], [], [], []
+    pending = {}                  # (RTLIL, top, flow) -> job index: the same design once
     for params, setting in points:
         results, latency = {}, {}
         for design, top, engine in (("engine", ENGINE_TOP, True),
@@ -237,21 +247,29 @@ def run_area(configs, out, *, flows=FLOWS, jobs=2, use_cache=True,
                 if cached is not None:
                     results[design, flow] = cached
                     continue
-                jobs_args.append((il, top, flow))
-                jobs_labels.append(f"{_label(params, base, setting, pipeline)} {design} {flow}")
-                where.append((results, (design, flow), workdir, key, il))
+                if (il, top, flow) not in pending:
+                    pending[il, top, flow] = len(jobs_args)
+                    jobs_args.append((il, top, flow))
+                    jobs_labels.append(f"{_label(params, base, setting, pipeline)} {design} "
+                                       f"{flow}")
+                    where.append([])
+                where[pending[il, top, flow]].append((results, (design, flow), workdir, key,
+                                                      il))
         entries.append((params, setting, latency, results))
     if jobs_args:
         with Sweep(jobs=jobs, scheduler=scheduler, name="area", log=log) as sweep:
             done = sweep.map(synthesize_job, jobs_args, jobs_labels)
-        for (results, slot, workdir, key, il), (result, files) in zip(where, done):
-            workdir.mkdir(parents=True, exist_ok=True)
-            (workdir / "design.il").write_text(il)
-            for name, text in files.items():
-                (workdir / name).write_text(text)
-            if key is not None:
-                store_cached(cache, key, result)
-            results[slot] = result
+        for places, (result, files) in zip(where, done):
+            for index, (results, slot, workdir, key, il) in enumerate(places):
+                workdir.mkdir(parents=True, exist_ok=True)
+                (workdir / "design.il").write_text(il)
+                for name, text in files.items():
+                    (workdir / name).write_text(text)
+                if key is not None:
+                    store_cached(cache, key, result)
+                # A design shared by two points (a custom engine pipeline's baseline) counts
+                # its Yosys time once.
+                results[slot] = result if index == 0 else dict(result, cached=True)
     total_cpu = 0.0
     report_configs = []
     for index, (params, setting, latency, results) in enumerate(entries, 1):
@@ -259,7 +277,9 @@ def run_area(configs, out, *, flows=FLOWS, jobs=2, use_cache=True,
         cpu = sum(r.get("yosys_cpu_s", 0.0) for r in fresh)
         total_cpu += cpu
         entry = {"label": _label(params, base, setting, pipeline),
-                 "params": params.as_dict(), "pipeline": setting, "latency": latency,
+                 "params": params.as_dict(), "pipeline": setting.label,
+                 "baseline_pipeline": setting.nearest, "pipeline_knobs": setting.as_dict(),
+                 "latency": latency,
                  "yosys": {"runs": len(results), "cached": len(results) - len(fresh),
                            "cpu_s": round(cpu, 1)}}
         for design, top in (("engine", ENGINE_TOP), ("baseline", BASELINE_TOP)):

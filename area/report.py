@@ -11,7 +11,7 @@ import statistics
 from pathlib import Path
 
 from apsq_rae.hdl.params import RAEParams
-from apsq_rae.hdl.pipeline import SETTINGS
+from apsq_rae.hdl.pipeline import SETTINGS, Pipeline
 from .timing import FANOUT_LIMIT
 from .yosys import ABC_GAIN, FF_CELL, cell_areas
 
@@ -266,8 +266,11 @@ def match_baseline(engine, baselines):
 
 
 def _setting_index(name):
+    """Order of settings: ``min``, ``default``, ``max``, each followed by its custom variants
+    (``max+decode_register=1``, :attr:`~apsq_rae.hdl.pipeline.Pipeline.label`)."""
     names = list(SETTINGS)
-    return names.index(name) if name in names else len(names)
+    nearest, plus, _ = str(name).partition("+")
+    return (names.index(nearest) if nearest in names else len(names), bool(plus), str(name))
 
 
 def _design_row(summary, latency):
@@ -294,7 +297,8 @@ def pipeline_rows(configs, fmax_runs=()):
     at_base = sorted((c for c in configs if c["params"] == base),
                      key=lambda c: _setting_index(c.get("pipeline", "default")))
     engines = {c.get("pipeline", "default"): c for c in at_base}
-    baselines = {name: c["baseline"] for name, c in engines.items()}
+    by_baseline = _baselines(at_base)
+    baselines = {name: c["baseline"] for name, c in by_baseline.items()}
     rows = []
     for name, c in engines.items():
         latency = c.get("latency") or {}
@@ -308,7 +312,7 @@ def pipeline_rows(configs, fmax_runs=()):
             row.update(match=None, slower=None, baseline=None, logic_change=None,
                        total_change=None)
         else:
-            other = engines[match[0]]
+            other = by_baseline[match[0]]
             b = other["baseline"]["asic"]
             row.update(match=match[0], slower=match[1],
                        baseline=_design_row(other["baseline"],
@@ -342,8 +346,12 @@ def load_fmax(path):
                 continue
             if run.get("speed_grade") != run.get("board_speed_grade"):
                 continue                  # another grade than the board's (both absent: old)
+            pipeline = run.get("pipeline") or "default"
+            if isinstance(pipeline, dict):          # a custom pipeline's knobs
+                pipeline = Pipeline(**{k: v for k, v in pipeline.items()
+                                       if k != "setting"}).label
             out.append({"label": run.get("label"), "params": dict(run["params"]),
-                        "pipeline": run.get("pipeline") or "default",
+                        "pipeline": pipeline,
                         "fmax_mhz": float(run["fmax_mhz"])})
     except OSError as error:
         raise ValueError(f"--fmax-json: cannot read {path}: {error.strerror}") from None
@@ -447,6 +455,21 @@ def _setting_of(entry):
     return entry.get("pipeline", "default")
 
 
+def _baseline_setting_of(entry):
+    """The baseline's setting of an entry: the engine's, or for a custom engine pipeline the
+    named setting nearest to it (``baseline_pipeline``)."""
+    return entry.get("baseline_pipeline", _setting_of(entry))
+
+
+def _baselines(entries):
+    """``{baseline setting: first entry with it}``, in the entries' order: a custom engine
+    pipeline shares its baseline with the named setting nearest to it."""
+    out = {}
+    for entry in entries:
+        out.setdefault(_baseline_setting_of(entry), entry)
+    return out
+
+
 def _same_setting(configs):
     """The entries at the base entry's pipeline setting (the per-configuration tables)."""
     return [c for c in configs if _setting_of(c) == _setting_of(configs[0])]
@@ -475,7 +498,8 @@ def pipeline_lines(configs, rows):
         "the closest to the engine's and not slower (a tie: the smaller baseline), so both "
         "would run at the engine's clock; if no baseline setting is that fast, the fastest one, "
         "marked *slower*. Baseline settings synthesized: "
-        + ", ".join(f"`{r['setting']}`" for r in rows)
+        + ", ".join(f"`{name}`" for name in _baselines(
+            c for c in configs if c["params"] == configs[0]["params"]))
         + " (the baseline's `min` and `default` are the same one-clock design). "
         f"\u00b5m\u00b2 = GE x {NAND2_UM2} \u00b5m\u00b2 (NanGate FreePDK45 NAND2_X1): "
         "cell area "
@@ -513,10 +537,10 @@ def pipeline_lines(configs, rows):
         "|---|---|---|---|---|---|---|",
     ]
     base = configs[0]["params"]
-    for c in sorted((c for c in configs if c["params"] == base),
-                    key=lambda c: _setting_index(_setting_of(c))):
+    for name, c in sorted(_baselines(c for c in configs if c["params"] == base).items(),
+                          key=lambda item: _setting_index(item[0])):
         b = _design_row(c["baseline"], (c.get("latency") or {}).get("baseline"))
-        lines.append(f"| {_setting_of(c)} | {_lat(b['latency'])} | {_n(b['ff'])} "
+        lines.append(f"| {name} | {_lat(b['latency'])} | {_n(b['ff'])} "
                      f"| {_n(b['logic_ge'])} | {_n(b['logic_um2'])} | {_n(b['total_um2'])} "
                      f"| {_mhz(b['clock_mhz'])} |")
     lines += [
@@ -546,7 +570,8 @@ def render_markdown(configs, *, flows, sram_ge_per_bit, fmax_runs=()):
     matched = base["baseline"]
     if head["match"] is not None:
         matched = next(c for c in configs
-                       if c["params"] == bp and _setting_of(c) == head["match"])["baseline"]
+                       if c["params"] == bp and _baseline_setting_of(c) == head["match"])[
+            "baseline"]
     e, b = base["engine"]["asic"], matched["asic"]
     ff_share = lambda a: a["seq_ge"] / a["logic_ge"] * 100 if a["logic_ge"] else 0.0
     if head["match"] is None:
@@ -603,8 +628,11 @@ def render_markdown(configs, *, flows, sram_ge_per_bit, fmax_runs=()):
     ] + pipeline_lines(configs, rows) + [
         "",
         f"Fixed in every row below: {fixed}. G = `max_group_size`, the base configuration "
-        f"is marked **base**. Engine and baseline at the same pipeline setting, "
-        f"`{_setting_of(base)}`.",
+        f"is marked **base**. "
+        + (f"Engine and baseline at the same pipeline setting, `{_setting_of(base)}`."
+           if _setting_of(base) == _baseline_setting_of(base) else
+           f"The engine at the pipeline `{_setting_of(base)}`, the baseline at the nearest "
+           f"named setting, `{_baseline_setting_of(base)}`."),
         "",
         "## ASIC estimate, per configuration",
         "",
@@ -822,13 +850,14 @@ def plot_vs_clock(configs, rows, path):
                            (axes[1], "total_ge", "logic + SRAM estimate")):
         um2 = lambda summary: ge_to_um2(summary["asic"][key])
         engine = [(_clock_of(c["engine"]), um2(c["engine"]), _setting_of(c)) for c in at_base]
-        baseline = [(_clock_of(c["baseline"]), um2(c["baseline"]), _setting_of(c))
-                    for c in at_base]
+        by_baseline = _baselines(at_base)
+        baseline = [(_clock_of(c["baseline"]), um2(c["baseline"]), name)
+                    for name, c in by_baseline.items()]
         by_setting = {_setting_of(c): c for c in at_base}
         for r in rows:                       # each engine setting to its matched baseline
             if r["match"] is None or r["engine"]["clock_mhz"] is None:
                 continue
-            e, b = by_setting[r["setting"]]["engine"], by_setting[r["match"]]["baseline"]
+            e, b = by_setting[r["setting"]]["engine"], by_baseline[r["match"]]["baseline"]
             ax.plot([_clock_of(e), _clock_of(b)], [um2(e), um2(b)], ":", color="0.6",
                     linewidth=1)
         fmax = [(r, by_setting[r["setting"]]) for r in rows if r["ecp5_fmax"]]

@@ -22,7 +22,7 @@ from pathlib import Path
 from apsq_rae.cli import OneLineParser
 from apsq_rae.hdl.params import RAEParams
 from apsq_rae.tools import tool_path
-from apsq_rae.hdl.pipeline import SETTINGS, Pipeline
+from apsq_rae.hdl.pipeline import SETTINGS, Pipeline, as_pipeline
 
 
 __all__ = ["Job", "JOBS", "LONG", "QUICK", "arith_induction_depth", "bmc_depth", "run_job",
@@ -299,12 +299,6 @@ def run_job(job, out, *, timeout=None):
     return Result(job, status, seconds, trace, tail)
 
 
-def _pipeline_text(pipeline):
-    if isinstance(pipeline, str):
-        return pipeline
-    return ",".join(f"{k}={v}" for k, v in pipeline.as_dict().items())
-
-
 def _line(result):
     job = result.job
     depth = {"prove": f"induction, depth {job.depth}", "structural": "netlist"}.get(
@@ -312,7 +306,7 @@ def _line(result):
     p = job.params
     config = (f"lanes={p.lanes} psum_bits={p.psum_bits} q_bits={p.q_bits} "
               f"max_group_size={p.max_group_size} depth={p.depth} exp_bits={p.exp_bits} "
-              f"rounding={p.rounding} pipeline={_pipeline_text(job.pipeline)}")
+              f"rounding={p.rounding} pipeline={as_pipeline(job.pipeline).label}")
     text = (f"[formal] {job.name:<28} {job.group:<6} {job.mode:<5} {depth:<22} "
             f"{result.status:<7} {result.seconds:6.1f} s")
     if result.status != "PASS":

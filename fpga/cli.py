@@ -11,8 +11,9 @@ import json
 import sys
 from pathlib import Path
 
+from apsq_rae.hdl.pipeline import as_pipeline
 from apsq_rae.options import (ENGINE_OPTIONS, add_engine_options, add_pipeline_option,
-                              engine_params, int_list, chosen_pipeline, pipeline_text)
+                              engine_params, int_list, chosen_pipeline)
 from apsq_rae.sweep import add_sweep_options
 from .boards import BOARDS, get_board
 
@@ -41,7 +42,7 @@ def _cmd_build(args):
     params = _params(args, args.board)
     pipeline = chosen_pipeline(args)
     print(f"[fpga] building {args.board} with {params}, pipeline "
-          f"{pipeline_text(pipeline, args.pipeline)}, at {args.baud} baud", flush=True)
+          f"{as_pipeline(pipeline).label}, at {args.baud} baud", flush=True)
     report = build_board(args.board, params, baud=args.baud, out_dir=args.out,
                          verbose=args.verbose, pipeline=pipeline)
     print(report_line(report))
@@ -70,7 +71,7 @@ def _cmd_fmax(args):
         for grade in args.speed_grade or []:
             get_board(board).check_speed_grade(grade, what="--speed-grade")
     pipeline = chosen_pipeline(args)
-    text = pipeline_text(pipeline, args.pipeline)
+    text = as_pipeline(pipeline).label
     runs = []
     series_by_label = {}
     for board in boards:

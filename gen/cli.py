@@ -2,8 +2,9 @@
 
 import sys
 
+from apsq_rae.hdl.pipeline import as_pipeline
 from apsq_rae.options import (add_engine_options, add_pipeline_option, engine_params,
-                              chosen_pipeline, pipeline_text)
+                              chosen_pipeline)
 from .generate import (DEFAULT_CLOCK_PERIOD, DEFAULT_IO_DELAY_FRACTION, DEFAULT_NAME, INIT_CHOICES,
                        INTERFACE_CHOICES, check_init, check_interface, check_name, check_timing,
                        generate_verilog, sdc_text, memory_files, vlt_text, write_outputs)
@@ -34,7 +35,7 @@ def _run(args):
     print(f"wrote {v_path} (module {name}: lanes={p.lanes} psum_bits={p.psum_bits} "
           f"q_bits={p.q_bits} max_group_size={p.max_group_size} depth={p.depth} "
           f"exp_bits={p.exp_bits} step_bits={p.step_bits} rounding={p.rounding}"
-          + (f" pipeline={pipeline_text(pipeline, args.pipeline)}"
+          + (f" pipeline={as_pipeline(pipeline).label}"
              if pipeline != "default" else "")
           + (f" init={args.init}" if args.init != "reset" else "")
           + (f" interface={args.interface}" if args.interface != "flat" else "")

@@ -153,6 +153,25 @@ class Pipeline:
         """``{"setting": name, knob: value, ...}`` (the manifest's ``pipeline`` entry)."""
         return {"setting": self.name, **asdict(self)}
 
+    def changes(self, other):
+        """``{knob: value}``: the knobs whose value here differs from ``other``'s."""
+        return {name: getattr(self, name) for name in self.knobs()
+                if getattr(self, name) != getattr(other, name)}
+
+    @property
+    def nearest(self):
+        """The named setting with the fewest knobs that differ from these (on a tie the first
+        of ``min``, ``default``, ``max``); a named setting's own name."""
+        return min(SETTINGS, key=lambda name: len(self.changes(SETTINGS[name])))
+
+    @property
+    def label(self):
+        """Short text for labels and messages: the setting's name, or the :attr:`nearest`
+        setting followed by ``+knob=value`` for each knob that differs from it, on/off knobs
+        as 1 and 0 (``max+decode_register=1``)."""
+        changes = self.changes(SETTINGS[self.nearest])
+        return self.nearest + "".join(f"+{name}={int(value)}" for name, value in changes.items())
+
     @classmethod
     def knobs(cls):
         return [f.name for f in fields(cls)]

@@ -1,6 +1,7 @@
 """The area report (:mod:`apsq_rae.area`) on tiny configurations: it runs, its numbers make
 sense and its files parse. The full sweep is `make area`, not part of the tests."""
 
+import dataclasses
 import json
 import re
 
@@ -14,6 +15,7 @@ from apsq_rae.area.report import (BLOCKS, block_of, summarize_timing, SRAM_GE_PE
 from apsq_rae.area.yosys import CELL_LIBRARY, cell_areas, rtlil_memories, synthesize
 from apsq_rae.cli import main
 from apsq_rae.hdl.params import RAEParams
+from apsq_rae.hdl.pipeline import SETTINGS
 
 
 TINY = RAEParams(lanes=1, psum_bits=8, q_bits=4, max_group_size=2, depth=4, exp_bits=3,
@@ -367,12 +369,20 @@ def test_sweep_points_add_the_pipeline_dimension_at_the_base_only():
     configs = sweep_configs(base, {"lanes": (1, 16)})           # base (lanes 16), lanes 1
     lanes1 = configs[1]
     assert lanes1.lanes == 1
-    assert sweep_points(configs, "default", DEFAULT_PIPELINES) == [
+
+    def labels(points):
+        return [(params, pipeline.label) for params, pipeline in points]
+    assert labels(sweep_points(configs, "default", DEFAULT_PIPELINES)) == [
         (base, "default"), (base, "min"), (base, "max"), (lanes1, "default")]
     # --default-only: no further settings; another base setting leads.
-    assert sweep_points([base], "max", ()) == [(base, "max")]
-    assert sweep_points(configs, "max", ("min",)) == [(base, "max"), (base, "min"),
-                                                       (lanes1, "max")]
+    assert labels(sweep_points([base], "max", ())) == [(base, "max")]
+    assert labels(sweep_points(configs, "max", ("min",))) == [(base, "max"), (base, "min"),
+                                                               (lanes1, "max")]
+    # A custom base pipeline (--knob): every configuration at it, the settings besides.
+    custom = dataclasses.replace(SETTINGS["max"], decode_register=True)
+    assert labels(sweep_points(configs, custom, DEFAULT_PIPELINES)) == [
+        (base, "max+decode_register=1"), (base, "min"), (base, "default"), (base, "max"),
+        (lanes1, "max+decode_register=1")]
     assert parse_pipelines(" max, min,max ") == ("max", "min")
     with pytest.raises(ValueError, match="'deep' is not a pipeline setting"):
         parse_pipelines("min,deep")
@@ -474,6 +484,18 @@ def test_load_fmax(tmp_path):
     runs = load_fmax(path)
     assert [(r["label"], r["pipeline"], r["fmax_mhz"]) for r in runs] == [
         ("e1", "max", 210.5), ("e2", "default", 150.0), ("g6", "default", 140.0)]
+    # A custom pipeline (fpga fmax --knob) is recorded as its knobs: named by its label.
+    knobs = dict(SETTINGS["max"].as_dict(), setting="custom", decode_register=True)
+    path.write_text(json.dumps({"runs": [
+        {"label": "k", "device": "LFE5U-85F-CABGA381", "params": p, "pipeline": knobs,
+         "fmax_mhz": 201.0}]}))
+    assert [(r["pipeline"], r["fmax_mhz"]) for r in load_fmax(path)] == [
+        ("max+decode_register=1", 201.0)]
+    path.write_text(json.dumps({"runs": [
+        {"label": "k", "device": "LFE5U-85F-CABGA381", "params": p,
+         "pipeline": {"setting": "custom", "no_such_knob": 1}, "fmax_mhz": 201.0}]}))
+    with pytest.raises(ValueError, match="is not an fmax.json"):
+        load_fmax(path)
     assert fmax_of(runs, p, "default") == {"median_mhz": 145.0, "min_mhz": 140.0,
                                            "max_mhz": 150.0, "runs": 2}
     assert fmax_of(runs, p, "min") is None
@@ -556,6 +578,47 @@ def test_cli_pipeline_sweep_and_default_only(tmp_path, capsys):
     assert [(c["label"], c["pipeline"]) for c in data["configs"]] == [("base", "min")]
     assert [r["setting"] for r in data["pipeline_settings"]] == ["min"]
     assert "[area] pipeline min:" not in capsys.readouterr().out
+
+
+def test_cli_knobs_engine_custom_baseline_nearest(tmp_path, capsys):
+    """``area --pipeline min --knob decode_register=1 --sweep-pipeline min``: the engine at the
+    custom pipeline, labelled by it, against the baseline at the nearest setting; the same
+    baseline is synthesized once for both points, and the report lists it once."""
+    tiny = ["--lanes", "1", "--psum-bits", "8", "--q-bits", "4", "--max-group-size", "2",
+            "--depth", "4", "--exp-bits", "3", "--step-bits", "3", "--flows", "asic",
+            "--sweep-max-group-size", "2", "--sweep-lanes", "1", "--sweep-q-bits", "4",
+            "--no-cache", "--out", str(tmp_path)]
+    assert main(["area", "--pipeline", "min", "--knob", "decode_register=1",
+                 "--sweep-pipeline", "min"] + tiny) == 0
+    out = capsys.readouterr().out
+    assert "configuration(s) at pipeline min+decode_register=1 + the base at 1 more" in out
+    data = json.loads((tmp_path / "area.json").read_text())
+    configs = data["configs"]
+    assert [(c["label"], c["pipeline"], c["baseline_pipeline"]) for c in configs] == [
+        ("base", "min+decode_register=1", "min"), ("pipeline=min", "min", "min")]
+    assert configs[0]["pipeline_knobs"] == dict(SETTINGS["min"].as_dict(), setting="custom",
+                                                decode_register=True)
+    # One clock more than min for the engine, the same baseline design (one Yosys run).
+    assert configs[0]["latency"]["engine"] == configs[1]["latency"]["engine"] + 1
+    assert configs[0]["baseline"]["asic"]["logic_ge"] == \
+        configs[1]["baseline"]["asic"]["logic_ge"]
+    assert [c["yosys"]["cached"] for c in configs] == [0, 1]
+    rows = data["pipeline_settings"]
+    assert [(r["setting"], r["match"]) for r in rows] == [("min", "min"),
+                                                          ("min+decode_register=1", "min")]
+    md = (tmp_path / "area.md").read_text()
+    baseline_table = md.split("The baseline at each setting:")[1].split("\n\n")[1]
+    assert [line.split(" | ")[0] for line in baseline_table.splitlines()[2:]] == ["| min"]
+    assert "Baseline settings synthesized: `min` (" in md
+    assert "The engine at the pipeline `min+decode_register=1`, the baseline at the nearest " \
+        "named setting, `min`." in md
+    # --default-only: the custom pipeline alone, against its nearest setting's baseline.
+    assert main(["area", "--default-only", "--pipeline", "min", "--knob",
+                 "decode_register=1"] + tiny) == 0
+    data = json.loads((tmp_path / "area.json").read_text())
+    assert [(r["setting"], r["match"]) for r in data["pipeline_settings"]] == [
+        ("min+decode_register=1", "min")]
+    assert "INT32 baseline `min`" in (tmp_path / "area.md").read_text()
 
 
 def test_macro_banks_count_as_memory_bits_not_flip_flops(tmp_path):

@@ -330,6 +330,21 @@ def test_pipeline_settings_and_checks():
         "tree_levels_per_stage": 0, "tree_input_register": False, "quantizer_stages": 1,
         "bank_output_register": False, "bank_write_register": False, "result_write_register": False,
         "queue_input_register": False, "decode_register": False, "bank_bypass": True}
+    # Labels: a setting's name, or the nearest setting and the knobs that differ from it.
+    assert [Pipeline.setting(n).label for n in SETTINGS] == ["min", "default", "max"]
+    deep = Pipeline(shift_select_lanes=4, quantizer_stages=3, result_write_register=True,
+                    decode_register=True, shift_levels_per_stage=1)
+    assert (deep.nearest, deep.label) == ("max", "max+shift_levels_per_stage=1+decode_register=1")
+    assert deep.changes(SETTINGS["max"]) == {"shift_levels_per_stage": 1, "decode_register": True}
+    assert Pipeline(bank_bypass=True).label == "default+bank_bypass=1"
+    assert Pipeline(**{**SETTINGS["min"].__dict__, "bank_bypass": False}).label == \
+        "min+bank_bypass=0"
+    assert Pipeline(shift_select_lanes=4, quantizer_stages=3).label == \
+        "max+result_write_register=0"
+    # A tie (two knobs from default and from max) goes to the first setting, default.
+    tie = Pipeline(shift_select_lanes=4, quantizer_stages=1)
+    assert (len(tie.changes(SETTINGS["default"])), len(tie.changes(SETTINGS["max"]))) == (2, 2)
+    assert tie.label == "default+shift_select_lanes=4+quantizer_stages=1"
     with pytest.raises(ValueError, match=r"pipeline = 'fast' is not a pipeline setting "
                                          r"\(legal: min, default, max\)"):
         RAE(pipeline="fast")
