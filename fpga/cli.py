@@ -71,23 +71,21 @@ def _cmd_fmax(args):
         for grade in args.speed_grade or []:
             get_board(board).check_speed_grade(grade, what="--speed-grade")
     pipeline = chosen_pipeline(args)
-    text = as_pipeline(pipeline).label
+    pipeline_label = as_pipeline(pipeline).label
     runs = []
-    series_by_label = {}
     for board in boards:
         for lanes in args.lanes or [None]:
             params = _params(argparse.Namespace(**{**vars(args), "lanes": lanes}), board)
             for grade in args.speed_grade or [None]:
                 for seed in args.seed or [None]:
-                    series = (f"{board}-lanes{params.lanes}" +
-                              ("" if pipeline == "default" else f"-{text}") +
-                              (f"-speed{grade}" if grade is not None else ""))
-                    label = series + (f"-seed{seed}" if args.seed else "")
+                    label = (f"{board}-lanes{params.lanes}" +
+                             ("" if pipeline == "default" else f"-{pipeline_label}") +
+                             (f"-speed{grade}" if grade is not None else "") +
+                             (f"-seed{seed}" if args.seed else ""))
                     print(f"[fpga] fmax {label} at {args.target_mhz} MHz: {params}, pipeline "
-                          f"{text}", flush=True)
+                          f"{pipeline_label}", flush=True)
                     runs.append((board, params, args.target_mhz, label, seed, pipeline,
                                  args.verbose, grade))
-                    series_by_label[label] = series
     revision = source_revision()
     failed = None
     with Sweep(jobs=args.jobs, scheduler=args.scheduler, name="fpga",
@@ -101,7 +99,7 @@ def _cmd_fmax(args):
             continue
         report, files = outcome
         report["source_revision"] = revision      # this checkout's, wherever it was built
-        report["series"] = series_by_label[run[3]]
+        report["series"] = fmax.series_of(report)    # the label without -seed<S>
         build = Path(args.out) / "fmax" / run[3]
         build.mkdir(parents=True, exist_ok=True)
         for name, text in files.items():
