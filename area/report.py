@@ -348,8 +348,7 @@ def load_fmax(path):
                 continue                  # another grade than the board's (both absent: old)
             pipeline = run.get("pipeline") or "default"
             if isinstance(pipeline, dict):          # a custom pipeline's knobs
-                pipeline = Pipeline(**{k: v for k, v in pipeline.items()
-                                       if k != "setting"}).label
+                pipeline = Pipeline.from_record(pipeline).label
             out.append({"label": run.get("label"), "params": dict(run["params"]),
                         "pipeline": pipeline,
                         "fmax_mhz": float(run["fmax_mhz"])})

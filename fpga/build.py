@@ -5,6 +5,7 @@ import time
 from pathlib import Path
 
 from apsq_rae.hdl.params import RAEParams
+from apsq_rae.hdl.pipeline import as_pipeline
 
 from .boards import get_board, set_tool_env
 from .report import summarize, format_line, source_revision
@@ -42,7 +43,7 @@ def build_board(board, params, *, baud=115200, out_dir="build/fpga", verbose=Fal
         "board": board,
         "device": f"{platform.device}-{platform.package}",
         "params": params.as_dict(),
-        "pipeline": pipeline if isinstance(pipeline, str) else pipeline.as_dict(),
+        "pipeline": as_pipeline(pipeline).record,
         "source_revision": revision,
         "baud": baud,
         "clock_source": f"{platform.default_clk} ({platform.default_clk_frequency / 1e6:g} MHz)",

@@ -18,6 +18,8 @@ from amaranth.hdl import Cat, Elaboratable, Module, Signal, Value
 from amaranth.build import Resource, Pins, Clock, Attrs
 from amaranth.lib import io
 
+from apsq_rae.hdl.pipeline import as_pipeline
+
 from .boards import get_board, set_tool_env
 from .report import summarize, format_line, source_revision
 
@@ -153,7 +155,7 @@ def run_fmax(board, params, *, mhz, out_dir="build/fpga", verbose=False, label=N
     report.update({
         "board": board, "label": label, "device": f"{platform.device}-{platform.package}",
         "params": params.as_dict(),
-        "pipeline": pipeline if isinstance(pipeline, str) else pipeline.as_dict(),
+        "pipeline": as_pipeline(pipeline).record,
         "speed_grade": getattr(platform, "speed", None),
         "board_speed_grade": spec.speed_grades[0] if spec.speed_grades else None,
         "source_revision": revision, "target_mhz": mhz, "seed": seed,

@@ -153,6 +153,21 @@ class Pipeline:
         """``{"setting": name, knob: value, ...}`` (the manifest's ``pipeline`` entry)."""
         return {"setting": self.name, **asdict(self)}
 
+    @property
+    def record(self):
+        """What a report keeps of these knobs (``fpga build``'s ``report.json``, ``fmax.json``):
+        the setting's name, or :meth:`as_dict` for a custom setting. :meth:`from_record` reads
+        it back."""
+        return self.name if self.name != "custom" else self.as_dict()
+
+    @classmethod
+    def from_record(cls, record):
+        """The :class:`Pipeline` of a report's :attr:`record`: a setting name, or a dictionary
+        of knobs (its ``setting`` entry is ignored)."""
+        if isinstance(record, str):
+            return cls.setting(record)
+        return cls(**{k: v for k, v in record.items() if k != "setting"})
+
     def changes(self, other):
         """``{knob: value}``: the knobs whose value here differs from ``other``'s."""
         return {name: getattr(self, name) for name in self.knobs()

@@ -345,6 +345,11 @@ def test_pipeline_settings_and_checks():
     tie = Pipeline(shift_select_lanes=4, quantizer_stages=1)
     assert (len(tie.changes(SETTINGS["default"])), len(tie.changes(SETTINGS["max"]))) == (2, 2)
     assert tie.label == "default+shift_select_lanes=4+quantizer_stages=1"
+    # A report's record: a named setting by its name, a custom one by every knob; read back.
+    assert [Pipeline.setting(n).record for n in SETTINGS] == ["min", "default", "max"]
+    assert deep.record == {"setting": "custom", **deep.__dict__}
+    assert [Pipeline.from_record(p.record) for p in (SETTINGS["max"], deep, tie)] == \
+        [SETTINGS["max"], deep, tie]
     with pytest.raises(ValueError, match=r"pipeline = 'fast' is not a pipeline setting "
                                          r"\(legal: min, default, max\)"):
         RAE(pipeline="fast")
