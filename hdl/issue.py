@@ -23,7 +23,10 @@ match vector is kept like every other, so an entry behind it still sees it in fl
 issues.
 
 ``clear`` is ``o.valid & ~hazard`` as a flip-flop of its own, loaded beside the hazard
-register, so that a consumer's issue decision starts at one flip-flop for both.
+register, so that a consumer's issue decision starts at one flip-flop for both. With the input
+register, both are formed from flip-flops for each case the next clock can bring (the head
+stays, leaves without issuing, or issues), and the consumer's ``o.ready`` and ``issue`` only
+select among the cases at the end, instead of steering a match vector into its OR.
 """
 
 from amaranth.hdl import Assert, Cat, Const, Module, Mux, Shape, Signal
@@ -172,6 +175,16 @@ class IssueQueue(wiring.Component):
             # The next head's hazard flag, and ``clear`` from the same terms.
             m.d.sync += [self.hazard.eq(hazard), self.clear.eq(valid & ~hazard)]
 
+        def waits_after(entry, vec, same_as_head):
+            # The entry's hazard on the next clock, (if the head does not issue now, if it
+            # does): the OR of its vector's stages that move on, from flip-flops, and the
+            # registered address flag for stage 0.
+            moved = vec[:-1].any()
+            if self.exempt is None:
+                return moved, moved | same_as_head
+            free = self._exempt(entry)
+            return moved & ~free, (moved | same_as_head) & ~free
+
         def shifted(vec, same_as_head):
             # The entry's vector on the next clock: every stage moves on, and stage 0 receives
             # the head if it issues now.
@@ -225,17 +238,32 @@ class IssueQueue(wiring.Component):
         # of ``take``.
         h_next, k_next, r_next = shifted(h_vec, 0), shifted(k_vec, eq_hk), shifted(r_vec, eq_hr)
         m.d.sync += [h_vec.eq(h_next), k_vec.eq(k_next), r_vec.eq(r_next)]
-        flags(h_valid, waits(h, h_next))
+        # The next head's flags for the three cases (it takes, it issues, neither), each from
+        # flip-flops only, so that ``take`` and ``issue`` (late: the consumer's decision) only
+        # select among them in the last LUT instead of steering a match vector into its OR.
+        # ``issue`` implies ``take``; with neither, an empty head loads as after a take that
+        # does not issue.
+        h_stays, _ = waits_after(h, h_vec, 0)
+        k_drop, k_issue = waits_after(k, k_vec, eq_hk)
+        r_drop, r_issue = waits_after(r, r_vec, eq_hr)
+        next_valid = k_valid | r_valid                  # the head leaves or is empty
+        on_drop = Mux(k_valid, k_drop, r_drop)
+        on_issue = Mux(k_valid, k_issue, r_issue)
+        on_hold = Mux(h_valid, h_stays, on_drop)
+        clear_drop, clear_issue = next_valid & ~on_drop, next_valid & ~on_issue
+        clear_hold = Mux(h_valid, ~h_stays, clear_drop)
+        m.d.sync += [
+            self.hazard.eq(Mux(issue, on_issue, Mux(take, on_drop, on_hold))),
+            self.clear.eq(Mux(issue, clear_issue, Mux(take, clear_drop, clear_hold))),
+        ]
         with m.If(h_free):
             # The head register loads: from k if full, else from r (when r moves).
             with m.If(k_valid):
                 m.d.sync += [h.eq(k), h_valid.eq(1), h_vec.eq(k_next), k_valid.eq(0)]
-                flags(1, waits(k, k_next))
                 # r stays (it cannot move while k is full); its head is now k.
                 m.d.sync += eq_hr.eq(eq_kr)
             with m.Else():
                 m.d.sync += [h.eq(r), h_valid.eq(r_valid), h_vec.eq(r_next)]
-                flags(r_valid, waits(r, r_next))
         with m.Elif(r_move):
             m.d.sync += [k.eq(r), k_valid.eq(1), k_vec.eq(r_next), eq_hk.eq(eq_hr)]
 
